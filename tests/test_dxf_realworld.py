@@ -1,0 +1,45 @@
+"""Real-world DXF files (ezdxf's test corpus, some broken): load or fail with one clean line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nachverdichtung.errors import InputError
+from nachverdichtung.io.dxf import list_dxf_layers, read_alkis_dxf
+
+CORPUS = Path("/work/shared/data/dxf_ezdxf")
+if not CORPUS.is_dir():
+    pytest.skip(f"{CORPUS} not available", allow_module_level=True)
+
+FILES = sorted(p for p in CORPUS.iterdir() if p.suffix.lower() == ".dxf")
+
+
+def _assert_clean(exc: InputError, path: Path) -> None:
+    text = str(exc)
+    assert path.name in text
+    assert "\n" not in text
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_real_world_file_loads_or_fails_cleanly(path):
+    try:
+        frames = read_alkis_dxf(path, preset=None, layers={"parcels": {"layers": ["*"]}},
+                                crs="EPSG:25832")
+    except InputError as exc:  # CRSError is an InputError
+        _assert_clean(exc, path)
+    else:
+        assert frames["parcels"].geom_type.eq("Polygon").all()
+    try:
+        layers = list_dxf_layers(path)
+    except InputError as exc:
+        _assert_clean(exc, path)
+    else:
+        assert list(layers.columns) == ["layer", "entity_type", "count"]
+        assert (layers["count"] > 0).all()
+
+
+def test_corpus_is_not_empty():
+    assert len(FILES) >= 30
