@@ -259,3 +259,45 @@ def test_layers_argument_overrides_preset(written):
         "buildings": [{"layers": ["gebaeude_*"], "funktion": 9998, "kategorie": "sonstige"}]})
     assert set(got["buildings"]["kategorie"]) == {"sonstige"}
     assert len(got["parcels"]) == 6  # other roles still from the preset
+
+
+def test_binary_dxf_and_blocks_with_attribs(tmp_path):
+    doc, msp = _doc_with_parcels("R2000")
+    doc.layers.add("Gebäude_Gewerbe")
+    block = doc.blocks.new("HAUS")
+    block.add_lwpolyline([(0, 0), (8, 0), (8, 6), (0, 6)], close=True,
+                         dxfattribs={"layer": "Gebäude_Gewerbe"})
+    label = doc.blocks.new("FLSTNR")
+    label.add_attdef("NR", (0, 0), dxfattribs={"layer": "Flurstücksnummern"})
+    msp.add_lwpolyline([(X0, Y0), (X0 + 30, Y0), (X0 + 30, Y0 + 30), (X0, Y0 + 30)], close=True,
+                       dxfattribs={"layer": "Flurstücke"})
+    msp.add_blockref("HAUS", (X0 + 2, Y0 + 2), dxfattribs={"xscale": 2, "yscale": 2})
+    ref = msp.add_blockref("FLSTNR", (X0 + 25, Y0 + 25))
+    ref.add_auto_attribs({"NR": "Gemarkung 2566 Flur 2 45/6"})
+    path = tmp_path / "bin.dxf"
+    doc.saveas(path, fmt="bin")
+    assert path.read_bytes().startswith(b"AutoCAD Binary DXF")
+    got = read_alkis_dxf(path, crs=CRS)
+    assert got["buildings"].area.tolist() == [pytest.approx(16 * 12)]
+    assert got["buildings"]["kategorie"].tolist() == ["gewerbe"]
+    assert got["parcels"]["flstkennz"].tolist() == ["072566002000450006__"]
+
+
+def test_mtext_stacked_fraction(tmp_path):
+    doc, msp = _doc_with_parcels()
+    msp.add_lwpolyline([(X0, Y0), (X0 + 30, Y0), (X0 + 30, Y0 + 30), (X0, Y0 + 30)], close=True,
+                       dxfattribs={"layer": "Flurstücke"})
+    msp.add_mtext(r"{\H0.7x;\S123^4;}", dxfattribs={"layer": "Flurstücksnummern",
+                                                   "insert": (X0 + 3, Y0 + 3)})
+    doc.saveas(tmp_path / "m.dxf")
+    p = read_alkis_dxf(tmp_path / "m.dxf", crs=CRS, gemarkung="072566", flur=1)["parcels"]
+    assert (p["zaehler"].iloc[0], p["nenner"].iloc[0]) == (123, 4)
+
+
+def test_gdal_reader_reads_utf8_despite_ansi_codepage(written):
+    # ezdxf writes $DWGCODEPAGE=ANSI_1252 into R2018 files; the text is UTF-8 nonetheless
+    assert b"ANSI_1252" in written.read_bytes()
+    got = read_alkis_dxf(written, crs=CRS, reader="gdal", layers={
+        "landuse": [{"layers": ["Nutzung_Wohnbaufläche"], "nutzung": "wohnbau"}]})
+    assert got["landuse"]["nutzung"].tolist() == ["wohnbau"]
+    assert sorted(got["parcels"]["zaehler"]) == [1, 1, 2, 3, 17, 18]

@@ -23,11 +23,12 @@ def _assert_clean(exc: InputError, path: Path) -> None:
     assert "Traceback" not in text
 
 
+@pytest.mark.parametrize("reader", ["ezdxf", "gdal"])
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
-def test_real_world_file_loads_or_fails_cleanly(path):
+def test_real_world_file_loads_or_fails_cleanly(path, reader):
     try:
         frames = read_alkis_dxf(path, preset=None, layers={"parcels": {"layers": ["*"]}},
-                                crs="EPSG:25832")
+                                crs="EPSG:25832", reader=reader)
     except InputError as exc:  # CRSError is an InputError
         _assert_clean(exc, path)
     else:

@@ -593,11 +593,14 @@ def read_alkis_dxf(
 
     all_geoms = [*prim.polygons, *prim.lines]
     if not all_geoms:
-        found = list_dxf_layers(path) if reader != "gdal" else None
-        names = ", ".join(found["layer"].unique()[:15]) if found is not None and len(found) else "keine"
+        if not prim.layers_seen:
+            raise InputError("die DXF-Datei enthält keine Zeichnungsobjekte im Modellbereich",
+                             file=path, fix="prüfen, ob die richtige Datei exportiert wurde "
+                                            "(Objekte im Modellbereich, nicht nur im Layout)")
+        names = ", ".join(prim.layers_seen[:15]) + (" …" if len(prim.layers_seen) > 15 else "")
         raise InputError(
-            "keine nutzbare Geometrie auf den zugeordneten Layern (Layer in der Datei: "
-            f"{names})", file=path,
+            "keine nutzbare Geometrie (Flächen, Linien) auf den zugeordneten Layern (Layer in "
+            f"der Datei: {names})", file=path,
             fix="Layerzuordnung unter alkis: dxf_layers anpassen (Layer anzeigen mit "
                 "'nachverdichtung layers DATEI.dxf')")
     bounds = shapely.total_bounds(np.asarray(all_geoms, dtype=object))

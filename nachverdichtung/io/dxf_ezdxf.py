@@ -41,6 +41,7 @@ class Primitives:
     text_xy: list[tuple[float, float]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    layers_seen: list[str] = field(default_factory=list)  # every layer with entities
 
 
 def fix_mojibake(text: str) -> str:
@@ -239,6 +240,7 @@ def extract(doc, *, wanted: Callable[[str], str | None]) -> Primitives:
         idx = np.repeat(np.arange(len(fast_lines)), [len(r) for r in fast_lines])
         prim.lines.extend(shapely.linestrings(coords, indices=idx).tolist())
         prim.line_layers.extend(fast_line_layers)
+    prim.layers_seen = sorted({name for name, _ in decoded.values()})
     if failed:
         prim.problems.append(f"{failed} DXF-Objekte konnten nicht gelesen werden und fehlen")
     for etype, n in sorted(skipped.items()):

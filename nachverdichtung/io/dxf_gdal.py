@@ -9,6 +9,7 @@ UTF-8 whatever ``$DWGCODEPAGE`` says, so ``ENCODING=UTF-8`` is forced for them.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,16 +38,22 @@ def extract_gdal(path: Path, *, kind: Callable[[str], str | None], encoding: str
     elif encoding:
         options["ENCODING"] = _CODEPAGES.get(encoding.lower(), encoding)
     try:
-        frame = pyogrio.read_dataframe(path, layer="entities", columns=["Layer", "Text"],
-                                       **options)
+        # GDAL reports recoverable issues (e.g. unclosed rings) as warnings: keep them as problems
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = pyogrio.read_dataframe(path, layer="entities", columns=["Layer", "Text"],
+                                           **options)
     except Exception as exc:  # noqa: BLE001 - GDAL raises its own error types for broken files
         raise InputError(f"GDAL kann die DXF-Datei nicht lesen ({exc})", file=path,
                          fix="reader: ezdxf verwenden oder die Datei als DXF R2018 neu "
                              "speichern") from exc
     prim = Primitives()
+    for msg in dict.fromkeys(str(w.message).split(". To avoid")[0] for w in caught):
+        prim.problems.append(f"GDAL: {msg}")
     if frame.empty:
         return prim
     layer_names = frame["Layer"].fillna("0").astype(str).map(fix_mojibake).to_numpy()
+    prim.layers_seen = sorted(set(layer_names))
     kinds_by_layer = {name: kind(name) for name in np.unique(layer_names)}
     kinds = np.array([kinds_by_layer[n] for n in layer_names], dtype=object)
     geoms = shapely.force_2d(frame.geometry.values)
@@ -68,7 +75,9 @@ def extract_gdal(path: Path, *, kind: Callable[[str], str | None], encoding: str
         prim.poly_layers = layer_names[poly_sel][idx[ok]].tolist()
         prim.poly_from_hatch = [False] * int(ok.sum())
 
-    line_sel = has & (kinds == "line") & (gtype != 0)
+    # open lines on polygon layers are kept as lines too (they count for the CRS check)
+    line_sel = has & ((kinds == "line") | ((kinds == "poly") & np.isin(gtype, (1, 2, 5))))
+    line_sel &= gtype != 0
     if line_sel.any():
         bound = shapely.boundary(geoms[line_sel])
         as_lines = np.where(np.isin(gtype[line_sel], (3, 6)), bound, geoms[line_sel])
