@@ -301,3 +301,15 @@ def test_gdal_reader_reads_utf8_despite_ansi_codepage(written):
         "landuse": [{"layers": ["Nutzung_Wohnbaufläche"], "nutzung": "wohnbau"}]})
     assert got["landuse"]["nutzung"].tolist() == ["wohnbau"]
     assert sorted(got["parcels"]["zaehler"]) == [1, 1, 2, 3, 17, 18]
+
+
+def test_numbers_on_the_parcel_layer_itself(tmp_path):
+    doc, msp = _doc_with_parcels()
+    msp.add_lwpolyline([(X0, Y0), (X0 + 30, Y0), (X0 + 30, Y0 + 30), (X0, Y0 + 30)], close=True,
+                       dxfattribs={"layer": "Flurstücke"})
+    msp.add_text("8/15", dxfattribs={"layer": "Flurstücke", "insert": (X0 + 3, Y0 + 3)})
+    doc.saveas(tmp_path / "same.dxf")
+    for reader in ("ezdxf", "gdal"):
+        p = read_alkis_dxf(tmp_path / "same.dxf", crs=CRS, gemarkung="2566", flur=1,
+                           reader=reader, layers={"parcel_numbers": {"layers": ["flurstücke"]}})
+        assert p["parcels"]["flstkennz"].tolist() == ["072566001000080015__"]

@@ -158,21 +158,28 @@ def _matches(key: str, patterns: list[str]) -> bool:
 
 
 class _LayerClassifier:
-    """Assign each DXF layer name to (role, rule index) once, by the first matching pattern."""
+    """Assign each DXF layer name to a geometry role (role, rule index) by the first matching
+    pattern, and say whether its texts are parcel numbers. One layer may be both: parcel
+    polygons and their numbers are often drawn on the same layer."""
 
     def __init__(self, mapping: dict) -> None:
         self.mapping = mapping
         self._cache: dict[str, tuple[str, int] | None] = {}
+        self._numbers: dict[str, bool] = {}
 
     def __call__(self, layer: str) -> tuple[str, int] | None:
         if layer not in self._cache:
             self._cache[layer] = self._classify(_key(layer))
         return self._cache[layer]
 
+    def is_numbers(self, layer: str) -> bool:
+        if layer not in self._numbers:
+            pats = self.mapping.get("parcel_numbers", {}).get("layers", [])
+            self._numbers[layer] = _matches(_key(layer), pats)
+        return self._numbers[layer]
+
     def _classify(self, key: str) -> tuple[str, int] | None:
         m = self.mapping
-        if "parcel_numbers" in m and _matches(key, m["parcel_numbers"]["layers"]):
-            return ("parcel_numbers", 0)
         if "parcels" in m:
             if _matches(key, m["parcels"]["boundary_layers"]):
                 return ("parcel_lines", 0)
@@ -186,9 +193,10 @@ class _LayerClassifier:
 
     def kind(self, layer: str) -> str | None:
         hit = self(layer)
-        if hit is None:
-            return None
-        return {"parcel_numbers": "text", "parcel_lines": "line"}.get(hit[0], "poly")
+        geom = None if hit is None else ("line" if hit[0] == "parcel_lines" else "poly")
+        if self.is_numbers(layer):
+            return "text" if geom is None else f"text+{geom}"
+        return geom
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,8 +367,7 @@ def _build_parcels(prim, classify, crs, gemarkung, flur, problems, fname):
     arg_land, arg_gem = _split_gemarkung(gemarkung)
 
     # texts → parcels
-    tidx = [i for i, lay in enumerate(prim.text_layers)
-            if (h := classify(lay)) is not None and h[0] == "parcel_numbers"]
+    tidx = [i for i, lay in enumerate(prim.text_layers) if classify.is_numbers(lay)]
     parsed, pts, tlay, raw = [], [], [], []
     for i in tidx:
         p = parse_parcel_text(prim.texts[i])
@@ -517,7 +524,7 @@ def _dxf_version(path: Path) -> str | None:
     """$ACADVER from the header without parsing the file (ASCII or binary DXF)."""
     with open(path, "rb") as fh:
         head = fh.read(64 * 1024)
-    m = re.search(rb"\$ACADVER\s*\r?\n?\s*(?:1\s*\r?\n\s*)?\x00?(?:\x01\x00)?(AC\d{4})", head)
+    m = re.search(rb"\$ACADVER.{0,24}?(AC\d{4})", head, re.DOTALL)
     return m.group(1).decode() if m else None
 
 

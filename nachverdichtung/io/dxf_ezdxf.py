@@ -129,8 +129,9 @@ def _hatch_polygons(hatch) -> list:
 def extract(doc, *, wanted: Callable[[str], str | None]) -> Primitives:
     """Collect polygons, lines and texts of the layers for which ``wanted(layer)`` is not None.
 
-    ``wanted`` returns ``"poly"``, ``"line"`` (closed shapes are also kept as boundary lines),
-    ``"text"`` or None (layer ignored).
+    ``wanted`` returns None (layer ignored) or a string naming what to collect: ``"poly"``,
+    ``"line"`` (closed shapes are also kept as boundary lines), ``"text"``, or ``"text+poly"`` /
+    ``"text+line"`` for layers that carry both geometry and parcel numbers.
     """
     from ezdxf import path as ezpath
 
@@ -157,7 +158,7 @@ def extract(doc, *, wanted: Callable[[str], str | None]) -> Primitives:
         etype = entity.dxftype()
         try:
             if etype in ("TEXT", "ATTRIB", "MTEXT"):
-                if kind != "text":
+                if "text" not in kind:
                     continue
                 if etype == "MTEXT":
                     from ezdxf.tools.text import plain_mtext
@@ -177,7 +178,7 @@ def extract(doc, *, wanted: Callable[[str], str | None]) -> Primitives:
                 if kind == "text":
                     continue
                 for poly in _hatch_polygons(entity):
-                    if kind == "poly":
+                    if "poly" in kind:
                         prim.poly_layers.append(layer)
                         prim.polygons.append(poly)
                         prim.poly_from_hatch.append(True)
@@ -212,10 +213,10 @@ def extract(doc, *, wanted: Callable[[str], str | None]) -> Primitives:
                     continue
                 if not closed and len(pts) > 3 and np.allclose(pts[0], pts[-1]):
                     closed = True  # closed by coordinates, not by flag
-                if kind == "poly" and closed and len(pts) >= 3:
+                if "poly" in kind and closed and len(pts) >= 3:
                     fast_rings.append(_closed(pts))
                     fast_layers.append(layer)
-                elif kind in ("poly", "line"):
+                else:
                     fast_lines.append(_closed(pts) if closed else pts)
                     fast_line_layers.append(layer)
             else:

@@ -55,19 +55,22 @@ def extract_gdal(path: Path, *, kind: Callable[[str], str | None], encoding: str
     layer_names = frame["Layer"].fillna("0").astype(str).map(fix_mojibake).to_numpy()
     prim.layers_seen = sorted(set(layer_names))
     kinds_by_layer = {name: kind(name) for name in np.unique(layer_names)}
-    kinds = np.array([kinds_by_layer[n] for n in layer_names], dtype=object)
+    kinds = np.array([kinds_by_layer[n] or "" for n in layer_names], dtype=object)
+    is_text = np.array(["text" in k for k in kinds], dtype=bool)
+    is_poly = np.array(["poly" in k for k in kinds], dtype=bool)
+    is_line = np.array(["line" in k for k in kinds], dtype=bool)
     geoms = shapely.force_2d(frame.geometry.values)
     gtype = shapely.get_type_id(geoms)  # 0 point, 1/5 line, 2 ring, 3/6 polygon, 7 collection
-    has = ~shapely.is_missing(geoms) & (kinds != None)  # noqa: E711 - elementwise
+    has = ~shapely.is_missing(geoms)
 
-    text_sel = has & (kinds == "text") & (gtype == 0) & frame["Text"].notna().to_numpy()
+    text_sel = has & is_text & (gtype == 0) & frame["Text"].notna().to_numpy()
     if text_sel.any():
         xy = shapely.get_coordinates(geoms[text_sel])
         prim.text_layers = layer_names[text_sel].tolist()
         prim.text_xy = [tuple(p) for p in xy]
         prim.texts = [fix_mojibake(str(t)).strip() for t in frame["Text"].to_numpy()[text_sel]]
 
-    poly_sel = has & (kinds == "poly") & np.isin(gtype, (3, 6, 7))
+    poly_sel = has & is_poly & np.isin(gtype, (3, 6, 7))
     if poly_sel.any():
         parts, idx = shapely.get_parts(geoms[poly_sel], return_index=True)
         ok = shapely.get_type_id(parts) == 3
@@ -76,7 +79,7 @@ def extract_gdal(path: Path, *, kind: Callable[[str], str | None], encoding: str
         prim.poly_from_hatch = [False] * int(ok.sum())
 
     # open lines on polygon layers are kept as lines too (they count for the CRS check)
-    line_sel = has & ((kinds == "line") | ((kinds == "poly") & np.isin(gtype, (1, 2, 5))))
+    line_sel = has & (is_line | (is_poly & np.isin(gtype, (1, 2, 5))))
     line_sel &= gtype != 0
     if line_sel.any():
         bound = shapely.boundary(geoms[line_sel])
