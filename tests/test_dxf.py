@@ -313,3 +313,22 @@ def test_numbers_on_the_parcel_layer_itself(tmp_path):
         p = read_alkis_dxf(tmp_path / "same.dxf", crs=CRS, gemarkung="2566", flur=1,
                            reader=reader, layers={"parcel_numbers": {"layers": ["flurstücke"]}})
         assert p["parcels"]["flstkennz"].tolist() == ["072566001000080015__"]
+
+
+def test_ax_preset_derives_kategorie_from_funktion(tmp_path):
+    doc = ezdxf.new("R2018")
+    msp = doc.modelspace()
+    msp.add_lwpolyline([(X0, Y0), (X0 + 30, Y0), (X0 + 30, Y0 + 30), (X0, Y0 + 30)], close=True,
+                       dxfattribs={"layer": "AX_Flurstueck"})
+    msp.add_text("4", dxfattribs={"layer": "AX_Flurstueck", "insert": (X0 + 3, Y0 + 3)})
+    for i, layer in enumerate(["AX_Gebaeude_1010", "AX_Gebaeude_2463", "AX_Gebaeude"]):
+        x = X0 + 5 + 8 * i
+        msp.add_lwpolyline([(x, Y0 + 5), (x + 5, Y0 + 5), (x + 5, Y0 + 10), (x, Y0 + 10)],
+                           close=True, dxfattribs={"layer": layer})
+    doc.saveas(tmp_path / "ax.dxf")
+    got = read_alkis_dxf(tmp_path / "ax.dxf", crs=CRS, preset="dxf_ax_objektarten",
+                         gemarkung="2566", flur=1)
+    b = got["buildings"].sort_values("funktion")
+    assert b["funktion"].tolist() == [1000, 2463, 9998]
+    assert b["kategorie"].tolist() == ["haupt", "neben", "sonstige"]
+    assert got["parcels"]["zaehler"].tolist() == [4]

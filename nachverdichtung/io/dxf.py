@@ -461,12 +461,11 @@ def _label(z, n) -> str:
     return f"{z}" if pd.isna(n) else f"{z}/{n}"
 
 
-def _building_category(funktion: int) -> str:
-    try:
-        from nachverdichtung.layers import building_category
-    except ImportError:
-        return "sonstige"
-    return building_category(funktion)
+def _building_categories(funktion: np.ndarray) -> np.ndarray:
+    """``kategorie`` from ``funktion`` via :func:`nachverdichtung.layers.building_category`."""
+    from nachverdichtung.layers import building_category
+
+    return building_category(pd.Series(funktion, dtype="int64")).to_numpy(dtype=object)
 
 
 def _build_rule_role(prim, classify, role, rules, crs):
@@ -477,7 +476,10 @@ def _build_rule_role(prim, classify, role, rules, crs):
     r = frame["_rule"].to_numpy()
     if role == "buildings":
         fun = np.array([int(rules[i]["funktion"]) for i in r], dtype=np.int64)
-        kat = [rules[i]["kategorie"] or _building_category(int(f)) for i, f in zip(r, fun)]
+        kat = np.array([rules[i]["kategorie"] for i in r], dtype=object)
+        missing = np.array([k is None for k in kat], dtype=bool)
+        if missing.any():
+            kat[missing] = _building_categories(fun[missing])
         ges = pd.array([rules[i]["geschosse"] for i in r] if len(r) else [], dtype="Int64")
         out = {"funktion": fun, "geschosse": ges, "kategorie": np.asarray(kat, dtype=object)}
     elif role == "roads":
