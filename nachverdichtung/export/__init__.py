@@ -1,0 +1,83 @@
+"""Exporters: they only read an :class:`~nachverdichtung.pipeline.Assessment`.
+
+:func:`write_outputs` writes every requested format into a temporary folder beside the output
+folder and moves the finished files into place only when all writers succeeded, so a crash never
+leaves half-written outputs and a re-run replaces the previous outputs cleanly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+__all__ = ["WRITERS", "write_outputs"]
+
+#: format → "module:function"; each function is ``write(assessment, folder) -> list[Path]``.
+WRITERS: dict[str, str] = {
+    "gpkg": "nachverdichtung.export.gis:write_gpkg",
+    "shp": "nachverdichtung.export.gis:write_shapefiles",
+    "csv": "nachverdichtung.export.tables:write_csv",
+    "xlsx": "nachverdichtung.export.tables:write_xlsx",
+    "map": "nachverdichtung.export.webmap:write_map",
+    "report": "nachverdichtung.export.report:write_report",
+    "pdf": "nachverdichtung.export.report:write_report",
+}
+
+
+def _writer(fmt: str) -> Callable:
+    module, func = WRITERS[fmt].split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def write_outputs(assessment, out_dir: str | Path, *, formats=None,
+                  progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the assessment's outputs atomically into ``out_dir``.
+
+    Parameters
+    ----------
+    assessment
+        The result of :func:`nachverdichtung.pipeline.assess`.
+    out_dir
+        Target folder; created if needed. Files of a previous run with the same names are replaced,
+        other files are left alone.
+    formats
+        Output formats (default: ``assessment.config.output.formats``).
+
+    Returns
+    -------
+    list of Path
+        The written files, in their final place.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    formats = list(dict.fromkeys(formats or assessment.config.output.formats))
+    staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out_dir))
+    try:
+        (staging / "konfiguration_effektiv.yml").write_text(
+            assessment.manifest.get("konfiguration_effektiv", ""), encoding="utf-8")
+        done = set()
+        for fmt in formats:
+            key = WRITERS[fmt]
+            if key in done:
+                continue
+            done.add(key)
+            if progress:
+                progress(f"Ausgabe {fmt}")
+            _writer(fmt)(assessment, staging)
+        written = []
+        for item in sorted(staging.iterdir()):
+            target = out_dir / item.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(item, target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

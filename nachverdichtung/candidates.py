@@ -1,0 +1,484 @@
+"""Derive second-row candidate areas as a planner would (and take planner-drawn areas).
+
+The method, step by step (all vectorised over parcels; the few loops run over ranks or
+iterations, never over features):
+
+1. **Scope.** Parcels whose representative point lies in a configured land-use class (default
+   residential and mixed) and inside the settlement boundary (Innenbereich), if one is given.
+2. **Streets.** Public road polygons (Straßenverkehr, Platz) are grouped into streets by name.
+3. **De-facto rear building line** (§ 34 BauGB case law). Every main building is assigned to its
+   nearest street; its rear depth is the largest distance of its corners from that street. The
+   street's rear building line is a high quantile (default 75 %) of these depths, so a single rear
+   house (the precedent itself) does not move the line.
+4. **Front zones.** Each street is buffered by its line depth plus the setback. A corner parcel or
+   through-lot meets several streets and so gets a front zone toward each of them.
+5. **Backland** = parcel − front zones − existing buildings buffered by the setback (ancillary
+   buildings are removable by default).
+6. **Usable?** A piece is opened by half the minimum width (slivers and thin strips vanish) and
+   must hold one minimum footprint with the setback to the parcel boundary.
+7. **Block interiors.** Pieces that are not usable alone but touch pieces of neighbouring parcels
+   are merged (connected components); a merged area that is usable becomes one candidate with
+   every parcel involved (each an owner to be convinced).
+8. **Ids** are ``<Gemarkung>-<Flur>-<Zähler>[-<Nenner>]-<a|b|…>`` of the main parcel (largest
+   share), lettered by position; they depend only on the area's own parcel, so a change in
+   another block never renames an area.
+9. **Accounting.** Every input parcel ends in the parcel table: part of a candidate, or excluded
+   with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .fit import count_footprints
+from .params import param
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CandidateParams", "CandidateResult", "derive_candidates", "involved_parcels", "street_depths",
+           "parcel_unions", "make_ids"]
+
+STREET_ARTS = ("strassenverkehr", "platz")
+
+
+@dataclass(frozen=True)
+class CandidateParams:
+    """How candidate areas are found."""
+
+    mode: str = param("derive", doc="Flächen ableiten, Planerflächen nutzen oder beides",
+                      choices=("derive", "planner", "both"))
+    landuse_classes: tuple[str, ...] = param(("wohnbau", "gemischt"), doc="Nutzungsarten, in denen gesucht wird",
+                                             source="BACKGROUND.md: nur Innenbereich, Wohn- und Mischgebiete")
+    building_line: str = param("street", doc="Hintere Baulinie je Straße ermitteln oder feste Tiefe",
+                               choices=("street", "fixed"), source="DOMAIN.md §2, § 34 BauGB (Rechtsprechung)")
+    building_line_quantile: float = param(0.75, doc="Quantil der Hinterkantentiefen der Hauptgebäude je Straße",
+                                          min=0, max=1)
+    front_depth_m: float = param(25.0, doc="Tiefe der Vorderzone ohne Hauptgebäude (bzw. bei fester Tiefe)",
+                                 unit="m", min=0)
+    max_building_line_m: float = param(45.0, doc="Größte angenommene Tiefe der hinteren Baulinie", unit="m", min=0)
+    setback_m: float = param(3.0, doc="Abstandsfläche zu Gebäuden, Grenzen und zur Baulinie", unit="m",
+                             source="§ 8 LBauO RLP: 0,4 H, mindestens 3 m", min=0)
+    ancillary_removable: bool = param(True, doc="Garagen, Schuppen, Gartenhäuser gelten als entfernbar")
+    min_area_m2: float = param(250.0, doc="Mindestgröße einer Fläche", unit="m²", min=0)
+    min_width_m: float = param(8.0, doc="Mindestbreite einer Fläche", unit="m", min=0)
+    footprint_width_m: float = param(8.0, doc="Breite des kleinsten Baukörpers, der passen muss", unit="m", min=1)
+    footprint_length_m: float = param(10.0, doc="Länge des kleinsten Baukörpers, der passen muss", unit="m", min=1)
+    merge_block_interiors: bool = param(True, doc="Hinterland-Stücke benachbarter Flurstücke zusammenfassen")
+    min_shared_edge_m: float = param(3.0, doc="Gemeinsame Grenze, ab der Stücke zusammengefasst werden", unit="m",
+                                     min=0)
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """Candidate areas plus everything needed to explain them.
+
+    Attributes
+    ----------
+    areas
+        Indexed by ``flaeche_id``; columns ``quelle``, ``flurstuecke`` (comma-separated),
+        ``anzahl_flurstuecke``, ``haupt_flurstueck``, ``gemarkung``, ``flaeche_m2``, ``strasse``,
+        ``baulinie_m``, ``block_id``, ``block_hinterhaeuser``.
+    parcels
+        The parcel accounting: every input parcel with ``status`` and ``grund``.
+    streets
+        Streets with their rear building line depth (``baulinie_m``) and front zone.
+    blocks
+        Street blocks (areas enclosed by the road network).
+    slivers
+        Backland pieces dropped as too small or too narrow.
+    """
+
+    areas: gpd.GeoDataFrame
+    parcels: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    blocks: gpd.GeoDataFrame
+    slivers: int = 0
+
+
+def _arr(gs) -> np.ndarray:
+    return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
+
+
+def _group_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """Union of ``geoms`` per group id (0…n-1); singletons are passed through untouched."""
+    out = np.array([None] * n, dtype=object)
+    order = np.argsort(groups, kind="stable")
+    g, s = groups[order], geoms[order]
+    counts = np.bincount(g, minlength=n)
+    single = counts[g] == 1
+    out[g[single]] = s[single]
+    multi = np.flatnonzero(counts > 1)
+    if len(multi):
+        mask = counts[g] > 1
+        coll = shapely.geometrycollections(s[mask], indices=np.searchsorted(multi, g[mask]))
+        out[multi] = shapely.buffer(coll, 0)
+    return out
+
+
+def _difference_many(base: np.ndarray, pairs_i: np.ndarray, erasers: np.ndarray) -> np.ndarray:
+    """``base[i] − ∪ erasers`` for every pair (i, eraser), iterating over the rank within each i."""
+    out = base.copy()
+    if len(pairs_i) == 0:
+        return out
+    order = np.argsort(pairs_i, kind="stable")
+    pi, er = pairs_i[order], erasers[order]
+    first = np.r_[0, np.flatnonzero(np.diff(pi)) + 1]
+    rank = np.arange(len(pi)) - np.repeat(first, np.diff(np.r_[first, len(pi)]))
+    for k in range(int(rank.max()) + 1):
+        sel = rank == k
+        out[pi[sel]] = shapely.difference(out[pi[sel]], er[sel])
+    return out
+
+
+def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max_distance: float = 60.0):
+    """Nearest street and rear depth of each building.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Street position (index into ``streets``; -1 if none within ``max_distance``) and the largest
+        distance of the building's corners from that street, in m.
+    """
+    b = _arr(buildings.geometry)
+    s = _arr(streets.geometry)
+    street = np.full(len(b), -1, dtype=np.int64)
+    depth = np.full(len(b), np.nan)
+    if len(b) == 0 or len(s) == 0:
+        return street, depth
+    tree = shapely.STRtree(s)
+    bi, si = tree.query_nearest(b, max_distance=max_distance, all_matches=False)
+    street[bi] = si
+    has = np.flatnonzero(street >= 0)
+    coords, idx = shapely.get_coordinates(b[has], return_index=True)
+    dist = shapely.distance(shapely.points(coords), s[street[has][idx]])
+    dmax = np.full(len(has), -np.inf)
+    np.maximum.at(dmax, idx, dist)
+    depth[has] = dmax
+    return street, depth
+
+
+def _streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    r = roads[roads["art"].isin(STREET_ARTS)]
+    if len(r) == 0:
+        r = roads
+    names = r["name"].fillna("").astype(str).str.strip()
+    key = np.where(names != "", names, "_" + pd.Series(np.arange(len(r)), index=r.index).astype(str))
+    codes, uniq = pd.factorize(pd.Series(key, index=r.index), sort=True)
+    geoms = _group_union(_arr(r.geometry), codes, len(uniq))
+    return gpd.GeoDataFrame({"street_id": np.arange(len(uniq)),
+                             "name": [u if not u.startswith("_") else "" for u in uniq]},
+                            geometry=geoms, crs=roads.crs)
+
+
+def _blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Street blocks: the pieces of the parcel extent that the road network separates."""
+    extent = shapely.box(*parcels.total_bounds).buffer(1.0)
+    net = shapely.union_all(_arr(roads.geometry))
+    parts = shapely.get_parts(shapely.difference(extent, net))
+    parts = parts[shapely.area(parts) > 1.0]
+    c = shapely.get_coordinates(shapely.point_on_surface(parts))
+    order = np.lexsort((c[:, 0], -np.round(c[:, 1])))
+    parts = parts[order]
+    return gpd.GeoDataFrame({"block_id": np.arange(len(parts))}, geometry=parts, crs=parcels.crs)
+
+
+def _point_in(polys: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
+    """Position in ``polys`` of the polygon containing each point (-1 if none; first match)."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    if len(polys) == 0 or len(points) == 0:
+        return out
+    pi, gi = shapely.STRtree(_arr(polys.geometry)).query(points, predicate="within")
+    out[pi[::-1]] = gi[::-1]
+    return out
+
+
+def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -> tuple[np.ndarray, np.ndarray]:
+    """Open each piece by half the minimum width and test that a minimum footprint fits.
+
+    ``envelopes_from`` are the parcel (unions) whose boundary the footprint must keep the setback to.
+    Returns the opened geometries and a boolean "usable" array.
+    """
+    r = p.min_width_m / 2.0
+    opened = shapely.buffer(shapely.buffer(geoms, -r, join_style="mitre"), r, join_style="mitre")
+    opened = shapely.intersection(opened, geoms)  # mitre growth must not leave the piece
+    area = shapely.area(opened)
+    big = area >= p.min_area_m2
+    usable = np.zeros(len(geoms), dtype=bool)
+    if big.any():
+        env = shapely.intersection(opened[big], shapely.buffer(envelopes_from[big], -p.setback_m))
+        usable[big] = count_footprints(env, p.footprint_width_m, p.footprint_length_m) > 0
+    return opened, usable
+
+
+def involved_parcels(areas: np.ndarray, parcels: gpd.GeoDataFrame, *, min_share_m2: float = 1.0):
+    """Pairs (area position, parcel position) with the overlap area, for every overlap > ``min_share_m2``."""
+    tree = shapely.STRtree(_arr(parcels.geometry))
+    ai, pi = tree.query(areas, predicate="intersects")
+    inter = shapely.area(shapely.intersection(areas[ai], _arr(parcels.geometry)[pi]))
+    keep = inter > min_share_m2
+    return ai[keep], pi[keep], inter[keep]
+
+
+def parcel_unions(areas: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Union of the parcels listed in each area's ``flurstuecke`` column, aligned to ``areas``."""
+    lists = areas["flurstuecke"].str.split(",")
+    exploded = lists.explode()
+    pos = pd.Series(np.arange(len(parcels)), index=parcels["flstkennz"].to_numpy())
+    ok = exploded.isin(pos.index)
+    owner = np.repeat(np.arange(len(areas)), lists.str.len().to_numpy())[ok.to_numpy()]
+    geoms = _arr(parcels.geometry)[pos[exploded[ok]].to_numpy()]
+    return gpd.GeoSeries(_group_union(geoms, owner, len(areas)), index=areas.index, crs=areas.crs)
+
+
+def make_ids(main: pd.DataFrame, points: np.ndarray, prefix: str = "") -> np.ndarray:
+    """Stable, readable area ids from the main parcel plus a letter ordered by position.
+
+    Parameters
+    ----------
+    main
+        Per area: ``gemarkung``, ``flur``, ``zaehler``, ``nenner`` of its main parcel.
+    points
+        Representative points of the areas (for the letter order: north to south, west to east).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"gemarkung": ["2566"], "flur": [1], "zaehler": [123], "nenner": [4]})
+    >>> make_ids(m, np.array([shapely.Point(0, 0)])).tolist()
+    ['2566-1-123-4-a']
+    """
+    nenner = main["nenner"].astype("Int64")
+    base = (prefix + main["gemarkung"].astype(str) + "-" + main["flur"].astype("Int64").astype(str) + "-"
+            + main["zaehler"].astype("Int64").astype(str)
+            + np.where(nenner.notna() & (nenner.fillna(0) > 0), "-" + nenner.astype(str), "")).to_numpy()
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    order = np.lexsort((np.round(x, 1), -np.round(y, 1), base))
+    ranked = pd.Series(base[order]).groupby(base[order]).cumcount().to_numpy()
+    rank = np.empty(len(base), dtype=np.int64)
+    rank[order] = ranked
+    letters = np.array([_letter(k) for k in range(int(rank.max()) + 1 if len(rank) else 0)], dtype=object)
+    return np.array([f"{b}-{letters[r]}" for b, r in zip(base, rank)], dtype=object)
+
+
+def _letter(k: int) -> str:
+    s = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        s = string.ascii_lowercase[r] + s
+    return s
+
+
+def derive_candidates(layers, params: CandidateParams | None = None) -> CandidateResult:
+    """Find second-row candidate areas and account for every parcel.
+
+    Parameters
+    ----------
+    layers
+        Validated :class:`~nachverdichtung.layers.Layers`.
+    params
+        Derivation parameters (defaults if ``None``).
+
+    Returns
+    -------
+    CandidateResult
+    """
+    p = params or CandidateParams()
+    parcels = layers.parcels
+    P = _arr(parcels.geometry)
+    n = len(P)
+    rp = shapely.point_on_surface(P)
+    lu_pos = _point_in(layers.landuse, rp)
+    nutzung = np.where(lu_pos >= 0, layers.landuse["nutzung"].to_numpy(dtype=object)[np.maximum(lu_pos, 0)], "")
+    settlement = layers.vector("settlement")
+    inside = _point_in(settlement, rp) >= 0 if settlement is not None else np.ones(n, dtype=bool)
+    in_scope = np.isin(nutzung, p.landuse_classes) & inside
+
+    streets = _streets(layers.roads)
+    blocks = _blocks(layers.roads, parcels)
+    b = layers.buildings
+    main = (b["kategorie"] == "haupt").to_numpy()
+    b_street, b_depth = street_depths(b, streets)
+    # rear building line per street
+    line = np.full(len(streets), p.front_depth_m)
+    if p.building_line == "street":
+        ok = main & (b_street >= 0)
+        if ok.any():
+            q = pd.Series(b_depth[ok]).groupby(b_street[ok]).quantile(p.building_line_quantile)
+            line[q.index.to_numpy()] = np.minimum(q.to_numpy(), p.max_building_line_m)
+    streets["baulinie_m"] = line
+    streets["n_hauptgebaeude"] = np.bincount(b_street[main & (b_street >= 0)], minlength=len(streets))
+    zones = shapely.buffer(_arr(streets.geometry), line + p.setback_m)
+    streets["vorderzone"] = gpd.GeoSeries(zones, crs=parcels.crs)
+
+    # rear houses per block: main buildings deeper than their street's line (precedents, § 34)
+    b_block = _point_in(blocks, shapely.point_on_surface(_arr(b.geometry)))
+    behind = main & (b_street >= 0) & (b_depth > line[np.maximum(b_street, 0)] + p.setback_m)
+    hinterhaeuser = np.bincount(b_block[behind & (b_block >= 0)], minlength=len(blocks))
+    blocks["hinterhaeuser"] = hinterhaeuser
+
+    # backland per parcel in scope
+    scope = np.flatnonzero(in_scope)
+    S = P[scope]
+    zi, zj = shapely.STRtree(zones).query(S, predicate="intersects")
+    after_front = _difference_many(S.copy(), zi, zones[zj])
+    keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
+    bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=4)
+    bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
+    backland = _difference_many(after_front, bi, bbuf[bj])
+    front_empty = shapely.area(after_front) < 1.0
+    built_empty = ~front_empty & (shapely.area(backland) < 1.0)
+
+    # pieces
+    pieces, owner = shapely.get_parts(backland, return_index=True)
+    keep = shapely.area(pieces) >= 1.0
+    pieces, owner = pieces[keep], owner[keep]
+    opened, usable = _usable(pieces, S[owner], p)
+    candidates_geoms: list[np.ndarray] = []
+    slivers = 0
+    # usable alone
+    alone = usable.copy()
+    if p.merge_block_interiors:
+        # merge pieces not usable alone with their neighbours across parcel boundaries
+        rest = np.flatnonzero(~usable)
+        if len(rest):
+            rg = pieces[rest]
+            ti, tj = shapely.STRtree(rg).query(rg, predicate="intersects")
+            sel = (ti < tj) & (owner[rest][ti] != owner[rest][tj])
+            ti, tj = ti[sel], tj[sel]
+            shared = shapely.length(shapely.intersection(shapely.boundary(rg[ti]), shapely.boundary(rg[tj])))
+            ok = shared >= p.min_shared_edge_m
+            graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(rest), len(rest)))
+            ncomp, comp = connected_components(graph, directed=False)
+            sizes = np.bincount(comp, minlength=ncomp)
+            multi = sizes[comp] > 1
+            if multi.any():
+                comp_ids = np.unique(comp[multi])
+                remap = np.searchsorted(comp_ids, comp[multi])
+                merged = _group_union(rg[multi], remap, len(comp_ids))
+                mparcels = _group_union(S[owner[rest][multi]], remap, len(comp_ids))
+                mopened, musable = _usable(merged, mparcels, p)
+                candidates_geoms.append(mopened[musable])
+                slivers += int((~musable).sum())
+                slivers += int((~multi).sum())
+            else:
+                slivers += len(rest)
+    else:
+        slivers += int((~usable).sum())
+    candidates_geoms.insert(0, opened[alone])
+    geoms = np.concatenate(candidates_geoms) if candidates_geoms else np.array([], dtype=object)
+    # an opening may split a piece: every part of sufficient size is its own area
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.area(parts) >= p.min_area_m2]
+    derived = _assemble(parts, parcels, blocks, streets, source="abgeleitet")
+
+    planner = layers.vector("planner_areas")
+    if p.mode in ("planner", "both") and planner is not None and len(planner):
+        drawn = _assemble(_arr(planner.geometry), parcels, blocks, streets, source="planer", prefix="P-",
+                          names=planner["name"] if "name" in planner else None)
+        if p.mode == "planner":
+            areas = drawn
+        else:
+            # drop derived areas that a planner area already covers by more than half
+            ai, pj = shapely.STRtree(_arr(drawn.geometry)).query(_arr(derived.geometry), predicate="intersects")
+            cov = shapely.area(shapely.intersection(_arr(derived.geometry)[ai], _arr(drawn.geometry)[pj]))
+            covered = np.zeros(len(derived), dtype=bool)
+            covered[ai[cov > 0.5 * shapely.area(_arr(derived.geometry)[ai])]] = True
+            areas = pd.concat([drawn, derived[~covered]])
+    else:
+        areas = derived
+    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=parcels.crs)
+
+    accounting = _accounting(parcels, layers, areas, scope, nutzung, inside, front_empty, built_empty, backland, p)
+    log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
+    return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers)
+
+
+def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, source: str, prefix: str = "",
+              names=None) -> gpd.GeoDataFrame:
+    """Attach parcels, main parcel, id, street and block to area geometries."""
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    cols = ["quelle", "flurstuecke", "anzahl_flurstuecke", "haupt_flurstueck", "gemarkung", "flur", "flaeche_m2",
+            "strasse", "baulinie_m", "block_id", "block_hinterhaeuser"]
+    if n == 0:
+        empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=parcels.crs), crs=parcels.crs)
+        empty.index.name = "flaeche_id"
+        return empty
+    ai, pi, inter = involved_parcels(geoms, parcels)
+    pair = pd.DataFrame({"a": ai, "p": pi, "inter": inter}).sort_values(["a", "inter"], ascending=[True, False])
+    kennz = parcels["flstkennz"].to_numpy(dtype=object)
+    main_pos = pair.groupby("a")["p"].first().reindex(range(n)).to_numpy()
+    lists = pair.sort_values(["a", "p"]).groupby("a")["p"].apply(lambda s: ",".join(kennz[s.to_numpy()]))
+    lists = lists.reindex(range(n)).fillna("")
+    counts = pair.groupby("a").size().reindex(range(n), fill_value=0).to_numpy()
+    has_main = ~pd.isna(main_pos)
+    mp = np.where(has_main, main_pos, 0).astype(np.int64)
+    main = parcels.iloc[mp][["flstkennz", "gemarkung", "flur", "zaehler", "nenner"]].reset_index(drop=True)
+    pts = shapely.point_on_surface(geoms)
+    ids = make_ids(main, pts, prefix)
+    if names is not None:
+        nm = pd.Series(names).astype("string").fillna("").str.strip().to_numpy(dtype=object)
+        if (nm != "").all() and len(set(nm)) == len(nm):
+            ids = np.array([prefix + str(v) for v in nm], dtype=object)
+    blk = _point_in(blocks, pts)
+    near = shapely.STRtree(_arr(streets.geometry)).query_nearest(pts, all_matches=False)
+    st = np.full(n, -1)
+    st[near[0]] = near[1]
+    out = gpd.GeoDataFrame({
+        "quelle": source,
+        "flurstuecke": lists.to_numpy(dtype=object),
+        "anzahl_flurstuecke": counts,
+        "haupt_flurstueck": np.where(has_main, main["flstkennz"].to_numpy(dtype=object), ""),
+        "gemarkung": np.where(has_main, main["gemarkung"].to_numpy(dtype=object), ""),
+        "flur": main["flur"].to_numpy(),
+        "flaeche_m2": np.round(shapely.area(geoms), 1),
+        "strasse": np.where(st >= 0, streets["name"].to_numpy(dtype=object)[np.maximum(st, 0)], ""),
+        "baulinie_m": np.where(st >= 0, np.round(streets["baulinie_m"].to_numpy()[np.maximum(st, 0)], 1), np.nan),
+        "block_id": blk,
+        "block_hinterhaeuser": np.where(blk >= 0, blocks["hinterhaeuser"].to_numpy()[np.maximum(blk, 0)], 0),
+    }, geometry=geoms, crs=parcels.crs, index=pd.Index(ids, name="flaeche_id"))
+    return out.sort_index()
+
+
+def _accounting(parcels, layers, areas, scope, nutzung, inside, front_empty, built_empty, backland, p) -> gpd.GeoDataFrame:
+    """One row per input parcel: candidate parcels and excluded parcels with the reason."""
+    n = len(parcels)
+    reason = np.full(n, "", dtype=object)
+    reason[~inside] = "außerhalb des Innenbereichs"
+    no_use = inside & ~np.isin(nutzung, p.landuse_classes)
+    reason[no_use] = np.array([f"Nutzung {u or 'unbekannt'}: keine Wohn- oder Mischbaufläche" for u in nutzung[no_use]],
+                              dtype=object)
+    sub = np.full(len(scope), "Hinterland zu klein oder zu schmal für einen Baukörper", dtype=object)
+    sub[front_empty] = "kein Hinterland: Flurstück liegt ganz in der Vorderzone"
+    sub[built_empty] = "Hinterland überbaut (Gebäude mit Abstandsflächen)"
+    reason[scope] = sub
+    fl_of = pd.Series(dtype=object)
+    if len(areas):
+        lists = areas["flurstuecke"].str.split(",").explode()
+        fl_of = pd.Series(lists.index, index=lists.to_numpy()).groupby(level=0).agg(lambda s: ",".join(sorted(s)))
+    kennz = parcels["flstkennz"].to_numpy(dtype=object)
+    in_area = pd.Series(kennz).map(fl_of).fillna("").to_numpy(dtype=object)
+    status = np.where(in_area != "", "Kandidat", "ausgeschlossen")
+    reason = np.where(in_area != "", "Teil einer Potenzialfläche", reason)
+    acc = gpd.GeoDataFrame({
+        "flstkennz": kennz, "gemarkung": parcels["gemarkung"].to_numpy(), "flur": parcels["flur"].to_numpy(),
+        "zaehler": parcels["zaehler"].to_numpy(), "nenner": parcels["nenner"].to_numpy(),
+        "nutzung": nutzung, "status": status, "grund": reason, "flaeche_ids": in_area,
+        "flaeche_m2": np.round(shapely.area(_arr(parcels.geometry)), 1),
+    }, geometry=parcels.geometry.values, crs=parcels.crs)
+    dropped = layers.excluded_parcels
+    if len(dropped):
+        extra = gpd.GeoDataFrame({"flstkennz": dropped["flstkennz"].to_numpy(), "status": "ausgeschlossen",
+                                  "grund": dropped["grund"].to_numpy(), "flaeche_ids": ""},
+                                 geometry=gpd.GeoSeries([None] * len(dropped), crs=parcels.crs), crs=parcels.crs)
+        acc = pd.concat([acc, extra], ignore_index=True)
+    return acc

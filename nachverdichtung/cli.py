@@ -1,0 +1,210 @@
+"""Command line: ``nachverdichtung sample | validate | assess | demo | layers``.
+
+Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
+traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import NachverdichtungError
+
+__all__ = ["main"]
+
+DEFAULT_SAMPLE = Path("data/raw/sample")
+DEFAULT_DEMO_OUT = Path("data/processed/sample")
+
+
+class Progress:
+    """Prints each step with the elapsed time to stderr (a callback any GUI can replace)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.t0 = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.t0:6.1f} s] {message} …", file=sys.stderr, flush=True)
+
+
+def _cmd_sample(args) -> int:
+    from .sample import generate_sample
+
+    say = Progress(args.quiet)
+    config = generate_sample(args.out, n_parcels=args.parcels, seed=args.seed, progress=say)
+    print(f"Beispielquartier geschrieben: {config}")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .config import load_config
+    from .layers import load_layers
+
+    config = load_config(args.config)
+    from .config import missing_paths
+
+    missing = missing_paths(config)
+    if missing:
+        from .errors import ConfigError
+
+        key, path = missing[0]
+        raise ConfigError(f"Datei nicht gefunden: {path}", file=config.file, key=key,
+                          fix="Pfad korrigieren (relativ zur Konfigurationsdatei) oder den Eintrag entfernen")
+    layers = load_layers(config, progress=Progress(args.quiet))
+    print(f"Konfiguration in Ordnung: {args.config}")
+    for role in ("parcels", "buildings", "roads", "landuse"):
+        print(f"  {role:10s} {len(getattr(layers, role)):>9,d} Objekte".replace(",", "."))
+    for name, gdf in layers.vectors.items():
+        print(f"  {name:10s} {len(gdf):>9,d} Objekte".replace(",", "."))
+    for name, r in layers.rasters.items():
+        print(f"  {name:10s} Raster {r.path.name}, Zellgröße {r.res[0]:g} m")
+    for msg in layers.problems:
+        print(f"  Hinweis: {msg}")
+    return 0
+
+
+def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
+    from .config import load_config
+    from .export import write_outputs
+    from .pipeline import assess
+
+    say = Progress(quiet)
+    config = load_config(config_path)
+    result = assess(config, progress=say)
+    written = write_outputs(result, out, formats=formats, progress=say)
+    print(summary_text(result))
+    print(f"\nAusgaben in {out}:")
+    for p in written:
+        print(f"  {p.name}")
+    return 0
+
+
+def summary_text(result) -> str:
+    """The end-of-run summary: class counts, deciding criteria, parcel accounting."""
+    counts = result.class_counts()
+    n = int(counts.sum())
+    lines = [f"\n{n} Potenzialflächen bewertet", f"  {'Klasse':20s} {'Anzahl':>7s} {'Anteil':>7s}"]
+    for k, v in counts.items():
+        share = f"{100 * v / n:5.1f} %" if n else "    – "
+        lines.append(f"  {k:20s} {v:7d} {share.replace('.', ','):>7s}")
+    dec = result.decision_counts()
+    if len(dec):
+        lines.append("\nEntscheidende Kriterien (Häufigkeit)")
+        titles = result.titles()
+        for name, v in dec.items():
+            lines.append(f"  {titles.get(name, name):20s} {int(v):7d}")
+    acc = result.parcels
+    n_cand = int((acc["status"] == "Kandidat").sum())
+    n_excl = int((acc["status"] == "ausgeschlossen").sum())
+    lines.append(f"\nFlurstücke: {len(acc)} eingelesen = {n_cand} in Potenzialflächen + {n_excl} ausgeschlossen (mit Grund)")
+    if result.layers.problems:
+        lines.append(f"Hinweise zu den Eingangsdaten: {len(result.layers.problems)} (siehe protokoll.txt)")
+    return "\n".join(lines)
+
+
+def _cmd_assess(args) -> int:
+    return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet,
+                           formats=args.formats.split(",") if args.formats else None)
+
+
+def _cmd_demo(args) -> int:
+    from .sample import generate_sample
+
+    say = Progress(args.quiet)
+    say("Beispielquartier erzeugen")
+    config = generate_sample(args.data, progress=say)
+    return _run_assessment(config, Path(args.out), quiet=args.quiet)
+
+
+def _cmd_layers(args) -> int:
+    path = Path(args.file)
+    if path.suffix.lower() == ".dxf":
+        from .io.dxf import list_dxf_layers
+
+        table = list_dxf_layers(path)
+        print(table.to_string(index=False))
+        return 0
+    import pyogrio
+
+    from .io.vector import list_layers
+
+    for name in list_layers(path):
+        target = path / f"{name}.shp" if path.is_dir() else path
+        info = pyogrio.read_info(target, layer=None if path.is_dir() else name)
+        print(f"{name:40s} {info['geometry_type'] or '-':18s} {info['features']:>9d}  "
+              f"{', '.join(info['fields'][:8])}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    p = argparse.ArgumentParser(
+        prog="nachverdichtung",
+        description="Potenziale für Bauen in zweiter Reihe finden und bewerten (ALKIS → Karte, Bericht, GIS-Layer).",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--debug", action="store_true", help="bei internen Fehlern den Traceback zeigen")
+    sub = p.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+
+    s = sub.add_parser("sample", help="synthetisches Beispielquartier erzeugen")
+    s.add_argument("--parcels", type=int, default=1500, help="Anzahl Flurstücke (Standard 1500)")
+    s.add_argument("--seed", type=int, default=42, help="Zufallsstartwert (Standard 42)")
+    s.add_argument("--out", type=Path, default=DEFAULT_SAMPLE, help=f"Zielordner (Standard {DEFAULT_SAMPLE})")
+    s.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    s.set_defaults(func=_cmd_sample)
+
+    v = sub.add_parser("validate", help="Konfiguration und Eingangsdaten prüfen, ohne zu bewerten")
+    v.add_argument("config", type=Path, help="config.yml")
+    v.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    v.set_defaults(func=_cmd_validate)
+
+    a = sub.add_parser("assess", help="Flächen ableiten, bewerten und alle Ausgaben schreiben")
+    a.add_argument("config", type=Path, help="config.yml")
+    a.add_argument("--out", type=Path, required=True, help="Ausgabeordner")
+    a.add_argument("--formats", help="Ausgabeformate, z. B. gpkg,csv (Standard aus der Konfiguration)")
+    a.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    a.set_defaults(func=_cmd_assess)
+
+    d = sub.add_parser("demo", help="Beispielquartier erzeugen und bewerten (nach data/processed/sample)")
+    d.add_argument("--data", type=Path, default=DEFAULT_SAMPLE, help=f"Datenordner (Standard {DEFAULT_SAMPLE})")
+    d.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help=f"Ausgabeordner (Standard {DEFAULT_DEMO_OUT})")
+    d.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    d.set_defaults(func=_cmd_demo)
+
+    layers = sub.add_parser("layers", help="Layer einer DXF-, Shapefile-Ordner- oder GeoPackage-Datei auflisten")
+    layers.add_argument("file", type=Path, help="DXF, GeoPackage oder Shapefile-Ordner")
+    layers.set_defaults(func=_cmd_layers)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nachverdichtung`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if not args.debug else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    logging.captureWarnings(True)
+    try:
+        return args.func(args)
+    except NachverdichtungError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Abgebrochen.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # internal error: say so, keep the traceback for --debug
+        if args.debug:
+            raise
+        print(f"Interner Fehler: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+              f"(Details mit 'nachverdichtung --debug …'; bitte melden)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

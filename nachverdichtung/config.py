@@ -1,0 +1,247 @@
+"""The configuration: one frozen tree read from one YAML file.
+
+The file names the input sources and the parameters of every stage. Unknown keys are rejected,
+every default is defined once (in the stage's parameter dataclass), and the effective
+configuration, with all defaults filled in, is written next to the outputs.
+
+Examples
+--------
+>>> cfg = load_config("data/raw/sample/config.yml")        # doctest: +SKIP
+>>> cfg.criteria["topographie"].bedingt_ab_pct              # doctest: +SKIP
+10.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .params import build, param, to_plain
+
+__all__ = [
+    "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "Config",
+    "load_config", "config_from_dict", "dump_config", "missing_paths",
+]
+
+TARGET_CRS = "EPSG:25832"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One input file: a vector layer, a CSV of points or a raster."""
+
+    path: Path = param(None, doc="Pfad zur Datei (relativ zur Konfigurationsdatei)")
+    layer: str | None = param(None, doc="Layername in einer GeoPackage-/Mehrlayer-Datei")
+    crs: str | None = param(None, doc="Koordinatensystem, falls die Datei keines angibt")
+    encoding: str | None = param(None, doc="Zeichenkodierung, falls nicht erkennbar (z. B. cp1252)")
+    fields: dict[str, str] = param({}, doc="Feldzuordnung kanonischer Name → Feldname der Datei")
+
+
+@dataclass(frozen=True)
+class AlkisConfig:
+    """The cadastre: parcels, buildings, roads and land use from one Shapefile folder, GeoPackage or DXF."""
+
+    path: Path = param(None, doc="Shapefile-Ordner, GeoPackage oder DXF-Datei mit den ALKIS-Daten")
+    preset: str = param("auto", doc="Schema der Daten", choices=("auto", "ax", "vereinfacht", "dxf_sample"))
+    encoding: str | None = param(None, doc="Zeichenkodierung erzwingen (sonst .cpg bzw. Erkennung)")
+    crs: str | None = param(None, doc="Koordinatensystem, falls die Dateien keines angeben (DXF!)")
+    layers: dict[str, Any] = param({}, doc="Rolle → Layername(n), überschreibt das Preset")
+    fields: dict[str, Any] = param({}, doc="Rolle → {kanonisches Feld: Feldname}, überschreibt das Preset")
+    gemarkung: str | None = param(None, doc="Gemarkungsnummer für DXF-Flurstücksnummern ohne Gemarkung")
+    flur: int | None = param(None, doc="Flurnummer für DXF-Flurstücksnummern ohne Flur", min=0)
+    dxf_reader: str = param("auto", doc="DXF-Leser", choices=("auto", "ezdxf", "gdal"))
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """Optional thematic layers. A missing layer makes its criterion 'nicht bewertet'."""
+
+    settlement: SourceConfig | None = param(None, doc="Innenbereich / Siedlungsgrenze (Polygone)")
+    planner_areas: SourceConfig | None = param(None, doc="Vom Planer gezeichnete Flächen (Polygone)")
+    dem: SourceConfig | None = param(None, doc="Digitales Geländemodell (GeoTIFF)")
+    rain_depth: SourceConfig | None = param(None, doc="Starkregen: maximale Wassertiefe in m (GeoTIFF)")
+    rain_velocity: SourceConfig | None = param(None, doc="Starkregen: maximale Fließgeschwindigkeit in m/s")
+    flow_paths: SourceConfig | None = param(None, doc="Fließwege (Linien)")
+    trees: SourceConfig | None = param(None, doc="Baumkataster (CSV mit x/y oder Punktlayer)")
+    protected_areas: SourceConfig | None = param(None, doc="Schutzgebiete mit Feld kategorie")
+    species: SourceConfig | None = param(None, doc="Artnachweise (Punkte) mit Feld art")
+    climate: SourceConfig | None = param(None, doc="Klimafunktionskarte mit Feld funktion")
+    noise_lden: SourceConfig | None = param(None, doc="Lärmkarte L_DEN in dB(A) (GeoTIFF)")
+    noise_night: SourceConfig | None = param(None, doc="Lärmkarte L_Night in dB(A) (GeoTIFF)")
+    noise_areas: SourceConfig | None = param(None, doc="Lärmkarte als Polygone mit lden_db/lnight_db")
+    railways: SourceConfig | None = param(None, doc="Bahnstrecken (für den Lärm-Ersatzwert)")
+
+
+@dataclass(frozen=True)
+class RatingConfig:
+    """How the criteria combine into one class."""
+
+    rule: str = param("worst", doc="Regel: die schlechteste Klasse entscheidet", choices=("worst",))
+    missing: str = param(
+        "nicht bewertet",
+        doc="Gesamtklasse, wenn kein Kriterium 'nicht geeignet' ist, aber eines nicht bewertet werden konnte",
+        choices=("nicht bewertet", "bedingt geeignet"),
+    )
+    advisory: tuple[str, ...] = param((), doc="Kriterien, die nur informieren und nicht entscheiden")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Which outputs to write and how tables are formatted."""
+
+    formats: tuple[str, ...] = param(
+        ("gpkg", "csv", "shp", "xlsx", "map", "report"),
+        doc="Ausgabeformate", choices=("gpkg", "csv", "shp", "xlsx", "map", "report", "pdf"),
+    )
+    csv_separator: str = param(";", doc="Spaltentrenner der CSV (Excel deutsch: ;)", choices=(";", ",", "\t"))
+    csv_decimal: str = param(",", doc="Dezimalzeichen der CSV", choices=(",", "."))
+    title: str = param("Potenziale für Bauen in zweiter Reihe", doc="Titel von Karte und Bericht")
+    study_area: str = param("Beispielquartier", doc="Name des Untersuchungsgebiets")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; ``criteria`` maps each enabled criterion to its parameters."""
+
+    alkis: AlkisConfig
+    crs: str = TARGET_CRS
+    inputs: InputsConfig = dataclasses.field(default_factory=InputsConfig)
+    candidates: Any = None
+    criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    rating: RatingConfig = dataclasses.field(default_factory=RatingConfig)
+    output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+    file: Path | None = None
+
+
+_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output")
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a YAML configuration file.
+
+    Parameters
+    ----------
+    path
+        The ``config.yml``. Relative paths inside it are resolved against its folder.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not valid YAML, or any key, type or value is wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError("Konfigurationsdatei nicht gefunden", file=path,
+                          fix="Pfad prüfen oder mit 'nachverdichtung sample' ein Beispiel erzeugen")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("Datei ist nicht UTF-8-kodiert", file=path, fix="als UTF-8 speichern") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (Zeile {mark.line + 1})" if mark else ""
+        raise ConfigError(f"kein gültiges YAML{where}: {getattr(exc, 'problem', exc)}", file=path,
+                          fix="Einrückung und Doppelpunkte prüfen") from None
+    return config_from_dict(data, file=path, base_dir=path.parent.resolve())
+
+
+def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,
+                     base_dir: Path | None = None) -> Config:
+    """Build a :class:`Config` from plain data (as read from YAML)."""
+    from .candidates import CandidateParams
+    from .criteria import REGISTRY
+
+    if not isinstance(data, Mapping):
+        raise ConfigError("die Datei enthält keine Konfiguration", file=file,
+                          fix="mindestens einen Abschnitt 'alkis:' mit 'path:' eintragen")
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise ConfigError(f"unbekannter Abschnitt {', '.join(repr(u) for u in unknown)}", file=file,
+                          key=unknown[0], fix=f"erlaubt sind: {', '.join(_SECTIONS)}")
+    if "alkis" not in data:
+        raise ConfigError("Abschnitt 'alkis' fehlt", file=file, key="alkis",
+                          fix="'alkis:' mit 'path:' zu den Flurstücken/Gebäuden eintragen")
+    crs = data.get("crs", TARGET_CRS)
+    if not isinstance(crs, str):
+        raise ConfigError(f"erwartet Text wie 'EPSG:25832', gefunden {crs!r}", file=file, key="crs",
+                          fix="crs: EPSG:25832")
+    _check_crs(crs, file=file, key="crs")
+    alkis = build(AlkisConfig, data["alkis"], key="alkis", file=file, base_dir=base_dir)
+    if alkis.crs:
+        _check_crs(alkis.crs, file=file, key="alkis.crs")
+    inputs = build(InputsConfig, data.get("inputs"), key="inputs", file=file, base_dir=base_dir)
+    candidates = build(CandidateParams, data.get("candidates"), key="candidates", file=file,
+                       base_dir=base_dir)
+
+    raw_criteria = data.get("criteria") or {}
+    if not isinstance(raw_criteria, Mapping):
+        raise ConfigError("erwartet einen Abschnitt (Kriterium: Parameter)", file=file, key="criteria",
+                          fix="z. B. 'criteria: {topographie: {nicht_geeignet_ab_pct: 25}}'")
+    unknown = sorted(set(map(str, raw_criteria)) - set(REGISTRY))
+    if unknown:
+        raise ConfigError(f"unbekanntes Kriterium {', '.join(repr(u) for u in unknown)}", file=file,
+                          key=f"criteria.{unknown[0]}", fix=f"bekannt sind: {', '.join(REGISTRY)}")
+    criteria = {}
+    for name, criterion in REGISTRY.items():
+        value = raw_criteria.get(name, {})
+        if value is False:
+            continue  # disabled explicitly
+        if value is True:
+            value = {}
+        criteria[name] = build(criterion.params_type, value, key=f"criteria.{name}", file=file,
+                               base_dir=base_dir)
+    rating = build(RatingConfig, data.get("rating"), key="rating", file=file, base_dir=base_dir)
+    bad = [c for c in rating.advisory if c not in REGISTRY]
+    if bad:
+        raise ConfigError(f"unbekanntes Kriterium {bad[0]!r}", file=file, key="rating.advisory",
+                          fix=f"bekannt sind: {', '.join(REGISTRY)}")
+    output = build(OutputConfig, data.get("output"), key="output", file=file, base_dir=base_dir)
+    return Config(alkis=alkis, crs=crs, inputs=inputs, candidates=candidates, criteria=criteria,
+                  rating=rating, output=output, file=None if file is None else Path(file))
+
+
+def _check_crs(value: str, *, file, key: str) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    try:
+        crs = CRS.from_user_input(value)
+    except ProjCRSError:
+        raise ConfigError(f"unbekanntes Koordinatensystem {value!r}", file=file, key=key,
+                          fix="einen EPSG-Code wie 'EPSG:25832' angeben") from None
+    if key == "crs" and not crs.is_projected:
+        raise ConfigError(f"Ziel-Koordinatensystem {value!r} ist nicht metrisch projiziert", file=file,
+                          key=key, fix="ein metrisches System wie EPSG:25832 (UTM 32N) angeben")
+
+
+def missing_paths(config: Config) -> list[tuple[str, Path]]:
+    """Return ``(config key, path)`` for every configured input path that does not exist."""
+    out = []
+    if not config.alkis.path.exists():
+        out.append(("alkis.path", config.alkis.path))
+    for f in dataclasses.fields(config.inputs):
+        src = getattr(config.inputs, f.name)
+        if src is not None and not src.path.exists():
+            out.append((f"inputs.{f.name}", src.path))
+    return out
+
+
+def dump_config(config: Config) -> str:
+    """The effective configuration as YAML, with every default filled in."""
+    data = {
+        "crs": config.crs,
+        "alkis": to_plain(config.alkis),
+        "inputs": {k: v for k, v in to_plain(config.inputs).items() if v is not None},
+        "candidates": to_plain(config.candidates),
+        "criteria": to_plain(dict(config.criteria)),
+        "rating": to_plain(config.rating),
+        "output": to_plain(config.output),
+    }
+    header = "# Effektive Konfiguration (alle Voreinstellungen ausgeschrieben)\n"
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

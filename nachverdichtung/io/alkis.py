@@ -1,0 +1,219 @@
+"""Read ALKIS cadastre data into the canonical roles parcels, buildings, roads and land use.
+
+A *preset* (``presets/*.yml``) says which layers and fields of a delivery fill which role; the
+config can override layer and field names per role. Shapefile folders, GeoPackages and DXF files
+are supported (DXF through :mod:`nachverdichtung.io.dxf`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import yaml
+
+from ..errors import InputError
+from .vector import find_field, list_layers, read_vector
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ROLES", "load_preset", "detect_preset", "read_alkis", "canonical_name"]
+
+ROLES = ("parcels", "buildings", "roads", "landuse")
+ROLE_LABEL = {"parcels": "Flurstücke", "buildings": "Gebäude", "roads": "Verkehrsflächen",
+              "landuse": "Tatsächliche Nutzung"}
+
+
+@lru_cache
+def load_preset(name: str) -> dict:
+    """Load a preset by name from the package's ``io/presets`` folder."""
+    try:
+        text = resources.files("nachverdichtung.io.presets").joinpath(f"{name}.yml").read_text("utf-8")
+    except FileNotFoundError:
+        available = sorted(p.name[:-4] for p in resources.files("nachverdichtung.io.presets").iterdir()
+                           if p.name.endswith(".yml"))
+        raise InputError(f"unbekanntes Preset {name!r}", fix=f"eines von {', '.join(available)} wählen") from None
+    return yaml.safe_load(text)
+
+
+def canonical_name(name: str) -> str:
+    """Normalise a layer name for tolerant matching: lower case, umlauts folded, no separators.
+
+    Examples
+    --------
+    >>> canonical_name("Gebäude_Bauwerk")
+    'gebaeudebauwerk'
+    """
+    name = name.lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        name = name.replace(a, b)
+    name = unicodedata.normalize("NFKD", name)
+    return re.sub(r"[^a-z0-9*?]", "", name)
+
+
+def _match_layer(available: list[str], wanted: str) -> str | None:
+    key = canonical_name(wanted)
+    for layer in available:
+        if fnmatch.fnmatchcase(canonical_name(layer), key):
+            return layer
+    return None
+
+
+def detect_preset(path: Path) -> str:
+    """Guess the preset from the layer names of a delivery."""
+    if path.suffix.lower() == ".dxf":
+        return "dxf_sample"
+    names = {canonical_name(n) for n in list_layers(path)}
+    if "axflurstueck" in names:
+        return "ax"
+    if names & {"flurstueck", "flurstuecke"}:
+        return "vereinfacht"
+    raise InputError(
+        f"Schema der ALKIS-Daten nicht erkannt (Layer: {', '.join(sorted(names)) or 'keine'})",
+        file=path, fix="'preset: ax' oder 'preset: vereinfacht' und ggf. 'layers:' unter 'alkis' angeben",
+    )
+
+
+def _layer_path(container: Path, layer: str) -> tuple[Path, str | None]:
+    if container.is_dir():
+        return container / f"{layer}.shp", None
+    return container, layer
+
+
+def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
+    """Read a cadastre delivery into canonical role frames.
+
+    Parameters
+    ----------
+    alkis
+        The :class:`~nachverdichtung.config.AlkisConfig`.
+    target_crs
+        CRS of the returned frames.
+
+    Returns
+    -------
+    dict
+        ``{"parcels", "buildings", "roads", "landuse"}`` → GeoDataFrame with the canonical columns of
+        ``docs/data_model.md`` (not yet validated), each with ``attrs["source"]``.
+    """
+    path = Path(alkis.path)
+    if not path.exists():
+        raise InputError("ALKIS-Daten nicht gefunden", file=path, fix="Pfad unter 'alkis.path' prüfen")
+    preset_name = detect_preset(path) if alkis.preset == "auto" else alkis.preset
+    if path.suffix.lower() == ".dxf":
+        from .dxf import read_alkis_dxf
+
+        frames = read_alkis_dxf(path, preset=preset_name, layers=alkis.layers or None, crs=alkis.crs,
+                                encoding=alkis.encoding, gemarkung=alkis.gemarkung, flur=alkis.flur,
+                                reader=alkis.dxf_reader)
+        out = {}
+        for role in ROLES:
+            if role not in frames:
+                raise InputError(f"{ROLE_LABEL[role]}: im DXF nicht gefunden", file=path,
+                                 fix=f"Layerzuordnung für '{role}' unter 'alkis.layers' angeben "
+                                     f"(Layer auflisten: nachverdichtung layers {path.name})")
+            gdf = frames[role]
+            attrs = dict(gdf.attrs)
+            if gdf.crs is not None and not gdf.crs.equals(target_crs):
+                gdf = gdf.to_crs(target_crs)
+            gdf.attrs = {**attrs, "source": {"file": str(path), "layer": None, "crs": str(alkis.crs)}}
+            out[role] = gdf
+        return out
+    preset = load_preset(preset_name)
+    available = list_layers(path)
+    return {role: _read_role(path, available, role, preset["roles"][role], alkis, target_crs) for role in ROLES}
+
+
+def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis, target_crs: str) -> gpd.GeoDataFrame:
+    label = ROLE_LABEL[role]
+    override_layers = alkis.layers.get(role)
+    override_fields = alkis.fields.get(role, {}) or {}
+    if isinstance(override_layers, Mapping):  # layer name -> class
+        spec = {**spec, "layer_classes": dict(override_layers)}
+    elif override_layers:
+        wanted = [override_layers] if isinstance(override_layers, str) else list(override_layers)
+        spec = {**spec, "layers": wanted, "layer_classes": None}
+    if spec.get("layer_classes"):
+        pieces = []
+        for layer_name, cls in spec["layer_classes"].items():
+            layer = _match_layer(available, layer_name)
+            if layer is None:
+                continue
+            gdf = _read(path, layer, label, alkis, target_crs)
+            gdf["_class"] = cls
+            pieces.append(gdf)
+        if not pieces:
+            raise InputError(
+                f"{label}: keiner der Layer {', '.join(spec['layer_classes'])} vorhanden "
+                f"(vorhanden: {', '.join(available)})", file=path,
+                fix=f"Layernamen unter 'alkis.layers.{role}' angeben",
+            )
+        gdf = _concat(pieces)
+    else:
+        layer = next((m for w in spec["layers"] if (m := _match_layer(available, w))), None)
+        if layer is None:
+            raise InputError(
+                f"{label}: Layer {' / '.join(spec['layers'])} nicht vorhanden (vorhanden: {', '.join(available)})",
+                file=path, fix=f"Layernamen unter 'alkis.layers.{role}' angeben",
+            )
+        gdf = _read(path, layer, label, alkis, target_crs)
+        if spec.get("class_field"):
+            col = _field(gdf, list(override_fields.get("klasse", [])) + list(spec["class_field"]))
+            if col is None:
+                raise InputError(f"{label}: Feld {spec['class_field'][0]!r} fehlt", file=_src(gdf),
+                                 fix=f"Feldnamen unter 'alkis.fields.{role}.klasse' angeben")
+            classes = {canonical_name(k): v for k, v in spec["classes"].items()}
+            gdf["_class"] = gdf[col].astype(str).map(lambda v: classes.get(canonical_name(v)))
+            gdf = gdf[gdf["_class"].notna()].copy()
+    return _map_fields(gdf, role, spec.get("fields", {}), override_fields, spec.get("required", ()), label)
+
+
+def _src(gdf: gpd.GeoDataFrame) -> str:
+    return gdf.attrs.get("source", {}).get("file", "?")
+
+
+def _read(path: Path, layer: str, label: str, alkis, target_crs: str) -> gpd.GeoDataFrame:
+    file, layer_arg = _layer_path(path, layer)
+    return read_vector(file, layer=layer_arg, encoding=alkis.encoding, crs=alkis.crs, target_crs=target_crs,
+                       what=label, fix_key="alkis")
+
+
+def _concat(pieces: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    attrs = pieces[0].attrs
+    gdf = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=pieces[0].crs)
+    gdf.attrs = attrs
+    return gdf
+
+
+def _field(gdf: gpd.GeoDataFrame, candidates) -> str | None:
+    return find_field([c for c in gdf.columns if c != gdf.geometry.name], candidates)
+
+
+def _map_fields(gdf, role, fields, override, required, label) -> gpd.GeoDataFrame:
+    out = {}
+    for canon, cands in fields.items():
+        names = ([override[canon]] if isinstance(override.get(canon), str) else list(override.get(canon, []))) \
+            + list(cands)
+        col = _field(gdf, names)
+        if col is None:
+            if canon in required:
+                cols = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
+                raise InputError(
+                    f"{label}: Pflichtfeld {canon!r} fehlt (gesucht: {', '.join(names)}; vorhanden: {cols})",
+                    file=_src(gdf), fix=f"Feldnamen unter 'alkis.fields.{role}.{canon}' angeben",
+                )
+            continue
+        out[canon] = gdf[col]
+    if "_class" in gdf:
+        out["art" if role == "roads" else "nutzung"] = gdf["_class"]
+    result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs, index=pd.RangeIndex(len(gdf)))
+    result.attrs = gdf.attrs
+    return result

@@ -1,0 +1,300 @@
+"""Read vector layers (Shapefile, GeoPackage, any OGR format) and point CSVs, safely.
+
+Each reader turns every problem it can recognise into a one-line :class:`InputError` naming the
+file and the fix: missing sidecar files, unreadable files, missing layers or fields, unknown
+encodings, missing or implausible coordinate systems.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from ..errors import CRSError, InputError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "read_vector", "read_points_csv", "list_layers", "detect_dbf_encoding", "check_crs_plausible",
+    "find_field",
+]
+
+_SHP_SIDECARS = {".shx": "Index (.shx)", ".dbf": "Attributtabelle (.dbf)"}
+
+
+def _sibling(path: Path, suffix: str) -> Path | None:
+    """Find a sidecar file regardless of the case of its suffix."""
+    for cand in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if cand.exists():
+            return cand
+    return None
+
+
+def detect_dbf_encoding(dbf: Path, *, sample_bytes: int = 4_000_000) -> str:
+    """Tell UTF-8 from cp1252 in a .dbf without a .cpg.
+
+    A byte sequence that decodes as UTF-8 and contains multi-byte characters is UTF-8; any other
+    non-ASCII content is taken as cp1252 (a superset of ISO-8859-1 for printable characters), which
+    is what German offices write.
+
+    Examples
+    --------
+    >>> detect_dbf_encoding(Path("x.dbf"))  # doctest: +SKIP
+    'cp1252'
+    """
+    with open(dbf, "rb") as fh:
+        header = fh.read(32)
+        if len(header) < 32:
+            return "utf-8"
+        header_len = int.from_bytes(header[8:10], "little")
+        fh.seek(header_len)
+        body = fh.read(sample_bytes)
+    if body.isascii():
+        return "utf-8"
+    # cut at a record-safe point: trailing partial UTF-8 sequences would fail spuriously
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 4 and len(body) == sample_bytes:
+            return "utf-8"
+        return "cp1252"
+
+
+def list_layers(path: Path) -> list[str]:
+    """Layer names of a container: file stems of a Shapefile folder, or the layers of a file."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p.stem for p in path.iterdir() if p.suffix.lower() == ".shp")
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises several DataSourceError flavours
+        raise InputError(f"Datei kann nicht gelesen werden ({_short(exc)})", file=path,
+                         fix="prüfen, ob die Datei vollständig und ein unterstütztes Format ist") from None
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def read_vector(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    target_crs: str = "EPSG:25832",
+    what: str = "Layer",
+    fix_key: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one vector layer and return it in ``target_crs``.
+
+    Parameters
+    ----------
+    path
+        A Shapefile, a GeoPackage or any format GDAL reads; for a Shapefile folder pass the .shp.
+    layer
+        Layer name inside a multi-layer file.
+    encoding
+        Force an encoding. Without it a Shapefile's ``.cpg`` is honoured, and without a ``.cpg``
+        UTF-8 and cp1252 are told apart from the bytes.
+    crs
+        CRS to assume when the file carries none. A file *with* a CRS is never overridden.
+    target_crs
+        CRS of the result.
+    what
+        What the layer is, for messages (e.g. "Flurstücke").
+    fix_key
+        Config key to name in the fix of a message.
+
+    Returns
+    -------
+    GeoDataFrame
+        With ``attrs["source"]`` (file, layer, encoding, original CRS) for the run log.
+    """
+    path = Path(path)
+    key = fix_key or "Pfad"
+    if not path.exists():
+        raise InputError(f"{what}: Datei nicht gefunden", file=path,
+                         fix=f"Pfad unter '{key}' in der Konfiguration prüfen")
+    if path.suffix.lower() == ".shp":
+        for suffix, label in _SHP_SIDECARS.items():
+            if _sibling(path, suffix) is None:
+                raise InputError(
+                    f"{what}: {label} fehlt neben der .shp", file=path,
+                    fix=f"die vollständige Shapefile-Lieferung (.shp, .shx, .dbf, .prj) in denselben Ordner legen",
+                )
+        if encoding is None and _sibling(path, ".cpg") is None:
+            encoding = detect_dbf_encoding(_sibling(path, ".dbf"))
+            log.info("%s: keine .cpg, Kodierung %s erkannt", path.name, encoding)
+    if layer is not None:
+        available = list_layers(path)
+        if layer not in available:
+            raise InputError(f"{what}: Layer {layer!r} nicht vorhanden (vorhanden: {', '.join(available)})",
+                             file=path, fix=f"Layernamen unter '{key}' korrigieren")
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+    except UnicodeDecodeError:
+        raise InputError(f"{what}: Zeichenkodierung {encoding!r} passt nicht", file=path,
+                         fix=f"'encoding: cp1252' oder 'encoding: utf-8' unter '{key}' angeben") from None
+    except Exception as exc:
+        raise InputError(f"{what}: Datei kann nicht gelesen werden ({_short(exc)})", file=path,
+                         fix="Datei neu exportieren oder vollständig liefern lassen") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
+        raise InputError(f"{what}: Layer enthält keine Geometrien", file=path,
+                         fix="einen Layer mit Geometrien angeben")
+    source_crs = gdf.crs
+    if source_crs is None:
+        if crs is None:
+            raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
+                           fix=f"'crs: EPSG:25832' (oder das richtige System) unter '{key}' eintragen")
+        gdf = gdf.set_crs(crs)
+    gdf.attrs["source"] = {"file": str(path), "layer": layer, "encoding": encoding,
+                           "crs": gdf.crs.to_string()}
+    check_crs_plausible(gdf, file=path, what=what, key=key)
+    if not gdf.crs.equals(CRS.from_user_input(target_crs)):
+        log.info("%s: Umprojektion %s -> %s", path.name, gdf.crs.to_string(), target_crs)
+        attrs = gdf.attrs
+        gdf = gdf.to_crs(target_crs)
+        gdf.attrs = attrs
+    return gdf
+
+
+def check_crs_plausible(gdf: gpd.GeoDataFrame, *, file, what: str = "Layer", key: str = "crs") -> None:
+    """Raise :class:`CRSError` when coordinates lie far outside the area of use of their CRS."""
+    geoms = gdf.geometry.values
+    ok = ~(geoms.isna() | geoms.is_empty)
+    if not ok.any():
+        return
+    xmin, ymin, xmax, ymax = gdf.geometry[ok].total_bounds
+    if not np.all(np.isfinite([xmin, ymin, xmax, ymax])):
+        raise InputError(f"{what}: Koordinaten enthalten ungültige Werte (NaN/unendlich)", file=file,
+                         fix="Geometrien im GIS reparieren")
+    crs = gdf.crs
+    aou = crs.area_of_use
+    if aou is None:
+        return
+    if crs.is_geographic:
+        bx = (aou.west - 1, aou.south - 1, aou.east + 1, aou.north + 1)
+    else:
+        from pyproj import Transformer
+
+        t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        xs, ys = t.transform([aou.west, aou.east, aou.west, aou.east], [aou.south, aou.south, aou.north, aou.north])
+        pad = 0.2 * max(max(xs) - min(xs), max(ys) - min(ys))
+        bx = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    inside = xmin >= bx[0] and ymin >= bx[1] and xmax <= bx[2] and ymax <= bx[3]
+    if not inside:
+        hint = _guess_crs(xmin, ymin)
+        raise CRSError(
+            f"{what}: Koordinaten ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) passen nicht zu "
+            f"{crs.to_string()}{hint}", file=file,
+            fix=f"das richtige Koordinatensystem unter '{key}' angeben oder die .prj korrigieren",
+        )
+
+
+def _guess_crs(x: float, y: float) -> str:
+    if 2_400_000 <= x < 6_000_000 and 5_000_000 <= y <= 6_200_000:
+        return f" (sieht nach Gauß-Krüger aus, Streifen {int(x // 1_000_000)}: EPSG:3146{int(x // 1_000_000) + 3})"
+    if 32_000_000 <= x < 33_000_000:
+        return " (Rechtswert mit Zonenkennung 32: EPSG:4647)"
+    if 200_000 <= x <= 900_000 and 5_000_000 <= y <= 6_200_000:
+        return " (sieht nach UTM 32N aus: EPSG:25832)"
+    if -180 <= x <= 180 and -90 <= y <= 90:
+        return " (sieht nach Längen-/Breitengraden aus: EPSG:4326)"
+    return ""
+
+
+def find_field(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
+    """Return the first column that matches one of ``candidates``, ignoring case."""
+    lower = {c.lower(): c for c in columns}
+    for cand in candidates:
+        if cand.lower() in lower:
+            return lower[cand.lower()]
+    return None
+
+
+def read_points_csv(
+    path: str | Path,
+    *,
+    fields: Mapping[str, str],
+    crs: str | None,
+    target_crs: str = "EPSG:25832",
+    encoding: str | None = None,
+    what: str = "Punkte",
+    fix_key: str = "inputs",
+    numeric: Iterable[str] = (),
+) -> gpd.GeoDataFrame:
+    """Read a CSV with coordinate columns as points.
+
+    The separator is detected (``;``, ``,`` or tab), a UTF-8 byte-order mark is skipped, and files
+    that are not UTF-8 are read as cp1252. Rows whose coordinates are missing or not numeric are
+    dropped and counted in ``attrs["dropped"]``; other numeric columns become NaN where they hold text.
+
+    Parameters
+    ----------
+    fields
+        Canonical name → CSV column; must contain ``x`` and ``y``.
+    numeric
+        Canonical columns to convert to numbers.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what}: Datei nicht gefunden", file=path, fix=f"Pfad unter '{fix_key}' prüfen")
+    raw = path.read_bytes()
+    if encoding is None:
+        try:
+            raw.decode("utf-8")
+            encoding = "utf-8-sig"
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    text = raw.decode(encoding, errors="replace")
+    if not text.strip():
+        raise InputError(f"{what}: Datei ist leer", file=path, fix="eine CSV mit Kopfzeile und Daten liefern")
+    try:
+        sep = csv.Sniffer().sniff(text[:20_000].split("\n", 1)[0], delimiters=";,\t").delimiter
+    except csv.Error:
+        sep = ";"
+    import io
+
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise InputError(f"{what}: CSV kann nicht gelesen werden ({_short(exc)})", file=path,
+                         fix="Trennzeichen und Anführungszeichen prüfen") from None
+    mapping = {"x": "x", "y": "y", **dict(fields)}
+    missing = [f"{canon} ({col!r})" for canon, col in mapping.items() if find_field(df.columns, [col]) is None]
+    if missing:
+        raise InputError(
+            f"{what}: Spalte(n) {', '.join(missing)} fehlen; vorhanden: {', '.join(df.columns)}",
+            file=path, fix=f"Spaltennamen unter '{fix_key}.fields' zuordnen",
+        )
+    out = pd.DataFrame({canon: df[find_field(df.columns, [col])] for canon, col in mapping.items()})
+
+    def to_num(s: pd.Series) -> pd.Series:
+        return pd.to_numeric(s.str.strip().str.replace(",", ".", regex=False), errors="coerce")
+
+    x, y = to_num(out.pop("x")), to_num(out.pop("y"))
+    for col in numeric:
+        if col in out:
+            out[col] = to_num(out[col])
+    good = x.notna() & y.notna()
+    dropped = int((~good).sum())
+    gdf = gpd.GeoDataFrame(out[good].reset_index(drop=True),
+                           geometry=gpd.points_from_xy(x[good], y[good]), crs=crs or target_crs)
+    gdf.attrs["dropped"] = dropped
+    gdf.attrs["source"] = {"file": str(path), "encoding": encoding, "crs": gdf.crs.to_string()}
+    check_crs_plausible(gdf, file=path, what=what, key=f"{fix_key}.crs")
+    if not gdf.crs.equals(CRS.from_user_input(target_crs)):
+        attrs = gdf.attrs
+        gdf = gdf.to_crs(target_crs)
+        gdf.attrs = attrs
+    return gdf

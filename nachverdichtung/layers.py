@@ -1,0 +1,344 @@
+"""The :class:`Layers` container: loaded, validated, harmonised input.
+
+Validation happens here, once, when data enters: geometries are repaired or dropped (and every
+repair is recorded), duplicate parcel ids are made unique, required fields are checked, and all
+layers are brought into the target CRS. Later stages trust what they get.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputError
+from .io.alkis import ROLE_LABEL, read_alkis
+from .io.raster import RasterSource, open_raster_source
+from .io.vector import read_points_csv, read_vector
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Layers", "load_layers", "building_category", "clean_polygons", "parse_flstkennz"]
+
+VECTOR_INPUTS = {
+    # name: (label, geometry kind, {canonical column: default source field names}, numeric columns)
+    "settlement": ("Innenbereich", "polygon", {}, ()),
+    "planner_areas": ("Planerflächen", "polygon", {"name": ["name", "bezeichnung", "id"]}, ()),
+    "trees": ("Baumkataster", "point",
+              {"art": ["art", "baumart", "gattung_art"], "umfang_cm": ["umfang_cm", "stammumfang_cm", "stammumfang"],
+               "krone_m": ["krone_m", "kronendurchmesser_m", "kronendurchmesser"]}, ("umfang_cm", "krone_m")),
+    "protected_areas": ("Schutzgebiete", "polygon", {"kategorie": ["kategorie", "typ"], "name": ["name"]}, ()),
+    "species": ("Artnachweise", "point", {"art": ["art", "artname"]}, ()),
+    "climate": ("Klimafunktionskarte", "polygon", {"funktion": ["funktion", "klimafunktion"]}, ()),
+    "noise_areas": ("Lärmkarte (Polygone)", "polygon", {"lden_db": ["lden_db", "lden"], "lnight_db": ["lnight_db", "lnight"]},
+                    ("lden_db", "lnight_db")),
+    "flow_paths": ("Fließwege", "line", {}, ()),
+    "railways": ("Bahnstrecken", "any", {}, ()),
+}
+RASTER_INPUTS = {
+    "dem": "Geländemodell",
+    "rain_depth": "Starkregen-Wassertiefe",
+    "rain_velocity": "Starkregen-Fließgeschwindigkeit",
+    "noise_lden": "Lärmkarte L_DEN",
+    "noise_night": "Lärmkarte L_Night",
+}
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Validated input layers, all in one metric CRS.
+
+    Attributes
+    ----------
+    parcels, buildings, roads, landuse
+        The required cadastre roles with the canonical columns of ``docs/data_model.md``.
+    vectors
+        Optional thematic vector layers by name (see ``VECTOR_INPUTS``).
+    rasters
+        Optional rasters by name (see ``RASTER_INPUTS``), opened lazily.
+    problems
+        Every repair and every dropped feature, one German sentence each, for the run log.
+    sources
+        Input name → file path, for the manifest.
+    """
+
+    parcels: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    landuse: gpd.GeoDataFrame
+    crs: str = "EPSG:25832"
+    vectors: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    rasters: dict[str, RasterSource] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    excluded_parcels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["flstkennz", "grund"]))
+
+    def vector(self, name: str) -> gpd.GeoDataFrame | None:
+        """An optional vector layer, or ``None`` if it was not configured."""
+        return self.vectors.get(name)
+
+    def raster(self, name: str) -> RasterSource | None:
+        """An optional raster, or ``None`` if it was not configured."""
+        return self.rasters.get(name)
+
+    def replace(self, **changes) -> "Layers":
+        """A copy with some attributes replaced (for subsets and tests)."""
+        return dataclasses.replace(self, **changes)
+
+
+def building_category(funktion: pd.Series) -> pd.Series:
+    """Map ALKIS ``gebaeudefunktion`` codes to ``haupt``, ``neben``, ``gewerbe`` or ``sonstige``.
+
+    Main buildings with housing are 1000–1223, 2310 and 2320; ancillary buildings are 1313
+    (Gartenhaus), 2460–2465 (garages, parking), 2723 (Schuppen) and 2740 (Gewächshaus); other
+    2000–2999 codes are commercial (2000 is "Gebäude für Wirtschaft oder Gewerbe", not housing).
+
+    Examples
+    --------
+    >>> building_category(pd.Series([1010, 2463, 2000, 9998])).tolist()
+    ['haupt', 'neben', 'gewerbe', 'sonstige']
+    """
+    f = pd.to_numeric(funktion, errors="coerce").fillna(9998).astype(int).to_numpy()
+    main = ((f >= 1000) & (f <= 1223)) | np.isin(f, (2310, 2320))
+    ancillary = np.isin(f, (1313, 2723, 2740)) | ((f >= 2460) & (f <= 2465))
+    commercial = (f >= 2000) & (f <= 2999) & ~main & ~ancillary
+    cat = np.select([main, ancillary, commercial], ["haupt", "neben", "gewerbe"], "sonstige")
+    return pd.Series(cat, index=funktion.index, dtype=object)
+
+
+def parse_flstkennz(kennz: pd.Series) -> pd.DataFrame:
+    """Split 20-character parcel ids into gemarkung, flur, zaehler and nenner.
+
+    Examples
+    --------
+    >>> parse_flstkennz(pd.Series(["072566001001230004__"])).iloc[0].tolist()
+    ['2566', 1, 123, 4]
+    """
+    s = kennz.astype(str).str.ljust(20, "_")
+    num = lambda a, b: pd.to_numeric(s.str[a:b].str.replace("_", "", regex=False), errors="coerce")
+    nenner = num(14, 18).astype("Int64")
+    return pd.DataFrame({
+        "gemarkung": s.str[2:6], "flur": num(6, 9).astype("Int64"), "zaehler": num(9, 14).astype("Int64"),
+        "nenner": nenner.where(nenner > 0),
+    }, index=kennz.index)
+
+
+def clean_polygons(gdf: gpd.GeoDataFrame, *, what: str, problems: list[str]) -> gpd.GeoDataFrame:
+    """Make polygon geometries valid, 2D and polygonal; drop what cannot be used, and record it.
+
+    Null and empty geometries, non-polygonal features (points, lines in a polygon layer) and
+    zero-area slivers are dropped; invalid polygons (e.g. bow-ties) are repaired with
+    ``make_valid``. Each kind of change is recorded once with its count in ``problems``.
+    """
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if shapely.has_z(geoms[~missing]).any():
+        geoms = shapely.force_2d(geoms)
+        problems.append(f"{what}: Z-Koordinaten entfernt")
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        problems.append(f"{what}: {int(invalid.sum())} ungültige Geometrien repariert (make_valid)")
+    # keep only polygonal parts (make_valid may return collections with lines)
+    types = shapely.get_type_id(geoms)
+    coll = ~missing & (types == 7)
+    if coll.any():
+        parts, idx = shapely.get_parts(geoms[coll], return_index=True)
+        keep = np.isin(shapely.get_type_id(parts), (3, 6))
+        polys = shapely.get_parts(parts[keep])
+        pidx = np.repeat(idx[keep], shapely.get_num_geometries(parts[keep]))
+        rebuilt = np.full(coll.sum(), None, dtype=object)
+        if len(polys):
+            mp = shapely.multipolygons(polys, indices=pidx)
+            rebuilt[np.unique(pidx)] = mp
+        geoms = geoms.copy()
+        geoms[coll] = rebuilt
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        types = shapely.get_type_id(geoms)
+    nonpoly = ~missing & ~np.isin(types, (3, 6))
+    area = np.where(missing | nonpoly, 0.0, shapely.area(geoms))
+    sliver = ~missing & ~nonpoly & (area < 0.01)
+    drop = missing | nonpoly | sliver
+    for mask, label in ((missing, "leere Geometrien"), (nonpoly, "Nicht-Flächen-Geometrien (Punkte/Linien)"),
+                        (sliver, "Splitterflächen < 0,01 m²")):
+        if mask.any():
+            problems.append(f"{what}: {int(mask.sum())} {label} verworfen")
+    out = gdf.copy()
+    out.geometry = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    out = out[~drop]
+    out.attrs = dict(gdf.attrs)
+    out.attrs["dropped_index"] = gdf.index[drop]
+    return out
+
+
+def _validate_parcels(gdf: gpd.GeoDataFrame, problems: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    label = ROLE_LABEL["parcels"]
+    raw = gdf
+    kennz = gdf["flstkennz"].astype("string").str.strip()
+    gdf = gdf.assign(flstkennz=kennz)
+    no_id = kennz.isna() | (kennz == "")
+    if no_id.any():
+        gdf.loc[no_id, "flstkennz"] = [f"OHNE_KENNZ_{i:06d}" for i in range(int(no_id.sum()))]
+        problems.append(f"{label}: {int(no_id.sum())} Flurstücke ohne Kennzeichen erhielten Ersatz-Kennzeichen")
+    cleaned = clean_polygons(gdf, what=label, problems=problems)
+    dropped = raw.loc[cleaned.attrs["dropped_index"]]
+    excluded = pd.DataFrame({"flstkennz": gdf.loc[dropped.index, "flstkennz"].astype(str),
+                             "grund": "Geometrie leer oder unbrauchbar"})
+    gdf = cleaned
+    # duplicates: identical geometry -> drop (accounted), different geometry -> make unique
+    dup = gdf["flstkennz"].duplicated(keep=False)
+    if dup.any():
+        wkb = shapely.to_wkb(shapely.normalize(np.asarray(gdf.geometry.array)))
+        key = pd.Series(wkb, index=gdf.index)
+        same = gdf.assign(_k=key).duplicated(subset=["flstkennz", "_k"], keep="first")
+        if same.any():
+            excluded = pd.concat([excluded, pd.DataFrame({"flstkennz": gdf.loc[same, "flstkennz"].astype(str),
+                                                          "grund": "doppelt geliefert (gleiche Geometrie)"})])
+            problems.append(f"{label}: {int(same.sum())} doppelt gelieferte Flurstücke (gleiche Geometrie) entfernt")
+            gdf = gdf[~same]
+        n = gdf.groupby("flstkennz").cumcount()
+        clash = n > 0
+        if clash.any():
+            gdf.loc[clash, "flstkennz"] = gdf.loc[clash, "flstkennz"] + "#" + (n[clash] + 1).astype(str)
+            problems.append(f"{label}: {int(clash.sum())} doppelte Kennzeichen mit verschiedener Geometrie "
+                            f"durch Suffix '#2', '#3' … eindeutig gemacht")
+    parsed = parse_flstkennz(gdf["flstkennz"])
+    for col in ("gemarkung", "flur", "zaehler", "nenner"):
+        if col not in gdf:
+            gdf[col] = parsed[col]
+    gdf["gemarkung"] = gdf["gemarkung"].astype(str).str.strip().str.zfill(4)
+    for col in ("flur", "zaehler", "nenner"):
+        gdf[col] = pd.to_numeric(gdf[col], errors="coerce").astype("Int64")
+    gdf["nenner"] = gdf["nenner"].where(gdf["nenner"] > 0)
+    gdf["flaeche_amtlich"] = pd.to_numeric(gdf.get("flaeche_amtlich", np.nan), errors="coerce").astype(float)
+    gdf["flstkennz"] = gdf["flstkennz"].astype(str)
+    return gdf.reset_index(drop=True), excluded.reset_index(drop=True)
+
+
+def _validate_buildings(gdf: gpd.GeoDataFrame, problems: list[str]) -> gpd.GeoDataFrame:
+    label = ROLE_LABEL["buildings"]
+    gdf = clean_polygons(gdf, what=label, problems=problems)
+    raw = gdf["funktion"]
+    code = pd.to_numeric(raw, errors="coerce")
+    bad = code.isna()
+    if bad.any():
+        # e.g. "31001_1010" (AdV key) -> take the last group of four digits
+        digits = raw[bad].astype(str).str.extract(r"(\d{4})\D*$")[0]
+        code[bad] = pd.to_numeric(digits, errors="coerce")
+        still = code.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if still.any():
+            problems.append(f"{label}: {int(still.sum())} nicht numerische Gebäudefunktionen als 9998 (unbekannt) gewertet")
+    gdf["funktion"] = code.fillna(9998).astype(int)
+    gdf["geschosse"] = pd.to_numeric(gdf.get("geschosse", pd.NA), errors="coerce").astype("Int64")
+    gdf["kategorie"] = building_category(gdf["funktion"])
+    return gdf.reset_index(drop=True)
+
+
+def _validate_simple(gdf: gpd.GeoDataFrame, role: str, column: str, problems: list[str]) -> gpd.GeoDataFrame:
+    gdf = clean_polygons(gdf, what=ROLE_LABEL[role], problems=problems)
+    gdf[column] = gdf[column].astype(str)
+    if role == "roads":
+        gdf["name"] = gdf["name"].fillna("").astype(str) if "name" in gdf else ""
+    return gdf.reset_index(drop=True)
+
+
+def _read_thematic(name: str, src, *, target_crs: str, problems: list[str]) -> gpd.GeoDataFrame:
+    label, kind, defaults, numeric = VECTOR_INPUTS[name]
+    key = f"inputs.{name}"
+    if src.path.suffix.lower() in (".csv", ".txt"):
+        fields = {"x": "x", "y": "y"}
+        fields.update({c: names[0] for c, names in defaults.items()})
+        fields.update(src.fields)
+        gdf = read_points_csv(src.path, fields=fields, crs=src.crs, target_crs=target_crs, encoding=src.encoding,
+                              what=label, fix_key=key, numeric=numeric)
+        if gdf.attrs.get("dropped"):
+            problems.append(f"{label}: {gdf.attrs['dropped']} Zeilen ohne gültige Koordinaten verworfen")
+    else:
+        gdf = read_vector(src.path, layer=src.layer, encoding=src.encoding, crs=src.crs, target_crs=target_crs,
+                          what=label, fix_key=key)
+        columns = {}
+        for canon, names in defaults.items():
+            wanted = [src.fields[canon]] if canon in src.fields else names
+            col = next((c for c in gdf.columns if c.lower() in [w.lower() for w in wanted]), None)
+            if col is None and canon in src.fields:
+                raise InputError(f"{label}: Feld {src.fields[canon]!r} fehlt", file=src.path,
+                                 fix=f"Feldnamen unter '{key}.fields.{canon}' korrigieren")
+            columns[canon] = gdf[col] if col is not None else pd.Series(np.nan if canon in numeric else None,
+                                                                         index=gdf.index)
+        attrs = gdf.attrs
+        gdf = gpd.GeoDataFrame(columns, geometry=gdf.geometry, crs=gdf.crs, index=gdf.index)
+        gdf.attrs = attrs
+        for col in numeric:
+            gdf[col] = pd.to_numeric(gdf[col], errors="coerce")
+    if kind == "polygon":
+        gdf = clean_polygons(gdf, what=label, problems=problems)
+    else:
+        geoms = np.asarray(gdf.geometry.array)
+        bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        if bad.any():
+            problems.append(f"{label}: {int(bad.sum())} leere Geometrien verworfen")
+            gdf = gdf[~bad]
+        if shapely.has_z(geoms[~bad]).any():
+            gdf = gdf.set_geometry(shapely.force_2d(np.asarray(gdf.geometry.array)))
+    return gdf.reset_index(drop=True)
+
+
+def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Layers:
+    """Load, validate and harmonise every input named in the configuration.
+
+    Parameters
+    ----------
+    config
+        A :class:`~nachverdichtung.config.Config`.
+    progress
+        Called with a short German message before each input is read.
+
+    Raises
+    ------
+    InputError
+        With one line naming the file, the problem and the fix.
+    """
+    say = progress or (lambda msg: None)
+    problems: list[str] = []
+    say("ALKIS-Daten lesen")
+    roles = read_alkis(config.alkis, target_crs=config.crs)
+    for role, gdf in roles.items():
+        if len(gdf) == 0:
+            raise InputError(f"{ROLE_LABEL[role]}: Layer ist leer", file=gdf.attrs.get("source", {}).get("file"),
+                             fix="eine Lieferung mit Objekten verwenden oder die Layerzuordnung prüfen")
+        problems.extend(gdf.attrs.get("problems", []))
+    parcels, excluded = _validate_parcels(roles["parcels"], problems)
+    buildings = _validate_buildings(roles["buildings"], problems)
+    roads = _validate_simple(roles["roads"], "roads", "art", problems)
+    landuse = _validate_simple(roles["landuse"], "landuse", "nutzung", problems)
+    for role, gdf in (("parcels", parcels), ("landuse", landuse), ("roads", roads)):
+        if len(gdf) == 0:
+            raise InputError(f"{ROLE_LABEL[role]}: keine brauchbaren Geometrien", file=config.alkis.path,
+                             fix="Geometrien im GIS prüfen und reparieren")
+    sources = {"alkis": str(config.alkis.path)}
+    vectors, rasters = {}, {}
+    for f in dataclasses.fields(config.inputs):
+        src = getattr(config.inputs, f.name)
+        if src is None:
+            continue
+        sources[f.name] = str(src.path)
+        if f.name in RASTER_INPUTS:
+            say(f"{RASTER_INPUTS[f.name]} prüfen")
+            rasters[f.name] = open_raster_source(src.path, crs=src.crs, name=RASTER_INPUTS[f.name],
+                                                 key=f"inputs.{f.name}", problems=problems)
+        else:
+            say(f"{VECTOR_INPUTS[f.name][0]} lesen")
+            vectors[f.name] = _read_thematic(f.name, src, target_crs=config.crs, problems=problems)
+    for msg in problems:
+        log.warning(msg)
+    return Layers(parcels=parcels, buildings=buildings, roads=roads, landuse=landuse, crs=config.crs,
+                  vectors=vectors, rasters=rasters, problems=tuple(problems), sources=sources,
+                  excluded_parcels=excluded)

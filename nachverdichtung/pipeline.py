@@ -1,0 +1,185 @@
+"""``assess(config) -> Assessment``: load, derive, rate, in one straight line.
+
+Every stage takes plain objects and returns new ones; exporters only read the
+:class:`Assessment`, they never recompute a criterion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__
+from .candidates import CandidateResult, derive_candidates
+from .config import Config, dump_config, missing_paths
+from .criteria import REGISTRY
+from .errors import ConfigError
+from .layers import Layers, load_layers
+from .rating import decision_counts, rate
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Assessment", "assess", "evaluate_criteria", "file_hash"]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The result of one run.
+
+    Attributes
+    ----------
+    areas
+        Candidate areas (index ``flaeche_id``) with every criterion's columns and the rating columns
+        ``klasse``, ``entscheidend``, ``nicht_bewertet``, ``zusammenfassung``.
+    parcels
+        Parcel accounting: every input parcel with ``status`` and ``grund``.
+    layers
+        The validated inputs (context for maps and reports).
+    candidates
+        Streets with their rear building lines, blocks and the sliver count.
+    config
+        The effective configuration.
+    criteria
+        Names of the evaluated criteria, in display order.
+    manifest
+        Versions, input file hashes, timings, counts.
+    """
+
+    areas: gpd.GeoDataFrame
+    parcels: gpd.GeoDataFrame
+    layers: Layers
+    candidates: CandidateResult
+    config: Config
+    criteria: tuple[str, ...]
+    manifest: dict = field(default_factory=dict)
+
+    def class_counts(self) -> pd.Series:
+        """Number of areas per overall class, in the fixed class order."""
+        from .criteria.base import KLASSEN
+
+        return self.areas["klasse"].value_counts().reindex(list(KLASSEN), fill_value=0)
+
+    def decision_counts(self) -> pd.Series:
+        """How often each criterion decided the overall class."""
+        return decision_counts(self.areas, self.criteria)
+
+    def titles(self) -> dict[str, str]:
+        """Display titles of the evaluated criteria."""
+        return {c: REGISTRY[c].title for c in self.criteria}
+
+
+def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, or of every file in a folder (sorted), for the manifest."""
+    h = hashlib.sha256()
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
+    for f in files:
+        h.update(f.name.encode())
+        with open(f, "rb") as fh:
+            while block := fh.read(chunk):
+                h.update(block)
+    return h.hexdigest()
+
+
+def evaluate_criteria(areas: gpd.GeoDataFrame, layers: Layers, criteria: dict, *,
+                      progress: Callable[[str], None] | None = None, timings: dict | None = None) -> pd.DataFrame:
+    """Run every enabled criterion and join their frames (indexed like ``areas``)."""
+    frames = []
+    for name, params in criteria.items():
+        if progress:
+            progress(f"Kriterium {REGISTRY[name].title}")
+        t0 = time.perf_counter()
+        frame = REGISTRY[name].evaluate(areas, layers, params)
+        if timings is not None:
+            timings[f"kriterium_{name}"] = round(time.perf_counter() - t0, 3)
+        frames.append(frame)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=areas.index)
+
+
+def assess(config: Config, *, progress: Callable[[str], None] | None = None,
+           layers: Layers | None = None) -> Assessment:
+    """Run the whole assessment.
+
+    Parameters
+    ----------
+    config
+        The configuration (see :func:`nachverdichtung.config.load_config`).
+    progress
+        Called with a short German message at the start of each step.
+    layers
+        Already loaded layers (skips loading; for notebooks and tests).
+
+    Examples
+    --------
+    >>> from nachverdichtung.config import load_config
+    >>> result = assess(load_config("data/raw/sample/config.yml"))  # doctest: +SKIP
+    >>> result.class_counts()                                        # doctest: +SKIP
+    """
+    say = progress or (lambda msg: None)
+    timings: dict[str, float] = {}
+    started = datetime.now(timezone.utc)
+    if layers is None:
+        missing = missing_paths(config)
+        if missing:
+            key, path = missing[0]
+            more = f" (und {len(missing) - 1} weitere)" if len(missing) > 1 else ""
+            raise ConfigError(f"Datei nicht gefunden: {path}{more}", file=config.file, key=key,
+                              fix="Pfad korrigieren (relativ zur Konfigurationsdatei) oder den Eintrag entfernen")
+        t0 = time.perf_counter()
+        layers = load_layers(config, progress=say)
+        timings["laden"] = round(time.perf_counter() - t0, 3)
+    say("Potenzialflächen ableiten")
+    t0 = time.perf_counter()
+    cand = derive_candidates(layers, config.candidates)
+    timings["kandidaten"] = round(time.perf_counter() - t0, 3)
+    areas = cand.areas
+    crit = evaluate_criteria(areas, layers, dict(config.criteria), progress=say, timings=timings)
+    t0 = time.perf_counter()
+    names = tuple(config.criteria)
+    rated = rate(crit, names, {n: REGISTRY[n].title for n in names}, missing=config.rating.missing,
+                 advisory=config.rating.advisory)
+    timings["bewertung"] = round(time.perf_counter() - t0, 3)
+    result = gpd.GeoDataFrame(pd.concat([areas.drop(columns="geometry"), crit, rated], axis=1),
+                              geometry=areas.geometry, crs=areas.crs)
+    result.index.name = "flaeche_id"
+    manifest = {
+        "software": {"nachverdichtung": __version__, "python": platform.python_version(),
+                     **_versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
+        "gestartet": started.isoformat(timespec="seconds"),
+        "konfiguration": str(config.file) if config.file else None,
+        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if Path(path).exists() else None,
+                            "geaendert": _mtime(Path(path))}
+                     for name, path in layers.sources.items()},
+        "zeiten_s": timings,
+        "anzahl": {"flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
+        "protokoll": list(layers.problems),
+        "konfiguration_effektiv": dump_config(config),
+    }
+    return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
+                      criteria=names, manifest=manifest)
+
+
+def _versions(*names: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for n in names:
+        try:
+            out[n] = version(n)
+        except PackageNotFoundError:
+            out[n] = "?"
+    return out
+
+
+def _mtime(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()

@@ -1,0 +1,90 @@
+"""Combine criterion classes into one class per area and explain the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .criteria.base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET
+
+__all__ = ["rate", "decision_counts"]
+
+
+def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | None = None, *,
+         missing: str = UNBEWERTET, advisory: Sequence[str] = ()) -> pd.DataFrame:
+    """Apply the "worst class decides" rule.
+
+    Parameters
+    ----------
+    frame
+        Holds ``<name>_klasse`` and ``<name>_grund`` for every name in ``criteria``.
+    criteria
+        The evaluated criteria, in display order.
+    titles
+        Display titles by name (for the summary sentence).
+    missing
+        Overall class when nothing is "nicht geeignet" but some criterion is "nicht bewertet":
+        "nicht bewertet" (default: a missing layer never passes) or "bedingt geeignet".
+    advisory
+        Criteria that are shown but never decide.
+
+    Returns
+    -------
+    DataFrame
+        ``klasse``, ``entscheidend`` (deciding criteria, comma-separated names), ``nicht_bewertet``
+        (criteria that could not be rated) and ``zusammenfassung`` (one German sentence), indexed
+        like ``frame``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"a_klasse": ["bedingt geeignet"], "a_grund": ["Zufahrt nur 2,4 m breit"],
+    ...                   "b_klasse": ["geeignet"], "b_grund": ["eben"]})
+    >>> rate(f, ["a", "b"]).iloc[0]["zusammenfassung"]
+    'bedingt geeignet: Zufahrt nur 2,4 m breit'
+    """
+    titles = titles or {}
+    deciding_names = [c for c in criteria if c not in set(advisory)]
+    idx = frame.index
+    n = len(idx)
+    if not criteria:
+        return pd.DataFrame({"klasse": np.full(n, UNBEWERTET, dtype=object), "entscheidend": "",
+                             "nicht_bewertet": "", "zusammenfassung": "nicht bewertet: keine Kriterien aktiv"},
+                            index=idx)
+    klassen = np.column_stack([frame[f"{c}_klasse"].to_numpy(dtype=object) for c in deciding_names]) \
+        if deciding_names else np.empty((n, 0), dtype=object)
+    gruende = np.column_stack([frame[f"{c}_grund"].astype(str).to_numpy(dtype=object) for c in deciding_names]) \
+        if deciding_names else np.empty((n, 0), dtype=object)
+    all_k = np.column_stack([frame[f"{c}_klasse"].to_numpy(dtype=object) for c in criteria])
+    is_nicht = klassen == NICHT
+    is_bed = klassen == BEDINGT
+    is_unb_all = all_k == UNBEWERTET
+    any_nicht = is_nicht.any(axis=1)
+    any_unb = (klassen == UNBEWERTET).any(axis=1)
+    any_bed = is_bed.any(axis=1)
+    overall = np.select([any_nicht, any_unb & (missing == UNBEWERTET), any_bed | any_unb], [NICHT, UNBEWERTET, BEDINGT],
+                        GEEIGNET).astype(object)
+    deciding_mask = np.where(any_nicht[:, None], is_nicht, np.where(any_unb[:, None] & (missing == UNBEWERTET),
+                                                                    klassen == UNBEWERTET, is_bed | (klassen == UNBEWERTET)))
+    names = np.array(deciding_names, dtype=object)
+    all_names = np.array(list(criteria), dtype=object)
+    entscheidend, summary, unbewertet = [], [], []
+    # assembling strings: one pass over rows, but only string joins (no geometry, no per-row pandas)
+    for i in range(n):
+        m = deciding_mask[i]
+        entscheidend.append(", ".join(names[m]))
+        unbewertet.append(", ".join(all_names[is_unb_all[i]]))
+        if overall[i] == GEEIGNET:
+            summary.append("geeignet: alle Kriterien erfüllt")
+        else:
+            summary.append(f"{overall[i]}: " + "; ".join(gruende[i][m]))
+    return pd.DataFrame({"klasse": overall, "entscheidend": entscheidend, "nicht_bewertet": unbewertet,
+                         "zusammenfassung": summary}, index=idx)
+
+
+def decision_counts(rated: pd.DataFrame, criteria: Sequence[str]) -> pd.Series:
+    """How often each criterion decided the overall class."""
+    parts = rated["entscheidend"].str.split(", ").explode()
+    parts = parts[parts.astype(bool)]
+    return parts.value_counts().reindex(list(criteria), fill_value=0)
