@@ -332,3 +332,10 @@ def test_ax_preset_derives_kategorie_from_funktion(tmp_path):
     assert b["funktion"].tolist() == [1000, 2463, 9998]
     assert b["kategorie"].tolist() == ["haupt", "neben", "sonstige"]
     assert got["parcels"]["zaehler"].tolist() == [4]
+
+
+def test_rule_shorthand_and_missing_class(written):
+    got = read_alkis_dxf(written, crs=CRS, layers={"buildings": ["Gebäude_*"]})
+    assert set(got["buildings"]["funktion"]) == {9998}
+    with pytest.raises(ConfigError, match="art=None.*alkis.layers|alkis.layers.*art=None"):
+        read_alkis_dxf(written, crs=CRS, layers={"roads": "Weg"})

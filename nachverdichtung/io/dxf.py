@@ -67,7 +67,7 @@ def _preset_text(name: str) -> str:
     if not res.is_file():
         known = sorted(p.name[:-4] for p in resources.files("nachverdichtung.io.presets").iterdir()
                        if p.name.startswith("dxf_") and p.name.endswith(".yml"))
-        raise ConfigError(f"unbekanntes DXF-Preset '{name}'", key="alkis.dxf_preset",
+        raise ConfigError(f"unbekanntes DXF-Preset '{name}'", key="alkis.preset",
                           fix=f"eines von {', '.join(known)} angeben")
     return res.read_text(encoding="utf-8")
 
@@ -94,7 +94,7 @@ def _normalise_mapping(mapping: Mapping) -> dict:
     unknown = set(mapping) - _MAPPING_KEYS
     if unknown:
         raise ConfigError(f"unbekannte Rolle(n) {sorted(unknown)} in der DXF-Layerzuordnung",
-                          key="alkis.dxf_layers",
+                          key="alkis.layers",
                           fix=f"nur {', '.join(sorted(_MAPPING_KEYS))} verwenden")
     out: dict = {}
     for role in ("parcels", "parcel_numbers"):
@@ -112,16 +112,18 @@ def _normalise_mapping(mapping: Mapping) -> dict:
         rules = mapping[role]
         if isinstance(rules, Mapping):
             rules = [rules]
+        elif isinstance(rules, str) or all(isinstance(r, str) for r in rules):
+            rules = [{"layers": rules}]  # shorthand: layer name(s), default attributes
         norm = []
         for rule in rules:
             if not isinstance(rule, Mapping) or "layers" not in rule:
                 raise ConfigError(f"Regel {rule!r} unter {role} hat keine 'layers'",
-                                  key=f"alkis.dxf_layers.{role}",
+                                  key=f"alkis.layers.{role}",
                                   fix="jede Regel als {layers: [...], ...} schreiben")
             bad = set(rule) - {"layers", *defaults}
             if bad:
                 raise ConfigError(f"unbekannte Felder {sorted(bad)} unter {role}",
-                                  key=f"alkis.dxf_layers.{role}",
+                                  key=f"alkis.layers.{role}",
                                   fix=f"nur layers, {', '.join(defaults)} verwenden")
             attrs = {k: rule.get(k, v) for k, v in defaults.items()}
             _check_rule(role, attrs)
@@ -139,7 +141,7 @@ def _check_rule(role: str, attrs: dict) -> None:
         return
     if value not in values:
         raise ConfigError(f"ungültiger Wert {col}={value!r} unter {role}",
-                          key=f"alkis.dxf_layers.{role}", fix=f"einen von {sorted(values)} angeben")
+                          key=f"alkis.layers.{role}", fix=f"einen von {sorted(values)} angeben")
 
 
 def resolve_mapping(preset: str | None, layers: Mapping | None) -> dict:
@@ -148,7 +150,7 @@ def resolve_mapping(preset: str | None, layers: Mapping | None) -> dict:
     if layers:
         merged.update(layers)
     if not any(r in merged for r in ROLES):
-        raise ConfigError("die DXF-Layerzuordnung nennt keine Rolle", key="alkis.dxf_layers",
+        raise ConfigError("die DXF-Layerzuordnung nennt keine Rolle", key="alkis.layers",
                           fix="preset: dxf_sample oder layers: {parcels: {layers: [...]}} angeben")
     return _normalise_mapping(merged)
 
@@ -610,7 +612,7 @@ def read_alkis_dxf(
         raise InputError(
             "keine nutzbare Geometrie (Flächen, Linien) auf den zugeordneten Layern (Layer in "
             f"der Datei: {names})", file=path,
-            fix="Layerzuordnung unter alkis: dxf_layers anpassen (Layer anzeigen mit "
+            fix="Layerzuordnung unter alkis: layers anpassen (Layer anzeigen mit "
                 "'nachverdichtung layers DATEI.dxf')")
     bounds = shapely.total_bounds(np.asarray(all_geoms, dtype=object))
     check_crs(tuple(bounds), crs, path)
