@@ -48,7 +48,7 @@ class AlkisConfig:
     """The cadastre: parcels, buildings, roads and land use from one Shapefile folder, GeoPackage or DXF."""
 
     path: Path = param(None, doc="Shapefile-Ordner, GeoPackage oder DXF-Datei mit den ALKIS-Daten")
-    preset: str = param("auto", doc="Schema der Daten", choices=("auto", "ax", "vereinfacht", "dxf_sample"))
+    preset: str = param("auto", doc="Schema der Daten", choices=("auto", "ax", "vereinfacht", "dxf_sample", "dxf_ax_objektarten"))
     encoding: str | None = param(None, doc="Zeichenkodierung erzwingen (sonst .cpg bzw. Erkennung)")
     crs: str | None = param(None, doc="Koordinatensystem, falls die Dateien keines angeben (DXF!)")
     layers: dict[str, Any] = param({}, doc="Rolle → Layername(n), überschreibt das Preset")
