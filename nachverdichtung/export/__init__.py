@@ -62,6 +62,9 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
     try:
         (staging / "konfiguration_effektiv.yml").write_text(
             assessment.manifest.get("konfiguration_effektiv", ""), encoding="utf-8")
+        from .protocol import write_protocol  # the run log is written on every run, whatever the formats
+
+        write_protocol(assessment, staging)
         done = set()
         for fmt in formats:
             key = WRITERS[fmt]
