@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 _SHP_SIDECARS = {".shx": "Index (.shx)", ".dbf": "Attributtabelle (.dbf)"}
+_COORD_NAMES = {"x": ["x", "rechtswert", "ostwert", "easting", "east", "rw"],
+                "y": ["y", "hochwert", "nordwert", "northing", "north", "hw"]}
 
 
 def _sibling(path: Path, suffix: str) -> Path | None:
@@ -203,7 +205,7 @@ def check_crs_plausible(gdf: gpd.GeoDataFrame, *, file, what: str = "Layer", key
 
 def _guess_crs(x: float, y: float) -> str:
     if 2_400_000 <= x < 6_000_000 and 5_000_000 <= y <= 6_200_000:
-        return f" (sieht nach Gauß-Krüger aus, Streifen {int(x // 1_000_000)}: EPSG:3146{int(x // 1_000_000) + 3})"
+        return f" (sieht nach Gauß-Krüger aus, Streifen {int(x // 1_000_000)}: EPSG:{31464 + int(x // 1_000_000)})"
     if 32_000_000 <= x < 33_000_000:
         return " (Rechtswert mit Zonenkennung 32: EPSG:4647)"
     if 200_000 <= x <= 900_000 and 5_000_000 <= y <= 6_200_000:
@@ -232,6 +234,7 @@ def read_points_csv(
     what: str = "Punkte",
     fix_key: str = "inputs",
     numeric: Iterable[str] = (),
+    optional: Mapping[str, Iterable[str]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a CSV with coordinate columns as points.
 
@@ -245,6 +248,10 @@ def read_points_csv(
         Canonical name → CSV column; must contain ``x`` and ``y``.
     numeric
         Canonical columns to convert to numbers.
+    optional
+        Canonical name → candidate column names that are used when present; a missing optional
+        column becomes empty (NaN) instead of an error. Without ``x``/``y`` in ``fields`` the usual
+        German and English coordinate column names are tried (Rechtswert/Hochwert, Ostwert/Nordwert …).
     """
     path = Path(path)
     if not path.exists():
@@ -270,14 +277,21 @@ def read_points_csv(
     except Exception as exc:
         raise InputError(f"{what}: CSV kann nicht gelesen werden ({_short(exc)})", file=path,
                          fix="Trennzeichen und Anführungszeichen prüfen") from None
-    mapping = {"x": "x", "y": "y", **dict(fields)}
+    mapping = dict(fields)
+    for canon, names in _COORD_NAMES.items():
+        if canon not in mapping:
+            mapping[canon] = find_field(df.columns, names) or canon
     missing = [f"{canon} ({col!r})" for canon, col in mapping.items() if find_field(df.columns, [col]) is None]
     if missing:
         raise InputError(
-            f"{what}: Spalte(n) {', '.join(missing)} fehlen; vorhanden: {', '.join(df.columns)}",
+            f"{what}: Spalte(n) {', '.join(missing)} fehlen; vorhanden: {', '.join(map(str, df.columns))}",
             file=path, fix=f"Spaltennamen unter '{fix_key}.fields' zuordnen",
         )
     out = pd.DataFrame({canon: df[find_field(df.columns, [col])] for canon, col in mapping.items()})
+    for canon, names in (optional or {}).items():
+        if canon not in out:
+            col = find_field(df.columns, list(names))
+            out[canon] = df[col] if col is not None else pd.Series(np.nan, index=df.index, dtype=object)
 
     def to_num(s: pd.Series) -> pd.Series:
         return pd.to_numeric(s.str.strip().str.replace(",", ".", regex=False), errors="coerce")
@@ -285,8 +299,8 @@ def read_points_csv(
     x, y = to_num(out.pop("x")), to_num(out.pop("y"))
     for col in numeric:
         if col in out:
-            out[col] = to_num(out[col])
-    good = x.notna() & y.notna()
+            out[col] = to_num(out[col].astype("string"))
+    good = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
     dropped = int((~good).sum())
     gdf = gpd.GeoDataFrame(out[good].reset_index(drop=True),
                            geometry=gpd.points_from_xy(x[good], y[good]), crs=crs or target_crs)
