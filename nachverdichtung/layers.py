@@ -254,11 +254,9 @@ def _read_thematic(name: str, src, *, target_crs: str, problems: list[str]) -> g
     label, kind, defaults, numeric = VECTOR_INPUTS[name]
     key = f"inputs.{name}"
     if src.path.suffix.lower() in (".csv", ".txt"):
-        fields = {"x": "x", "y": "y"}
-        fields.update({c: names[0] for c, names in defaults.items()})
-        fields.update(src.fields)
-        gdf = read_points_csv(src.path, fields=fields, crs=src.crs, target_crs=target_crs, encoding=src.encoding,
-                              what=label, fix_key=key, numeric=numeric)
+        optional = {c: names for c, names in defaults.items() if c not in src.fields}
+        gdf = read_points_csv(src.path, fields=dict(src.fields), crs=src.crs, target_crs=target_crs,
+                              encoding=src.encoding, what=label, fix_key=key, numeric=numeric, optional=optional)
         if gdf.attrs.get("dropped"):
             problems.append(f"{label}: {gdf.attrs['dropped']} Zeilen ohne gültige Koordinaten verworfen")
     else:
