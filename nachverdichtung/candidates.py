@@ -418,7 +418,7 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
     kennz = parcels["flstkennz"].to_numpy(dtype=object)
     main_pos = pair.groupby("a")["p"].first().reindex(range(n)).to_numpy()
     lists = pair.sort_values(["a", "p"]).groupby("a")["p"].apply(lambda s: ",".join(kennz[s.to_numpy()]))
-    lists = lists.reindex(range(n)).fillna("")
+    lists = lists.reindex(range(n)).astype(object).fillna("")
     counts = pair.groupby("a").size().reindex(range(n), fill_value=0).to_numpy()
     has_main = ~pd.isna(main_pos)
     mp = np.where(has_main, main_pos, 0).astype(np.int64)
@@ -466,7 +466,7 @@ def _accounting(parcels, layers, areas, scope, nutzung, inside, front_empty, bui
         lists = areas["flurstuecke"].str.split(",").explode()
         fl_of = pd.Series(lists.index, index=lists.to_numpy()).groupby(level=0).agg(lambda s: ",".join(sorted(s)))
     kennz = parcels["flstkennz"].to_numpy(dtype=object)
-    in_area = pd.Series(kennz).map(fl_of).fillna("").to_numpy(dtype=object)
+    in_area = pd.Series(kennz).map(fl_of).astype(object).fillna("").to_numpy(dtype=object)
     status = np.where(in_area != "", "Kandidat", "ausgeschlossen")
     reason = np.where(in_area != "", "Teil einer Potenzialfläche", reason)
     acc = gpd.GeoDataFrame({

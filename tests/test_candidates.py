@@ -1,0 +1,147 @@
+"""Candidate derivation on hand-made districts whose backland can be worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from nachverdichtung.candidates import CandidateParams, derive_candidates, make_ids, street_depths
+
+from .districts import X0, Y0, make_layers, street_row
+
+
+def test_rear_building_line_and_backland_by_hand():
+    # houses 10 × 12 m, 5 m behind the street: rear facades at 17 m → front zone 17 + 3 = 20 m,
+    # backland of each 20 × 60 m parcel is 20 × 40 = 800 m²
+    layers = make_layers(*street_row(6))
+    res = derive_candidates(layers)
+    assert res.streets["baulinie_m"].tolist() == [17.0]
+    assert len(res.areas) == 6
+    np.testing.assert_allclose(res.areas["flaeche_m2"], 800.0)
+    first = res.areas.geometry.iloc[0]
+    assert shapely.symmetric_difference(first, shapely.box(X0, Y0 + 20, X0 + 20, Y0 + 60)).area < 1e-6
+    assert res.areas.index.tolist() == sorted(f"2566-1-{i}-a" for i in range(1, 7))
+    assert (res.areas["anzahl_flurstuecke"] == 1).all()
+    assert (res.areas["strasse"] == "Straße 1").all()
+
+
+def test_footprint_must_fit_with_setback():
+    # 8 × 10 m minimum footprint plus 3 m to the parcel boundary needs 14 m width:
+    # parcels 13 m wide do not fit it (alone), 15 m wide do
+    for width, expected in ((13.0, 0), (15.0, 4)):
+        parcels, houses, roads = street_row(4, width=width)
+        houses = [shapely.box(p.bounds[0] + 2, Y0 + 5, p.bounds[0] + 8, Y0 + 17) for p in parcels]
+        layers = make_layers(parcels, houses, roads)
+        res = derive_candidates(layers, CandidateParams(merge_block_interiors=False))
+        assert len(res.areas) == expected, width
+
+
+def test_narrow_strips_merge_into_one_block_interior():
+    # Moselle-style strip parcels, 6 m wide: each backland (6 × 40 m) is too narrow alone,
+    # together they form one 36 × 40 m interior owned by six owners
+    parcels, _, roads = street_row(6, width=6.0)
+    houses = [shapely.box(p.bounds[0] + 1, Y0 + 5, p.bounds[0] + 5, Y0 + 17) for p in parcels]
+    res = derive_candidates(make_layers(parcels, houses, roads))
+    assert len(res.areas) == 1
+    area = res.areas.iloc[0]
+    assert area["anzahl_flurstuecke"] == 6
+    assert abs(area["flaeche_m2"] - 36 * 40) < 1.0
+    assert len(area["flurstuecke"].split(",")) == 6
+    assert res.areas.index[0] == "2566-1-1-a"  # main parcel: the largest share, ties by position
+
+
+def test_corner_and_through_lot_have_a_front_zone_toward_each_street():
+    # one 20 × 70 m through-lot between a southern and a northern street; houses on the
+    # southern street only, so the northern street gets the default front depth (25 m + 3 m)
+    parcels, houses, roads = street_row(3, depth=70.0)
+    north = shapely.box(X0 - 20, Y0 + 70, X0 + 80, Y0 + 80)
+    layers = make_layers(parcels, houses, roads + [north])
+    res = derive_candidates(layers)
+    zones = shapely.union_all(res.streets["vorderzone"].to_numpy())
+    assert len(res.areas) == 3
+    for geom in res.areas.geometry:
+        assert shapely.area(shapely.intersection(geom, zones)) < 1e-6
+    # 70 − 20 (south) − 28 (north) = 22 m deep → 20 × 22 = 440 m²
+    np.testing.assert_allclose(res.areas["flaeche_m2"], 440.0)
+
+
+def test_shallow_parcels_are_accounted_with_reason():
+    parcels, houses, roads = street_row(4, depth=20.0)  # the front zone (17 + 3 m) covers them
+    res = derive_candidates(make_layers(parcels, houses, roads))
+    assert len(res.areas) == 0
+    assert (res.parcels["status"] == "ausgeschlossen").all()
+    assert res.parcels["grund"].str.contains("Vorderzone").all()
+
+
+def test_rear_house_is_precedent_and_does_not_move_the_line():
+    parcels, houses, roads = street_row(6)
+    rear = shapely.box(X0 + 45, Y0 + 40, X0 + 55, Y0 + 50)  # main building on parcel 3, behind the line
+    layers = make_layers(parcels, houses + [rear], roads)
+    res = derive_candidates(layers)
+    assert res.streets["baulinie_m"].tolist() == [17.0]
+    assert res.blocks["hinterhaeuser"].sum() == 1
+    assert (res.areas["block_hinterhaeuser"] == 1).all()
+    street, depth = street_depths(layers.buildings, res.streets)
+    assert depth.max() == 50.0
+    # parcel 3 keeps only the strip between front zone and rear house: 20 × (37 − 20) m; the 2 m
+    # strips beside the house (20 − 10 − 2 × 3) are narrower than the minimum width and vanish
+    # (plus ~5 m² under the rounded corners of the buffered house)
+    assert 340.0 <= res.areas.loc["2566-1-3-a", "flaeche_m2"] <= 346.0
+
+
+def test_ancillary_buildings_are_removable_by_config():
+    parcels, houses, roads = street_row(3)
+    garage = shapely.box(X0 + 5, Y0 + 35, X0 + 11, Y0 + 41)  # a garage in the backland of parcel 1
+    layers = make_layers(parcels, houses + [garage], roads, funktion=[1010, 1010, 1010, 2463])
+    kept = derive_candidates(layers).areas
+    strict = derive_candidates(layers, CandidateParams(ancillary_removable=False)).areas
+    assert kept.loc["2566-1-1-a", "flaeche_m2"] == 800.0
+    assert strict.loc["2566-1-1-a", "flaeche_m2"] < 800.0 - 11.9 * 11.9  # garage + 3 m all round cut out
+
+
+def test_every_parcel_appears_once_in_the_accounting():
+    parcels, houses, roads = street_row(6)
+    parcels.append(shapely.box(X0, Y0 - 200, X0 + 20, Y0 - 180))  # not residential (no land use)
+    res = derive_candidates(make_layers(parcels, houses, roads, landuse=[shapely.box(X0, Y0, X0 + 120, Y0 + 60)]))
+    acc = res.parcels
+    assert acc["flstkennz"].is_unique and len(acc) == 7
+    assert (acc["status"] == "Kandidat").sum() == 6
+    assert acc.loc[acc["status"] == "ausgeschlossen", "grund"].iloc[0].startswith("Nutzung unbekannt")
+
+
+def test_ids_are_stable_when_another_block_changes():
+    parcels, houses, roads = street_row(4)
+    far = [shapely.affinity.translate(g, 0, 500) for g in parcels]
+    far_h = [shapely.affinity.translate(g, 0, 500) for g in houses]
+    far_r = [shapely.affinity.translate(g, 0, 500) for g in roads]
+    base = derive_candidates(make_layers(parcels + far, houses + far_h, roads + far_r))
+    # the far block changes: one parcel gets a second house in its backland
+    extra = shapely.box(X0 + 22, Y0 + 530, X0 + 38, Y0 + 552)
+    changed = derive_candidates(make_layers(parcels + far, houses + far_h + [extra], roads + far_r))
+    near = [i for i in base.areas.index if i in {f"2566-1-{k}-a" for k in range(1, 5)}]
+    assert len(near) == 4
+    pd.testing.assert_series_equal(base.areas.loc[near, "flaeche_m2"], changed.areas.loc[near, "flaeche_m2"])
+    assert len(changed.areas) == len(base.areas) - 1
+
+
+def test_make_ids_letters_follow_position():
+    main = pd.DataFrame({"gemarkung": ["2566"] * 3, "flur": [1] * 3, "zaehler": [7] * 3, "nenner": [pd.NA] * 3})
+    pts = np.array([shapely.Point(0, 0), shapely.Point(0, 10), shapely.Point(5, 10)])
+    assert make_ids(main, pts).tolist() == ["2566-1-7-c", "2566-1-7-a", "2566-1-7-b"]
+
+
+def test_planner_areas_replace_derivation():
+    import geopandas as gpd
+
+    parcels, houses, roads = street_row(4)
+    drawn = gpd.GeoDataFrame({"name": ["Nord 1"]}, geometry=[shapely.box(X0 + 10, Y0 + 30, X0 + 30, Y0 + 55)],
+                             crs="EPSG:25832")
+    layers = make_layers(parcels, houses, roads, planner_areas=drawn)
+    res = derive_candidates(layers, CandidateParams(mode="planner"))
+    assert res.areas.index.tolist() == ["P-Nord 1"]
+    area = res.areas.iloc[0]
+    assert area["quelle"] == "planer"
+    assert area["anzahl_flurstuecke"] == 2 and area["flaeche_m2"] == 500.0
+    both = derive_candidates(layers, CandidateParams(mode="both"))
+    assert "P-Nord 1" in both.areas.index and len(both.areas) == 1 + 4
