@@ -75,10 +75,14 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
                 progress(f"Ausgabe {fmt}")
             _writer(fmt)(assessment, staging)
         written = []
-        for item in sorted(staging.iterdir()):
+        old = staging / ".vorheriger-lauf"
+        old.mkdir()
+        for item in sorted(p for p in staging.iterdir() if p != old):
             target = out_dir / item.name
             if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
+                # move the previous folder aside first: a folder cannot be replaced in one step,
+                # and the old one is deleted with the staging folder afterwards
+                os.replace(target, old / item.name)
             os.replace(item, target)
             written.append(target)
         return written

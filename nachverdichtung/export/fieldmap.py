@@ -1,0 +1,178 @@
+"""Shapefile field names of at most 10 characters, with a documented map back to the long names.
+
+dBASE limits field names to 10 characters (and compares them case-insensitively). Known columns get
+a curated short name (:data:`CURATED`); any other column gets a deterministic generic one built from
+a criterion prefix (:data:`PREFIXES`) and abbreviated measure words (:data:`WORDS`). Collisions are
+resolved by a numeric suffix in column order, so the same columns always give the same names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+__all__ = ["CURATED", "PREFIXES", "WORDS", "MAX_LEN", "short_names", "describe", "field_map"]
+
+MAX_LEN = 10
+
+#: Short column prefix per criterion (the part before the first ``_``).
+PREFIXES: dict[str, str] = {
+    "zuschnitt": "zus", "erschliessung": "ersch", "topographie": "topo", "vorbild": "vorb", "baeume": "baum",
+    "starkregen": "regen", "naturschutz": "natur", "klima": "klima", "immissionen": "imm",
+}
+
+#: Abbreviations of measure words for the generic fallback (unknown words keep 4 letters).
+WORDS: dict[str, str] = {
+    "klasse": "kl", "grund": "grund", "anzahl": "n", "flaeche": "fl", "breite": "br", "laenge": "len",
+    "abstand": "abst", "distanz": "dist", "mittel": "m", "max": "max", "min": "min", "maximum": "max",
+    "minimum": "min", "anteil": "ant", "tiefe": "tief", "geschwindigkeit": "v", "neigung": "neig",
+    "hoehenunterschied": "dh", "abdeckung": "abd", "kompaktheit": "komp", "bauplaetze": "bpl",
+    "wohneinheiten": "we", "schaetzung": "", "kleine": "k", "geschuetzt": "gesch", "geschuetzte": "gesch",
+    "baeume": "bm", "baum": "bm", "korridor": "korr", "zufahrt": "zuf", "weg": "weg", "weglaenge": "wegl",
+    "fliessweg": "flw", "wassertiefe": "wt", "puffer": "puf", "kategorie": "kat", "kategorien": "kat",
+    "name": "name", "namen": "name", "tag": "tag", "nacht": "nacht", "pegel": "peg", "hinweis": "hinw",
+    "hinweise": "hinw", "funktion": "fkt", "ueber": "ue", "nachbar": "nb", "baulast": "bl", "gebaeude": "geb",
+    "hinterhaeuser": "hh", "lden": "lden", "lnight": "lnig", "p90": "p90", "grad": "g", "pct": "pct",
+}
+_UNITS = {"m", "m2", "pct", "grad", "cm", "db", "ms", "m3", "ha"}
+
+#: Curated short names (and German descriptions) for the columns known today.
+CURATED: dict[str, tuple[str, str]] = {
+    # areas: candidate columns
+    "flaeche_id": ("flaeche_id", "Kennung der Potenzialfläche (stabil über Läufe)"),
+    "quelle": ("quelle", "Herkunft: abgeleitet oder vom Planer gezeichnet"),
+    "flurstuecke": ("flurstueck", "beteiligte Flurstücke (flstkennz, kommagetrennt)"),
+    "anzahl_flurstuecke": ("anz_flst", "Anzahl beteiligter Flurstücke"),
+    "haupt_flurstueck": ("haupt_flst", "Flurstück mit dem größten Flächenanteil"),
+    "gemarkung": ("gemarkung", "Gemarkungsnummer (4 Ziffern)"),
+    "flur": ("flur", "Flurnummer"),
+    "flaeche_m2": ("flaeche_m2", "Fläche in m²"),
+    "strasse": ("strasse", "erschließende Straße"),
+    "baulinie_m": ("baulinie_m", "faktische hintere Bebauungstiefe der Straße in m"),
+    "block_id": ("block_id", "Nummer des Straßenblocks"),
+    "block_hinterhaeuser": ("block_hh", "Anzahl Hinterhäuser im Block (Vorbilder, § 34 BauGB)"),
+    # areas: rating
+    "klasse": ("klasse", "Gesamtklasse: geeignet / bedingt geeignet / nicht geeignet / nicht bewertet"),
+    "entscheidend": ("entscheid", "Kriterien, die die Gesamtklasse bestimmen"),
+    "nicht_bewertet": ("nicht_bew", "Kriterien ohne Daten (nicht bewertet)"),
+    "zusammenfassung": ("zusammenf", "Zusammenfassung der Bewertung in einem Satz"),
+    # zuschnitt
+    "zuschnitt_flaeche_m2": ("zus_fl_m2", "Zuschnitt: Fläche in m²"),
+    "zuschnitt_breite_m": ("zus_br_m", "Zuschnitt: nutzbare Breite in m"),
+    "zuschnitt_kompaktheit": ("zus_komp", "Zuschnitt: Kompaktheit (1 = Kreis)"),
+    "zuschnitt_bauplaetze_anzahl": ("zus_bpl", "Zuschnitt: Anzahl Baukörper, die passen"),
+    "zuschnitt_kleine_bauplaetze_anzahl": ("zus_kbpl", "Zuschnitt: Anzahl kleiner Baukörper, die passen"),
+    "zuschnitt_wohneinheiten_schaetzung": ("zus_we", "Zuschnitt: geschätzte Wohneinheiten"),
+    "zuschnitt_klasse": ("zus_kl", "Zuschnitt: Klasse"),
+    "zuschnitt_grund": ("zus_grund", "Zuschnitt: Begründung"),
+    # topographie
+    "topographie_neigung_mittel_pct": ("topo_mpct", "Topographie: mittlere Neigung in %"),
+    "topographie_neigung_p90_pct": ("topo_p90pc", "Topographie: Neigung, 90 %-Quantil, in %"),
+    "topographie_neigung_max_pct": ("topo_maxpc", "Topographie: größte Neigung in %"),
+    "topographie_neigung_mittel_grad": ("topo_mgrad", "Topographie: mittlere Neigung in Grad"),
+    "topographie_neigung_p90_grad": ("topo_p90g", "Topographie: Neigung, 90 %-Quantil, in Grad"),
+    "topographie_neigung_max_grad": ("topo_maxg", "Topographie: größte Neigung in Grad"),
+    "topographie_hoehenunterschied_m": ("topo_dh_m", "Topographie: Höhenunterschied in m"),
+    "topographie_abdeckung_pct": ("topo_abd", "Topographie: vom DGM abgedeckter Flächenanteil in %"),
+    "topographie_klasse": ("topo_kl", "Topographie: Klasse"),
+    "topographie_grund": ("topo_grund", "Topographie: Begründung"),
+    # parcels (Flurstücke)
+    "flstkennz": ("flstkennz", "Flurstückskennzeichen (20 Zeichen)"),
+    "zaehler": ("zaehler", "Flurstücksnummer: Zähler"),
+    "nenner": ("nenner", "Flurstücksnummer: Nenner (leer = keiner)"),
+    "nutzung": ("nutzung", "tatsächliche Nutzung (Klasse)"),
+    "status": ("status", "Kandidat oder ausgeschlossen"),
+    "grund": ("grund", "Begründung des Status"),
+    "flaeche_ids": ("flaech_ids", "Potenzialflächen, an denen das Flurstück beteiligt ist"),
+    # streets (Vorderzonen)
+    "street_id": ("street_id", "Nummer der Straße"),
+    "name": ("name", "Straßenname"),
+    "n_hauptgebaeude": ("n_haupt", "Anzahl Hauptgebäude an der Straße"),
+}
+
+_UNIT_TEXT = {"m": "m", "m2": "m²", "pct": "%", "grad": "Grad", "cm": "cm", "db": "dB(A)", "ms": "m/s",
+              "m3": "m³", "ha": "ha"}
+
+
+def _generic(column: str) -> str:
+    parts = [p for p in re.split(r"_+", column.lower()) if p]
+    if not parts:
+        return "feld"
+    head, rest = parts[0], parts[1:]
+    prefix = PREFIXES.get(head)
+    if prefix is None:
+        if not rest:
+            return head[:MAX_LEN]
+        prefix = head[:4]
+    if not rest:
+        return prefix
+    unit = rest[-1] if len(rest) > 1 and rest[-1] in _UNITS else ""
+    words = rest[:-1] if unit else rest
+    abbrev = [WORDS.get(w, w[:4]) for w in words]
+    for k in (99, 3, 2):  # shorten every word step by step until the unit fits too
+        body = "".join(a[:k] for a in abbrev) or words[0][:k]
+        for name in (f"{prefix}_{body}_{unit}", f"{prefix}_{body}{unit}") if unit else (f"{prefix}_{body}",):
+            if len(name) <= MAX_LEN:
+                return name
+    return f"{prefix}_{''.join(abbrev)}"[:MAX_LEN]
+
+
+def _clean(name: str) -> str:
+    name = re.sub(r"[^0-9a-z_]", "_", name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+                  .replace("ß", "ss"))
+    return (name if name and not name[0].isdigit() else f"f{name}")[:MAX_LEN]
+
+
+def short_names(columns: Iterable[str]) -> dict[str, str]:
+    """Map long column names to unique dBASE field names of at most 10 characters.
+
+    Curated names come first; others are built generically. A name that is already taken (compared
+    case-insensitively) gets a numeric suffix (``_2``, ``_3`` … replacing its last characters).
+
+    Examples
+    --------
+    >>> short_names(["flaeche_id", "topographie_klasse", "starkregen_wassertiefe_max_m"])
+    {'flaeche_id': 'flaeche_id', 'topographie_klasse': 'topo_kl', 'starkregen_wassertiefe_max_m': 'regen_wtma'}
+    """
+    columns = list(dict.fromkeys(columns))
+    wanted = {c: _clean(CURATED[c][0] if c in CURATED else _generic(c)) for c in columns}
+    # curated names reserve their slot first so a generic name never pushes them aside
+    order = [c for c in columns if c in CURATED] + [c for c in columns if c not in CURATED]
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for col in order:
+        name = wanted[col]
+        k = 1
+        while name.lower() in taken:
+            k += 1
+            tag = f"_{k}"
+            name = wanted[col][: MAX_LEN - len(tag)] + tag
+        taken.add(name.lower())
+        out[col] = name
+    return {c: out[c] for c in columns}
+
+
+def describe(column: str, titles: dict[str, str] | None = None) -> str:
+    """German description of a column (curated, or generated from its name)."""
+    if column in CURATED:
+        return CURATED[column][1]
+    parts = column.split("_")
+    titles = titles or {}
+    head = titles.get(parts[0], parts[0].capitalize())
+    rest = parts[1:]
+    if rest == ["klasse"]:
+        return f"{head}: Klasse"
+    if rest == ["grund"]:
+        return f"{head}: Begründung"
+    unit = _UNIT_TEXT.get(rest[-1]) if len(rest) > 1 else None
+    words = " ".join(rest[:-1] if unit else rest)
+    return f"{head}: {words}" + (f" in {unit}" if unit else "")
+
+
+def field_map(columns: Iterable[str], titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """The field map as a table: ``kurzname``, ``spalte`` (long name), ``beschreibung``."""
+    names = short_names(columns)
+    return pd.DataFrame({"kurzname": list(names.values()), "spalte": list(names),
+                         "beschreibung": [describe(c, titles) for c in names]})
