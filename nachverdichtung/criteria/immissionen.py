@@ -1,0 +1,190 @@
+"""Immissionen: noise in the area, from a noise map or, without one, from the distance to sources.
+
+Sources, in order of preference (column ``immissionen_quelle``):
+
+1. **Lärmkarte (Raster)**: ``noise_lden`` / ``noise_night`` rasters (dB(A)), mean and max inside the
+   area via :func:`nachverdichtung.zonal.zonal_stats`.
+2. **Lärmkarte (Polygone)**: ``noise_areas`` with ``lden_db`` / ``lnight_db``; area-weighted mean
+   over the part of the area the map covers, and the maximum. Parts outside every polygon are below
+   the mapping threshold and are left out of the mean (the covered share is reported).
+3. **Ersatzwert (Abstand)**: no noise map. Distance to railways (``railways`` layer and land use
+   ``bahn``), industrial/commercial land use (``gewerbe``) and, if named in ``hauptstrassen``, main
+   roads (ALKIS does not classify roads, so none are assumed by default). Closer than
+   ``abstand_bedingt_m`` (25 m) → bedingt geeignet; otherwise geeignet, flagged as an estimate.
+
+Classes on the mean (``kennwert``): L_DEN ≥ 65 or L_Night ≥ 55 dB(A) → nicht geeignet
+(noise mapping: health-relevant [S]); L_DEN ≥ 55 or L_Night ≥ 45 → bedingt geeignet (DIN 18005,
+general residential area WA [S]). A raster covering less than ``min_abdeckung_pct`` of an area
+gives "nicht bewertet" unless the covered part already decides "nicht geeignet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..params import param
+from ..zonal import zonal_stats
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, register, result_frame
+
+NAME = "immissionen"
+QUELLE_RASTER = "Lärmkarte (Raster)"
+QUELLE_POLY = "Lärmkarte (Polygone)"
+QUELLE_ABSTAND = "Ersatzwert (Abstand)"
+MEASURES = ("quelle", "lden_mittel_db", "lden_max_db", "lnight_mittel_db", "lnight_max_db", "abdeckung_pct",
+            "abstand_quelle_m")
+
+
+@dataclass(frozen=True)
+class NoiseParams:
+    """Parameters of the noise criterion."""
+
+    lden_bedingt_ab_db: float = param(55.0, doc="L_DEN, ab dem die Fläche bedingt geeignet ist", unit="dB(A)",
+                                      source="DIN 18005, Orientierungswert WA tags 55 dB(A) [S]")
+    lnight_bedingt_ab_db: float = param(45.0, doc="L_Night, ab dem die Fläche bedingt geeignet ist", unit="dB(A)",
+                                        source="DIN 18005, Orientierungswert WA nachts 45 dB(A) [S]")
+    lden_nicht_ab_db: float = param(65.0, doc="L_DEN, ab dem die Fläche nicht geeignet ist", unit="dB(A)",
+                                    source="Lärmkartierung: ab 65 dB(A) gesundheitsrelevant [S]")
+    lnight_nicht_ab_db: float = param(55.0, doc="L_Night, ab dem die Fläche nicht geeignet ist", unit="dB(A)",
+                                      source="Lärmkartierung: ab 55 dB(A) gesundheitsrelevant [S]")
+    kennwert: str = param("mittel", doc="Welcher Pegel die Klasse bestimmt", choices=("mittel", "max"))
+    min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Lärmraster abdecken müssen",
+                                     unit="%", min=0, max=100)
+    abstand_bedingt_m: float = param(25.0, doc="Ersatzwert ohne Lärmkarte: Abstand zu Bahn, Gewerbe oder "
+                                     "Hauptstraße, unter dem die Fläche bedingt geeignet ist", unit="m",
+                                     source="Konvention [U]", min=0)
+    hauptstrassen: tuple[str, ...] = param((), doc="Namen der Hauptverkehrsstraßen für den Ersatzwert "
+                                           "(ALKIS unterscheidet Straßenklassen nicht)")
+
+
+def _pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: float | None = None):
+    if len(items) == 0 or len(geoms) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    kw = {"distance": distance} if distance is not None else {}
+    a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
+    return a.astype(np.int64), b.astype(np.int64)
+
+
+def _from_polygons(g: np.ndarray, noise) -> dict[str, np.ndarray]:
+    n = len(g)
+    ng = np.asarray(noise.geometry.array, dtype=object)
+    ai, ni = _pairs(ng, g, "intersects")
+    inter = shapely.area(shapely.intersection(g[ai], ng[ni])) if len(ai) else np.zeros(0)
+    out = {}
+    covered = np.bincount(ai, weights=inter, minlength=n)
+    out["abdeckung_pct"] = np.minimum(100.0 * covered / np.maximum(shapely.area(g), 1e-12), 100.0)
+    for col, key in (("lden_db", "lden"), ("lnight_db", "lnight")):
+        v = noise[col].to_numpy(dtype=float)[ni]
+        ok = ~np.isnan(v) & (inter > 0)
+        wsum = np.bincount(ai[ok], weights=inter[ok], minlength=n)
+        vsum = np.bincount(ai[ok], weights=inter[ok] * v[ok], minlength=n)
+        out[f"{key}_mittel_db"] = np.where(wsum > 0, vsum / np.maximum(wsum, 1e-12), np.nan)
+        mx = np.full(n, -np.inf)
+        np.maximum.at(mx, ai[ok], v[ok])
+        out[f"{key}_max_db"] = np.where(np.isinf(mx), np.nan, mx)
+    return out
+
+
+def _source_distance(g: np.ndarray, layers, params: NoiseParams) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Distance to the nearest proxy source and its label; also which source layers were used."""
+    n = len(g)
+    sources, labels, used = [], [], []
+    rail = layers.vector("railways")
+    if rail is not None:
+        sources.append(np.asarray(rail.geometry.array, dtype=object))
+        labels.append(np.full(len(rail), "Bahnstrecke", dtype=object))
+        used.append("Bahnstrecken")
+    lu = layers.landuse
+    for cls, label in (("bahn", "Bahnfläche"), ("gewerbe", "Gewerbe-/Industriefläche")):
+        sel = lu["nutzung"].astype(str).to_numpy() == cls
+        sources.append(np.asarray(lu.geometry.array, dtype=object)[sel])
+        labels.append(np.full(int(sel.sum()), label, dtype=object))
+    used.append("Nutzung Bahn/Gewerbe")
+    if params.hauptstrassen:
+        roads = layers.roads
+        sel = roads["name"].astype(str).isin(params.hauptstrassen).to_numpy()
+        sources.append(np.asarray(roads.geometry.array, dtype=object)[sel])
+        labels.append(np.full(int(sel.sum()), "Hauptstraße", dtype=object))
+        used.append("Hauptstraßen")
+    src = np.concatenate(sources) if sources else np.zeros(0, dtype=object)
+    lab = np.concatenate(labels) if labels else np.zeros(0, dtype=object)
+    dist = np.full(n, np.nan)
+    which = np.full(n, "", dtype=object)
+    if len(src) and n:
+        ai, si = shapely.STRtree(src).query_nearest(g, return_distance=False, all_matches=False)
+        dist[ai] = shapely.distance(g[ai], src[si])
+        which[ai] = lab[si]
+    return dist, which, used
+
+
+@register(name=NAME, title="Immissionen", params=NoiseParams,
+          inputs=("noise_lden", "noise_night", "noise_areas", "railways"),
+          summary="Lärmpegel L_DEN und L_Night in der Fläche (Lärmkarte); ohne Karte Abstand zu Bahn, Gewerbe "
+                  "und Hauptstraßen als Ersatzwert.", key_measure="lden_mittel_db")
+def evaluate(candidates, layers, params: NoiseParams):
+    """Rate noise: L_DEN ≥ 65 / L_Night ≥ 55 → nicht geeignet; ≥ 55 / 45 → bedingt geeignet."""
+    g = np.asarray(candidates.geometry.array, dtype=object)
+    n = len(g)
+    m = {k: np.full(n, np.nan) for k in MEASURES}
+    m["quelle"] = np.full(n, "", dtype=object)
+    lden_r, night_r = layers.raster("noise_lden"), layers.raster("noise_night")
+    areas = layers.vector("noise_areas")
+    grund = []
+    if lden_r is not None or night_r is not None or areas is not None:
+        if lden_r is not None or night_r is not None:
+            m["quelle"][:] = QUELLE_RASTER
+            covers = []
+            for key, r in (("lden", lden_r), ("lnight", night_r)):
+                if r is None:
+                    continue
+                z = zonal_stats(candidates.geometry, r)
+                m[f"{key}_mittel_db"], m[f"{key}_max_db"] = z["mean"].to_numpy(), z["max"].to_numpy()
+                covers.append(z["abdeckung"].to_numpy() * 100.0)
+            m["abdeckung_pct"] = np.fmin.reduce(covers) if len(covers) > 1 else covers[0]
+        else:
+            m["quelle"][:] = QUELLE_POLY
+            m.update(_from_polygons(g, areas))
+        stat = "mittel" if params.kennwert == "mittel" else "max"
+        lden, night = m[f"lden_{stat}_db"], m[f"lnight_{stat}_db"]
+        nicht = (lden >= params.lden_nicht_ab_db) | (night >= params.lnight_nicht_ab_db)
+        bedingt = (lden >= params.lden_bedingt_ab_db) | (night >= params.lnight_bedingt_ab_db)
+        rated = ~np.isnan(lden) | ~np.isnan(night)
+        klasse = np.select([nicht, ~rated, bedingt], [NICHT, UNBEWERTET, BEDINGT], GEEIGNET).astype(object)
+        cover = m["abdeckung_pct"]
+        partial = ~(cover >= params.min_abdeckung_pct) & (m["quelle"] == QUELLE_RASTER)
+        klasse = np.where(partial & (klasse != NICHT), UNBEWERTET, klasse).astype(object)
+        label = "Mittel" if stat == "mittel" else "Maximum"
+        for k in range(n):
+            vals = f"L_DEN {fmt(lden[k], 0, 'dB(A)')}, L_Night {fmt(night[k], 0, 'dB(A)')} ({label})"
+            if klasse[k] == UNBEWERTET:
+                grund.append(f"Lärmkarte deckt nur {fmt(cover[k], 0, '%')} der Fläche ab" if cover[k] == cover[k]
+                             else "Lärmkarte deckt die Fläche nicht ab")
+            elif klasse[k] == NICHT:
+                grund.append(f"{vals} ≥ {fmt(params.lden_nicht_ab_db, 0)}/{fmt(params.lnight_nicht_ab_db, 0)} dB(A) "
+                             "(gesundheitsrelevant)")
+            elif klasse[k] == BEDINGT:
+                grund.append(f"{vals} ≥ {fmt(params.lden_bedingt_ab_db, 0)}/{fmt(params.lnight_bedingt_ab_db, 0)} "
+                             "dB(A) (DIN 18005, WA)")
+            else:
+                grund.append(f"{vals} unter {fmt(params.lden_bedingt_ab_db, 0)}/"
+                             f"{fmt(params.lnight_bedingt_ab_db, 0)} dB(A)")
+        m["lden_mittel_db"], m["lnight_mittel_db"] = np.round(m["lden_mittel_db"], 1), np.round(m["lnight_mittel_db"], 1)
+        m["abdeckung_pct"] = np.round(m["abdeckung_pct"], 1)
+        return result_frame(candidates.index, NAME, m, klasse, grund)
+    # no noise map: distance proxy
+    m["quelle"][:] = QUELLE_ABSTAND
+    dist, which, used = _source_distance(g, layers, params)
+    m["abstand_quelle_m"] = np.round(dist, 1)
+    near = dist < params.abstand_bedingt_m
+    klasse = np.where(near, BEDINGT, GEEIGNET).astype(object)
+    missing = "" if "Bahnstrecken" in used else "; Bahnstrecken nicht angegeben"
+    for k in range(n):
+        if near[k]:
+            grund.append(f"Ersatzwert (Abstand), keine Lärmkarte: {which[k]} {fmt(dist[k], 0, 'm')} entfernt "
+                         f"(< {fmt(params.abstand_bedingt_m, 0, 'm')}){missing}")
+        else:
+            grund.append(f"Ersatzwert (Abstand), keine Lärmkarte: keine Lärmquelle näher als "
+                         f"{fmt(params.abstand_bedingt_m, 0, 'm')} ({', '.join(used)}){missing}")
+    return result_frame(candidates.index, NAME, m, klasse, grund)

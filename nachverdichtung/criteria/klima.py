@@ -1,0 +1,124 @@
+"""Klimaverträglichkeit: overlap with cold-air corridors, cold-air formation and overheating areas.
+
+The climate function map (e.g. the Kaiserslautern Stadtklimaanalyse 2024, VDI 3787 planning advice
+map) is a polygon layer with ``funktion`` in ``kaltluftleitbahn``, ``kaltluftentstehung``,
+``ueberwaermung``. Polygons of one function are unioned first, so overlapping polygons are not
+counted twice. Classes (DOMAIN.md §2 "Climate", thresholds [U]):
+
+* share in a cold-air corridor ≥ ``leitbahn_nicht_ab_pct`` (10 %) → nicht geeignet;
+* share in a cold-air formation area ≥ ``entstehung_bedingt_ab_pct`` (10 %), or in an overheating
+  area ≥ ``ueberwaermung_bedingt_ab_pct`` (default 0 %, i.e. any overlap above 1 m²) → bedingt;
+* otherwise geeignet. A corridor share below 10 % (but some overlap) is also bedingt.
+
+Without the layer every area is "nicht bewertet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..params import param
+from .base import BEDINGT, GEEIGNET, NICHT, fmt, not_rated, register, result_frame
+
+NAME = "klima"
+FUNCTIONS = {"kaltluftleitbahn": "Kaltluftleitbahn", "kaltluftentstehung": "Kaltluftentstehungsgebiet",
+             "ueberwaermung": "Überwärmungsgebiet"}
+MEASURES = ("leitbahn_pct", "entstehung_pct", "ueberwaermung_pct")
+
+
+@dataclass(frozen=True)
+class ClimateParams:
+    """Parameters of the climate criterion."""
+
+    leitbahn_nicht_ab_pct: float = param(10.0, doc="Anteil in einer Kaltluftleitbahn, ab dem die Fläche nicht "
+                                         "geeignet ist", unit="%", source="DOMAIN.md §2 Climate [U]", min=0, max=100)
+    entstehung_bedingt_ab_pct: float = param(10.0, doc="Anteil in einem Kaltluftentstehungsgebiet, ab dem die "
+                                             "Fläche bedingt geeignet ist", unit="%",
+                                             source="DOMAIN.md §2 Climate [U]", min=0, max=100)
+    ueberwaermung_bedingt_ab_pct: float = param(0.0, doc="Anteil in einem Überwärmungsgebiet, ab dem (darüber) "
+                                                "die Fläche bedingt geeignet ist", unit="%",
+                                                source="DOMAIN.md §2 Climate [U]", min=0, max=100)
+    min_ueberlappung_m2: float = param(1.0, doc="Kleinere Überlappungen gelten als Digitalisierungssplitter",
+                                       unit="m²", min=0)
+
+
+def polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygon parts of (multi)polygons and collections, with the index of the geometry they came from."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    multi = np.isin(shapely.get_type_id(parts), (6, 7))
+    if multi.any():
+        sub, sidx = shapely.get_parts(parts[multi], return_index=True)
+        parts = np.concatenate([parts[~multi], sub])
+        idx = np.concatenate([idx[~multi], idx[multi][sidx]])
+    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    return parts[keep], idx[keep]
+
+
+def overlap_shares(geoms: np.ndarray, layer, column: str, values, *, min_m2: float = 0.0) -> dict[str, np.ndarray]:
+    """Share (0–1) of each geometry covered by ``layer`` polygons, per value of ``column``.
+
+    Pairs come from a spatial index; the intersection pieces of one area and one value are unioned
+    (one vectorised call per value), so overlapping polygons of the same value count once.
+    """
+    n = len(geoms)
+    area = shapely.area(geoms)
+    key = layer[column].fillna("").astype(str).str.strip().str.lower().to_numpy()
+    lg = np.asarray(layer.geometry.array, dtype=object)
+    out = {v: np.zeros(n) for v in values}
+    if n == 0 or len(lg) == 0:
+        return out
+    ai, li = shapely.STRtree(lg).query(geoms, predicate="intersects")
+    pieces = shapely.intersection(geoms[ai], lg[li])
+    for v in values:
+        sel = key[li] == v
+        if not sel.any():
+            continue
+        owners, dense = np.unique(ai[sel], return_inverse=True)
+        covered = np.zeros(len(owners))
+        polys, pidx = polygon_parts(pieces[sel])
+        if len(polys):
+            grp, dense_grp = np.unique(dense[pidx], return_inverse=True)
+            order = np.argsort(dense_grp, kind="stable")
+            merged = shapely.multipolygons(polys[order], indices=dense_grp[order])
+            covered[grp] = shapely.area(shapely.make_valid(merged, method="structure", keep_collapsed=False))
+        covered = np.where(covered < min_m2, 0.0, covered)
+        out[v][owners] = np.minimum(covered / np.maximum(area[owners], 1e-12), 1.0)
+    return out
+
+
+@register(name=NAME, title="Klimaverträglichkeit", params=ClimateParams, inputs=("climate",),
+          summary="Anteil der Fläche in Kaltluftleitbahnen, Kaltluftentstehungs- und Überwärmungsgebieten "
+                  "(Klimafunktionskarte).", key_measure="leitbahn_pct")
+def evaluate(candidates, layers, params: ClimateParams):
+    """Rate the climate function: cold-air corridor → nicht geeignet; formation / overheating → bedingt."""
+    climate = layers.vector("climate")
+    if climate is None:
+        return not_rated(candidates.index, NAME, "keine Klimafunktionskarte angegeben", MEASURES)
+    g = np.asarray(candidates.geometry.array, dtype=object)
+    s = overlap_shares(g, climate, "funktion", FUNCTIONS, min_m2=params.min_ueberlappung_m2)
+    lb, ke, uw = (np.round(100.0 * s[k], 1) for k in FUNCTIONS)
+    nicht = lb >= params.leitbahn_nicht_ab_pct
+    b_ke = ke >= params.entstehung_bedingt_ab_pct
+    b_uw = uw > params.ueberwaermung_bedingt_ab_pct
+    b_lb = lb > 0
+    klasse = np.select([nicht, b_ke | b_uw | b_lb], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    grund = []
+    for k in range(len(g)):
+        if nicht[k]:
+            grund.append(f"{fmt(lb[k], 0, '%')} der Fläche in einer Kaltluftleitbahn "
+                         f"(≥ {fmt(params.leitbahn_nicht_ab_pct, 0, '%')})")
+            continue
+        parts = []
+        if b_lb[k]:
+            parts.append(f"{fmt(lb[k], 0, '%')} in einer Kaltluftleitbahn (Rand)")
+        if b_ke[k]:
+            parts.append(f"{fmt(ke[k], 0, '%')} in einem Kaltluftentstehungsgebiet "
+                         f"(≥ {fmt(params.entstehung_bedingt_ab_pct, 0, '%')})")
+        if b_uw[k]:
+            parts.append(f"{fmt(uw[k], 0, '%')} in einem Überwärmungsgebiet")
+        grund.append("; ".join(parts) if parts else "keine Klimafunktion betroffen")
+    return result_frame(candidates.index, NAME, {"leitbahn_pct": lb, "entstehung_pct": ke, "ueberwaermung_pct": uw},
+                        klasse, grund)

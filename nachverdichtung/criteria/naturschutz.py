@@ -1,0 +1,143 @@
+"""Natur- und Artenschutz: protected areas and species records near the area.
+
+Classes (DOMAIN.md §2 "Protected areas" [V]; buffers are conventions [U]):
+
+* an exclusion category (NSG, § 30 biotope, Naturdenkmal) overlapping the area by at least
+  ``min_ueberlappung_m2`` → nicht geeignet;
+* an exclusion category closer than ``puffer_ausschluss_m`` (default 10 m) without overlapping it,
+  or an overlapping FFH, VSG or LSG area → bedingt geeignet (preliminary assessment needed);
+* a species record within ``puffer_arten_m`` (default 50 m) → bedingt geeignet, naming the species.
+
+Missing data: without the ``protected_areas`` layer an area is "nicht bewertet" unless a species
+record already makes it bedingt geeignet (a known conflict is reported, but the area still
+carries a note that protected areas were not checked). Without both layers everything is
+"nicht bewertet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..params import param
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, not_rated, register, result_frame
+
+NAME = "naturschutz"
+MEASURES = ("ausschluss_m2", "abstand_ausschluss_m", "vorpruefung_m2", "kategorien", "arten_anzahl", "arten")
+
+
+@dataclass(frozen=True)
+class NatureParams:
+    """Parameters of the nature and species protection criterion."""
+
+    ausschluss_kategorien: tuple[str, ...] = param(
+        ("NSG", "Biotop30", "Naturdenkmal"), doc="Schutzkategorien, die eine Bebauung ausschließen",
+        source="DOMAIN.md §2: NSG, § 30 BNatSchG / § 15 LNatSchG, Naturdenkmal [V]")
+    vorpruefung_kategorien: tuple[str, ...] = param(
+        ("FFH", "VSG", "LSG"), doc="Schutzkategorien, die eine Vorprüfung verlangen (bedingt geeignet)",
+        source="DOMAIN.md §2: Natura 2000 (FFH, Vogelschutz), LSG [V]")
+    min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt "
+                                       "(gegen Digitalisierungssplitter)", unit="m²", min=0)
+    puffer_ausschluss_m: float = param(10.0, doc="Abstand zu Ausschlusskategorien, innerhalb dessen eine Fläche "
+                                       "bedingt geeignet ist", unit="m", min=0)
+    puffer_arten_m: float = param(50.0, doc="Umkreis, in dem Artnachweise die Fläche bedingt geeignet machen",
+                                  unit="m", min=0)
+
+
+def _pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: float | None = None):
+    if len(items) == 0 or len(geoms) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    kw = {"distance": distance} if distance is not None else {}
+    a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
+    return a.astype(np.int64), b.astype(np.int64)
+
+
+def _join(values: pd.Series, by: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique values per area, comma-separated ('' where none)."""
+    out = np.full(n, "", dtype=object)
+    if len(by):
+        agg = pd.Series(values.to_numpy(), index=by).groupby(level=0).agg(
+            lambda s: ", ".join(sorted(set(map(str, s)))))
+        out[agg.index.to_numpy(dtype=int)] = agg.to_numpy()
+    return out
+
+
+@register(name=NAME, title="Natur- und Artenschutz", params=NatureParams, inputs=("protected_areas", "species"),
+          summary="Überlagerung mit Schutzgebieten (NSG, § 30-Biotope, Naturdenkmale schließen aus; FFH, "
+                  "Vogelschutz, LSG verlangen eine Vorprüfung) und Artnachweise im Umkreis.",
+          key_measure="ausschluss_m2")
+def evaluate(candidates, layers, params: NatureParams):
+    """Rate protected areas and species records."""
+    prot = layers.vector("protected_areas")
+    species = layers.vector("species")
+    if prot is None and species is None:
+        return not_rated(candidates.index, NAME, "weder Schutzgebiete noch Artnachweise angegeben", MEASURES)
+    g = np.asarray(candidates.geometry.array, dtype=object)
+    n = len(g)
+    area_excl = np.full(n, np.nan)
+    dist_excl = np.full(n, np.nan)
+    area_pre = np.full(n, np.nan)
+    cats = np.full(n, "", dtype=object)
+    if prot is not None:
+        pg = np.asarray(prot.geometry.array, dtype=object)
+        kat = prot["kategorie"].fillna("").astype(str).str.strip().to_numpy()
+        lower = np.char.lower(kat.astype(str))
+        is_excl = np.isin(lower, [c.lower() for c in params.ausschluss_kategorien])
+        is_pre = np.isin(lower, [c.lower() for c in params.vorpruefung_kategorien])
+        reach = max(params.puffer_ausschluss_m, 0.0)
+        ai, pi = _pairs(pg, g, "dwithin", reach)
+        inter = shapely.area(shapely.intersection(g[ai], pg[pi])) if len(ai) else np.zeros(0)
+        dist = shapely.distance(g[ai], pg[pi]) if len(ai) else np.zeros(0)
+        hit = inter >= params.min_ueberlappung_m2
+        area_excl = np.bincount(ai, weights=np.where(is_excl[pi] & hit, inter, 0.0), minlength=n)
+        area_pre = np.bincount(ai, weights=np.where(is_pre[pi] & hit, inter, 0.0), minlength=n)
+        d = pd.Series(np.where(is_excl[pi], dist, np.inf)).groupby(ai).min() if len(ai) else pd.Series(dtype=float)
+        dist_excl = np.full(n, np.inf)
+        dist_excl[d.index.to_numpy(dtype=int)] = d.to_numpy()
+        dist_excl = np.where(np.isinf(dist_excl), np.nan, np.round(dist_excl, 1))  # NaN: none within reach
+        relevant = (is_excl[pi] | (is_pre[pi] & hit))
+        names = pd.Series(kat[pi]) + np.where(prot["name"].fillna("").astype(str).to_numpy()[pi] != "",
+                                              " „" + prot["name"].fillna("").astype(str).to_numpy()[pi] + "“", "")
+        cats = _join(names[relevant].reset_index(drop=True), ai[relevant], n)
+    n_sp = np.full(n, np.nan)
+    sp_names = np.full(n, "", dtype=object)
+    if species is not None:
+        sg = np.asarray(species.geometry.array, dtype=object)
+        si, sj = _pairs(sg, g, "dwithin", params.puffer_arten_m)
+        n_sp = np.bincount(si, minlength=n).astype(float)
+        sp_names = _join(species["art"].fillna("unbekannte Art").astype(str).iloc[sj].reset_index(drop=True), si, n)
+
+    excl = area_excl > 0
+    near = ~excl & (dist_excl <= params.puffer_ausschluss_m)
+    pre = area_pre > 0
+    has_sp = n_sp > 0
+    if prot is None:
+        klasse = np.where(has_sp, BEDINGT, UNBEWERTET).astype(object)
+    else:
+        klasse = np.select([excl, near | pre | has_sp], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    grund = []
+    for k in range(n):
+        parts = []
+        if prot is None:
+            parts.append("keine Schutzgebiete angegeben")
+        elif excl[k]:
+            parts.append(f"Schutzgebiet in der Fläche ({fmt(area_excl[k], 0, 'm²')}): {cats[k]}")
+        elif near[k]:
+            parts.append(f"Schutzgebiet {fmt(dist_excl[k], 0, 'm')} entfernt "
+                         f"(< {fmt(params.puffer_ausschluss_m, 0, 'm')}): {cats[k]}")
+        elif pre[k]:
+            parts.append(f"Vorprüfung nötig, Fläche liegt in {cats[k]}")
+        else:
+            parts.append("kein Schutzgebiet betroffen")
+        if species is None:
+            parts.append("keine Artnachweise angegeben")
+        elif has_sp[k]:
+            parts.append(f"Artnachweise im Umkreis von {fmt(params.puffer_arten_m, 0, 'm')}: {sp_names[k]}")
+        grund.append("; ".join(parts))
+    return result_frame(candidates.index, NAME, {
+        "ausschluss_m2": np.round(area_excl, 1), "abstand_ausschluss_m": dist_excl,
+        "vorpruefung_m2": np.round(area_pre, 1), "kategorien": cats, "arten_anzahl": n_sp, "arten": sp_names,
+    }, klasse, grund)

@@ -1,0 +1,178 @@
+"""Starkregenvorsorge: water depth, flow velocity and flow paths of heavy rain in the area.
+
+Sources, in order of preference (column ``starkregen_quelle``):
+
+1. **Starkregengefahrenkarte**: rasters ``rain_depth`` (max. water depth, m) and ``rain_velocity``
+   (max. flow velocity, m/s), e.g. LfU RLP, design scenario SRI 10 1 h. Statistics via
+   :func:`nachverdichtung.zonal.zonal_stats`. Classes (DOMAIN.md §2 "Heavy rain" [S/U]):
+   90th percentile depth > 0.5 m or max velocity > 2 m/s → nicht geeignet; p90 depth > 0.1 m or
+   max velocity > 0.5 m/s → bedingt geeignet.
+2. **abgeleitet aus DGM** (no hazard map, but a DEM): sink (fill) depth and D8 upstream area from
+   :mod:`nachverdichtung.hydrology`, computed on the DEM window around the areas plus ``dgm_halo_m``.
+   Sink depth uses the same depth thresholds; a cell draining at least ``abfluss_bedingt_ab_m2``
+   counts as a flow path (bedingt). This is a coarse screening with lower confidence: it ignores
+   buildings, sewers and rain intensity, and it says so in the reason.
+
+A ``flow_paths`` line layer, if given, is intersected with every area: a flow path crossing it by
+at least ``fliessweg_min_m`` makes the area at least bedingt geeignet; its length inside is reported.
+Without rasters, a crossing flow path alone still gives bedingt geeignet; otherwise the area is
+"nicht bewertet". A raster that covers less than ``min_abdeckung_pct`` of an area gives
+"nicht bewertet" (with the covered share) unless the covered part already decides "nicht geeignet".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..hydrology import sinks_and_flow
+from ..params import param
+from ..zonal import zonal_stats
+from .base import BEDINGT, GEEIGNET, NICHT, RANK, UNBEWERTET, fmt, register, result_frame
+
+NAME = "starkregen"
+QUELLE_KARTE = "Starkregengefahrenkarte"
+QUELLE_DGM = "abgeleitet aus DGM"
+SOURCE = "DOMAIN.md §2 Heavy rain [S/U]"
+
+
+@dataclass(frozen=True)
+class RainParams:
+    """Parameters of the heavy-rain criterion."""
+
+    tiefe_bedingt_ab_m: float = param(0.10, doc="Wassertiefe (90. Perzentil), ab der (darüber) die Fläche bedingt "
+                                      "geeignet ist", unit="m", source=SOURCE, min=0)
+    tiefe_nicht_ab_m: float = param(0.50, doc="Wassertiefe (90. Perzentil), ab der (darüber) die Fläche nicht "
+                                    "geeignet ist", unit="m", source=SOURCE, min=0)
+    geschwindigkeit_bedingt_ab_ms: float = param(0.5, doc="Höchste Fließgeschwindigkeit, ab der (darüber) die "
+                                                 "Fläche bedingt geeignet ist", unit="m/s", source=SOURCE, min=0)
+    geschwindigkeit_nicht_ab_ms: float = param(2.0, doc="Höchste Fließgeschwindigkeit, ab der (darüber) die "
+                                               "Fläche nicht geeignet ist", unit="m/s", source=SOURCE, min=0)
+    fliessweg_min_m: float = param(1.0, doc="Mindestlänge eines Fließwegs in der Fläche, die zählt", unit="m", min=0)
+    min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Raster abdecken müssen", unit="%",
+                                     min=0, max=100)
+    dgm_ersatz: bool = param(True, doc="Ohne Gefahrenkarte Senken und Fließwege aus dem DGM ableiten "
+                             "(geringere Aussagekraft)")
+    abfluss_bedingt_ab_m2: float = param(2000.0, doc="Einzugsgebiet einer Zelle, ab dem sie als Fließweg gilt "
+                                         "(nur DGM-Ableitung)", unit="m²", source="Konvention [U]", min=0)
+    dgm_halo_m: float = param(100.0, doc="Rand um die Flächen, der für die DGM-Ableitung mitgelesen wird", unit="m",
+                              min=0)
+
+
+MEASURES = ("quelle", "tiefe_max_m", "tiefe_p90_m", "anteil_gt_10cm_pct", "anteil_gt_50cm_pct",
+            "geschwindigkeit_max_ms", "senke_max_m", "senke_p90_m", "abfluss_max_m2", "fliessweg_m", "abdeckung_pct")
+
+
+def flow_path_length(geoms: np.ndarray, lines) -> np.ndarray:
+    """Length (m) of the flow-path lines inside each area."""
+    out = np.zeros(len(geoms))
+    if lines is None or len(lines) == 0 or len(geoms) == 0:
+        return out
+    lg = np.asarray(lines.geometry.array, dtype=object)
+    ai, li = shapely.STRtree(lg).query(geoms, predicate="intersects")
+    if len(ai):
+        out += np.bincount(ai, weights=shapely.length(shapely.intersection(lg[li], geoms[ai])), minlength=len(geoms))
+    return out
+
+
+def _worse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ra = np.vectorize(RANK.get, otypes=[int])(a)
+    rb = np.vectorize(RANK.get, otypes=[int])(b)
+    return np.where(rb > ra, b, a).astype(object)
+
+
+@register(name=NAME, title="Starkregenvorsorge", params=RainParams,
+          inputs=("rain_depth", "rain_velocity", "flow_paths", "dem"),
+          summary="Wassertiefe und Fließgeschwindigkeit bei Starkregen (Gefahrenkarte SRI 10, 1 h), Fließwege "
+                  "durch die Fläche; ohne Karte Senken und Abflusswege aus dem DGM abgeleitet.",
+          key_measure="tiefe_p90_m")
+def evaluate(candidates, layers, params: RainParams):
+    """Rate the heavy-rain hazard of each area."""
+    g = np.asarray(candidates.geometry.array, dtype=object)
+    n = len(g)
+    m = {k: np.full(n, np.nan) for k in MEASURES}
+    m["quelle"] = np.full(n, "", dtype=object)
+    lines = layers.vector("flow_paths")
+    m["fliessweg_m"] = np.round(flow_path_length(g, lines), 1) if lines is not None else np.full(n, np.nan)
+    depth, velo, dem = layers.raster("rain_depth"), layers.raster("rain_velocity"), layers.raster("dem")
+    klasse = np.full(n, UNBEWERTET, dtype=object)
+    reasons = [[] for _ in range(n)]
+    cover = np.full(n, np.nan)
+    if depth is not None:
+        m["quelle"][:] = QUELLE_KARTE
+        z = zonal_stats(candidates.geometry, depth, percentiles=(90,), thresholds=(0.10, 0.50))
+        cover = z["abdeckung"].to_numpy() * 100.0
+        p90 = z["p90"].to_numpy()
+        m.update(tiefe_max_m=z["max"].to_numpy(), tiefe_p90_m=p90,
+                 anteil_gt_10cm_pct=z["anteil_gt_0.1"].to_numpy() * 100.0,
+                 anteil_gt_50cm_pct=z["anteil_gt_0.5"].to_numpy() * 100.0)
+        klasse = _by_depth(p90, params, reasons, "Wassertiefe (90. Perzentil)")
+        if velo is not None:
+            v = zonal_stats(candidates.geometry, velo)
+            vmax = v["max"].to_numpy()
+            m["geschwindigkeit_max_ms"] = vmax
+            kv = np.select([np.isnan(vmax), vmax > params.geschwindigkeit_nicht_ab_ms,
+                            vmax > params.geschwindigkeit_bedingt_ab_ms], [GEEIGNET, NICHT, BEDINGT], GEEIGNET)
+            for k in np.nonzero(kv != GEEIGNET)[0]:
+                limit = params.geschwindigkeit_nicht_ab_ms if kv[k] == NICHT else params.geschwindigkeit_bedingt_ab_ms
+                reasons[k].append(f"Fließgeschwindigkeit bis {fmt(vmax[k], 1, 'm/s')} > {fmt(limit, 1, 'm/s')}")
+            klasse = np.where(klasse == UNBEWERTET, klasse, _worse(klasse, kv.astype(object)))
+        else:
+            for r in reasons:
+                r.append("keine Fließgeschwindigkeit angegeben")
+    elif dem is not None and params.dgm_ersatz:
+        m["quelle"][:] = QUELLE_DGM
+        halo = int(math.ceil(params.dgm_halo_m / min(abs(dem.res[0]), abs(dem.res[1]))))
+        z = zonal_stats(candidates.geometry, dem, percentiles=(90,), transform=sinks_and_flow,
+                        bands=("senke", "abfluss"), halo=max(halo, 1))
+        cover = z["abdeckung"].to_numpy() * 100.0
+        p90 = z["senke_p90"].to_numpy()
+        acc = z["abfluss_max"].to_numpy()
+        m.update(senke_max_m=z["senke_max"].to_numpy(), senke_p90_m=p90, abfluss_max_m2=acc)
+        klasse = _by_depth(p90, params, reasons, "Senkentiefe aus DGM (90. Perzentil)")
+        flow = acc >= params.abfluss_bedingt_ab_m2
+        for k in np.nonzero(flow)[0]:
+            reasons[k].append(f"Abflussweg aus DGM (Einzugsgebiet {fmt(acc[k], 0, 'm²')})")
+        klasse = np.where(flow & (klasse == GEEIGNET), BEDINGT, klasse).astype(object)
+    has_raster = ~np.isnan(cover)
+    partial = has_raster & ~(cover >= params.min_abdeckung_pct)
+    klasse = np.where(partial & (klasse != NICHT), UNBEWERTET, klasse).astype(object)
+    # flow paths from the line layer
+    crossing = m["fliessweg_m"] >= max(params.fliessweg_min_m, 1e-9)
+    for k in np.nonzero(crossing)[0]:
+        reasons[k].append(f"Fließweg quert die Fläche ({fmt(m['fliessweg_m'][k], 0, 'm')})")
+    klasse = np.where(crossing & (klasse == GEEIGNET), BEDINGT, klasse).astype(object)
+    no_data = ~has_raster & ~crossing
+    klasse[~has_raster & crossing] = BEDINGT
+    grund = []
+    for k in range(n):
+        parts = list(reasons[k])
+        if no_data[k]:
+            parts = ["keine Starkregengefahrenkarte und kein DGM angegeben"]
+            if lines is None:
+                parts.append("keine Fließwege angegeben")
+        elif not has_raster[k]:
+            parts.append("keine Starkregengefahrenkarte und kein DGM angegeben")
+        elif partial[k]:
+            parts.insert(0, f"Raster deckt nur {fmt(cover[k], 0, '%')} der Fläche ab")
+        if m["quelle"][k] == QUELLE_DGM:
+            parts.append("abgeleitet aus DGM, geringere Aussagekraft (keine Gefahrenkarte)")
+        grund.append("; ".join(parts))
+    m["abdeckung_pct"] = np.round(cover, 1)
+    return result_frame(candidates.index, NAME, m, klasse, grund)
+
+
+def _by_depth(p90: np.ndarray, params: RainParams, reasons: list, label: str) -> np.ndarray:
+    klasse = np.select([np.isnan(p90), p90 > params.tiefe_nicht_ab_m, p90 > params.tiefe_bedingt_ab_m],
+                       [UNBEWERTET, NICHT, BEDINGT], GEEIGNET).astype(object)
+    for k, (c, v) in enumerate(zip(klasse, p90)):
+        if c == NICHT:
+            reasons[k].append(f"{label} {fmt(v, 2, 'm')} > {fmt(params.tiefe_nicht_ab_m, 2, 'm')}")
+        elif c == BEDINGT:
+            reasons[k].append(f"{label} {fmt(v, 2, 'm')} > {fmt(params.tiefe_bedingt_ab_m, 2, 'm')}")
+        elif c == GEEIGNET:
+            reasons[k].append(f"{label} {fmt(v, 2, 'm')} ≤ {fmt(params.tiefe_bedingt_ab_m, 2, 'm')}")
+    return klasse
