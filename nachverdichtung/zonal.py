@@ -18,10 +18,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+from affine import Affine
 import shapely
 from rasterio.features import rasterize
 from rasterio.windows import Window
-from rasterio.windows import transform as window_transform
 
 from .errors import InputError
 from .io.raster import RasterSource
@@ -152,7 +152,8 @@ def zonal_stats(
             if halo:
                 layers = {k: v[halo:-halo, halo:-halo] for k, v in layers.items()}
                 c0, r0, w, h = c0 + halo, r0 + halo, w - 2 * halo, h - 2 * halo
-            wt = window_transform(Window(c0, r0, w, h), T)
+            # (rasterio.windows.transform uses Affine '*', deprecated in affine 3.1)
+            wt = Affine(T.a, 0.0, T.c + c0 * T.a, 0.0, T.e, T.f + r0 * T.e)
             labels = rasterize(zip(g[members], range(1, len(members) + 1)), out_shape=(h, w), transform=wt,
                                fill=0, dtype="int32")
             for i, b in enumerate(names):
