@@ -1,0 +1,328 @@
+"""Erschließung: clear width and walking length of the access corridor from the public road.
+
+The corridor runs over the area's own parcel(s) (the union of the parcels in
+``candidates["flurstuecke"]``) and is free of buildings, garages included. Its **clear width** is the
+widest ``w`` at which the area stays connected to the road: the free space (own parcels minus
+buildings) is eroded by ``w / 2``; a disk of diameter ``w`` can travel from the road to the area if
+one connected part of the eroded set comes within ``w / 2`` of both. The thresholds are tested
+exactly (1.25 m and 3 m, less 1 cm), then the width is narrowed by bisection inside its bracket;
+every step erodes all areas at once (shapely is vectorised over arrays with one radius per area).
+
+The **walking length** is the geodesic distance from the road to the area inside the corridor,
+measured on a grid (default 1 m pitch, 8 neighbours, one sparse Dijkstra over the grids of all areas
+together). A grid point is passable where it lies in the free space eroded by
+``min(w, 3 m) / 2 − pitch / √2``: every path of the exact corridor then maps to a chain of passable
+neighbouring grid points. Straight and L-shaped corridors are measured to about one pitch; oblique
+corridors can be up to 8 % too long (octile metric).
+
+Where no corridor of the minimum width exists over the own parcels, the same test is repeated over
+the free space of the own plus the adjoining parcels: if that works, access needs an easement
+(Baulast) over a neighbour's parcel and the area is at most "bedingt geeignet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from ..candidates import parcel_unions
+from ..params import param
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, not_rated, register, result_frame
+
+NAME = "erschliessung"
+MEASURES = ("breite_m", "laenge_m", "ueber_nachbar")
+_TOL = 0.01  # 1 cm: a corridor exactly as wide as the threshold passes
+
+
+@dataclass(frozen=True)
+class AccessParams:
+    """Parameters of the access criterion."""
+
+    breite_geeignet_m: float = param(3.0, doc="Lichte Breite einer Zufahrt, ab der die Fläche geeignet ist", unit="m",
+                                     source="§ 7 LBauO RLP: Zufahrt 3 m (Gebäudeklassen 4–5); DOMAIN.md §2", min=0)
+    breite_min_m: float = param(1.25, doc="Lichte Breite des geradlinigen Zugangs, unter der die Fläche nicht "
+                                          "geeignet ist", unit="m",
+                                source="§ 7 LBauO RLP: Zugang 1,25 m (Gebäudeklassen 2–3); DOMAIN.md §2", min=0)
+    laenge_max_m: float = param(50.0, doc="Größte Lauflänge von der öffentlichen Verkehrsfläche bis zur Fläche",
+                                unit="m", source="§ 5 MBO (50-m-Regel); für RLP unbestätigt, DOMAIN.md §2", min=0)
+    breite_obergrenze_m: float = param(12.0, doc="Breiten darüber werden nicht weiter unterschieden "
+                                                 "(Obergrenze der Suche)", unit="m", min=0)
+    genauigkeit_m: float = param(0.02, doc="Genauigkeit der Breitenbestimmung (Bisektion)", unit="m", min=0.001)
+    raster_m: float = param(1.0, doc="Rasterweite für die Lauflänge", unit="m", min=0.1)
+    strassen_toleranz_m: float = param(0.5, doc="Lücke zwischen Flurstück und Verkehrsfläche, die noch als "
+                                                "angrenzend gilt", unit="m", min=0)
+    verkehrsarten: tuple[str, ...] = param(("strassenverkehr", "weg", "platz"),
+                                           doc="Verkehrsflächen, die als öffentliche Erschließung zählen",
+                                           choices=("strassenverkehr", "weg", "platz"),
+                                           source="DOMAIN.md §1: ax_strassenverkehr, ax_weg, ax_platz")
+    nachbarn_pruefen: bool = param(True, doc="Ohne eigene Zufahrt prüfen, ob eine über Nachbarflurstücke "
+                                             "(Baulast) möglich ist", source="DOMAIN.md §2: Baulast kennzeichnen")
+
+
+def _arr(gs) -> np.ndarray:
+    return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
+
+
+def _collect(targets: np.ndarray, pool: np.ndarray, *, distance: float, n: int) -> np.ndarray:
+    """Per target, a GeometryCollection of the pool geometries within ``distance`` (None if none)."""
+    out = np.full(n, None, dtype=object)
+    if len(pool) == 0 or n == 0:
+        return out
+    ok = ~shapely.is_missing(targets)
+    ti, pj = shapely.STRtree(pool).query(np.where(ok, targets, None), predicate="dwithin", distance=distance) \
+        if distance > 0 else shapely.STRtree(pool).query(np.where(ok, targets, None), predicate="intersects")
+    if len(ti):
+        order = np.argsort(ti, kind="stable")
+        ti, pj = ti[order], pj[order]
+        owners = np.unique(ti)
+        out[owners] = shapely.geometrycollections(pool[pj], indices=np.searchsorted(owners, ti))
+    return out
+
+
+def _clip(geoms: np.ndarray, around: np.ndarray, margin: float) -> np.ndarray:
+    """Clip ``geoms`` to the bounding box of ``around`` grown by ``margin`` (long roads get local)."""
+    out = geoms.copy()
+    has = ~shapely.is_missing(geoms) & ~shapely.is_missing(around)
+    if has.any():
+        b = shapely.bounds(around[has])
+        rect = shapely.box(b[:, 0] - margin, b[:, 1] - margin, b[:, 2] + margin, b[:, 3] + margin)
+        out[has] = shapely.intersection(shapely.buffer(geoms[has], 0), rect)
+    return out
+
+
+def _free_space(own: np.ndarray, blockers: np.ndarray) -> np.ndarray:
+    """``own − ∪ blockers`` per area (blockers are collections or None)."""
+    free = own.copy()
+    has = ~shapely.is_missing(blockers)
+    if has.any():
+        free[has] = shapely.difference(own[has], shapely.buffer(blockers[has], 0))
+    return free
+
+
+def _connected(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: np.ndarray, tol: float) -> np.ndarray:
+    """True where a disk of diameter ``width`` can travel inside ``free`` from ``road`` to ``area``."""
+    n = len(free)
+    ok = np.zeros(n, dtype=bool)
+    todo = np.flatnonzero(~shapely.is_missing(free) & ~shapely.is_missing(road) & (width > 0))
+    if len(todo) == 0:
+        return ok
+    r = width[todo] / 2.0
+    eroded = shapely.buffer(free[todo], -r, quad_segs=4)
+    parts, idx = shapely.get_parts(eroded, return_index=True)
+    if len(parts) == 0:
+        return ok
+    reach = r[idx] + tol
+    hit = shapely.dwithin(parts, road[todo][idx], reach) & shapely.dwithin(parts, area[todo][idx], reach)
+    ok[todo[np.unique(idx[hit])]] = True
+    return ok
+
+
+def clear_width(free: np.ndarray, road: np.ndarray, area: np.ndarray, *, thresholds: tuple[float, ...],
+                upper: float, precision: float, tol: float) -> np.ndarray:
+    """Widest corridor (m) connecting each area to its road inside ``free``; 0 if none, ``upper`` at most.
+
+    Returns the middle of the final bisection bracket; the threshold tests decide the class.
+
+    The thresholds are tested exactly first (less 1 cm), so the class never depends on the bisection.
+
+    Examples
+    --------
+    >>> free = np.array([shapely.box(0, 0, 2, 10).union(shapely.box(-5, 10, 7, 20))])
+    >>> road = np.array([shapely.box(-5, -5, 7, 0)])
+    >>> area = np.array([shapely.box(-5, 12, 7, 20)])
+    >>> w = clear_width(free, road, area, thresholds=(1.25, 3.0), upper=12, precision=0.05, tol=0.5)
+    >>> bool(abs(w[0] - 2.0) < 0.05)
+    True
+    """
+    n = len(free)
+    steps = sorted({t for t in thresholds if 0 < t < upper} | {upper})
+    lo = np.zeros(n)
+    hi = np.full(n, float(upper))
+    passed = np.ones(n, dtype=bool)
+    for t in steps:
+        live = np.flatnonzero(passed)
+        if len(live) == 0:
+            break
+        ok = _connected(free[live], road[live], area[live], np.full(len(live), t - _TOL), tol)
+        lo[live[ok]] = t
+        hi[live[~ok]] = t
+        passed[live[~ok]] = False
+    # bisection inside each bracket (areas at the upper bound are done)
+    todo = np.flatnonzero(lo < upper)
+    while len(todo):
+        todo = todo[hi[todo] - lo[todo] > precision]
+        if len(todo) == 0:
+            break
+        mid = (lo[todo] + hi[todo]) / 2.0
+        ok = _connected(free[todo], road[todo], area[todo], mid, tol)
+        lo[todo[ok]] = mid[ok]
+        hi[todo[~ok]] = mid[~ok]
+    # report the middle of the final bracket (within precision / 2); 0 stays 0
+    return np.where((lo > 0) & (lo < upper), (lo + hi) / 2.0, lo)
+
+
+def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: np.ndarray, *,
+                   pitch: float, tol: float) -> np.ndarray:
+    """Geodesic distance (m) from the road to the area inside the corridor of ``width``; NaN if none.
+
+    One grid per area (pitch ``pitch``) over the eroded free space; all grids form one sparse graph
+    and one multi-source Dijkstra run (a virtual source linked to the grid points near the road with
+    their distance to it) gives every distance at once.
+    """
+    n = len(free)
+    out = np.full(n, np.nan)
+    use = np.flatnonzero(~shapely.is_missing(free) & ~shapely.is_missing(road) & (width > 0))
+    if len(use) == 0:
+        return out
+    r = np.maximum(width[use] / 2.0 - _TOL - pitch / np.sqrt(2.0), 0.0)
+    passable = np.where(r > 0, shapely.buffer(free[use], -r, quad_segs=4), free[use])
+    inner = shapely.buffer(area[use], -pitch, quad_segs=4)  # interior of the area: not needed
+    b = shapely.bounds(passable)
+    good = np.isfinite(b).all(axis=1)
+    use, passable, inner, b, r = use[good], passable[good], inner[good], b[good], r[good]
+    if len(use) == 0:
+        return out
+    x0 = np.floor(b[:, 0] / pitch) * pitch + pitch / 2
+    y0 = np.floor(b[:, 1] / pitch) * pitch + pitch / 2
+    nx = np.maximum(np.ceil((b[:, 2] - x0) / pitch).astype(np.int64) + 1, 1)
+    ny = np.maximum(np.ceil((b[:, 3] - y0) / pitch).astype(np.int64) + 1, 1)
+    total = nx * ny
+    start = np.concatenate(([0], np.cumsum(total)[:-1]))
+    owner = np.repeat(np.arange(len(use)), total)
+    local = np.arange(len(owner)) - start[owner]
+    ix, iy = local % nx[owner], local // nx[owner]
+    gx, gy = x0[owner] + ix * pitch, y0[owner] + iy * pitch
+    shapely.prepare(passable)
+    shapely.prepare(inner)
+    cell_ok = shapely.contains_xy(passable[owner], gx, gy) & ~shapely.contains_xy(inner[owner], gx, gy)
+    # graph over the passable points only (compressed ids); node m is the virtual source
+    nodes = np.flatnonzero(cell_ok)
+    cid = np.cumsum(cell_ok) - 1
+    m = len(nodes)
+    own_n, ix_n, iy_n = owner[nodes], ix[nodes], iy[nodes]
+    nx_n, ny_n = nx[own_n], ny[own_n]
+    rows, cols, wts = [], [], []
+    # each undirected edge once: to the right, up, up-right and up-left neighbour
+    for dx, dy, w in ((1, 0, pitch), (0, 1, pitch), (1, 1, pitch * np.sqrt(2)), (-1, 1, pitch * np.sqrt(2))):
+        inside = (ix_n + dx >= 0) & (ix_n + dx < nx_n) & (iy_n + dy < ny_n)
+        src = np.flatnonzero(inside)
+        dst = nodes[src] + dx + dy * nx_n[src]
+        keep = cell_ok[dst]
+        rows.append(src[keep])
+        cols.append(cid[dst[keep]])
+        wts.append(np.full(int(keep.sum()), w))
+    # sources: passable points near the road, linked to node m with their distance to the road
+    near_road = shapely.buffer(road[use], r + pitch + tol, quad_segs=4)
+    shapely.prepare(near_road)
+    cand = np.flatnonzero(shapely.contains_xy(near_road[own_n], gx[nodes], gy[nodes]))
+    d_road = shapely.distance(shapely.points(gx[nodes[cand]], gy[nodes[cand]]), road[use][own_n[cand]])
+    rows.append(np.full(len(cand), m))
+    cols.append(cand)
+    wts.append(np.maximum(d_road, 1e-6))
+    graph = coo_matrix((np.concatenate(wts), (np.concatenate(rows), np.concatenate(cols))),
+                       shape=(m + 1, m + 1)).tocsr()
+    dist = dijkstra(graph, directed=False, indices=m)[:m]
+    # targets: passable points within one pitch of the area, plus their distance to it
+    near_area = shapely.buffer(area[use], pitch, quad_segs=4)
+    shapely.prepare(near_area)
+    tgt = np.flatnonzero(np.isfinite(dist))
+    tgt = tgt[shapely.contains_xy(near_area[own_n[tgt]], gx[nodes[tgt]], gy[nodes[tgt]])]
+    first = np.full(len(use), np.inf)
+    np.minimum.at(first, own_n[tgt], dist[tgt])
+    tgt = tgt[dist[tgt] <= first[own_n[tgt]] + 2 * pitch]  # only the nearest few need the exact remainder
+    total_len = dist[tgt] + shapely.distance(shapely.points(gx[nodes[tgt]], gy[nodes[tgt]]), area[use][own_n[tgt]])
+    best = np.full(len(use), np.inf)
+    np.minimum.at(best, own_n[tgt], total_len)
+    out[use] = np.where(np.isfinite(best), best, np.nan)
+    return out
+
+
+@register(name=NAME, title="Erschließung", params=AccessParams,
+          summary="Lichte Breite und Lauflänge der gebäudefreien Zufahrt von der öffentlichen Verkehrsfläche "
+                  "über die eigenen Flurstücke; Zufahrt nur über Nachbarflurstücke (Baulast) wird gekennzeichnet.",
+          key_measure="breite_m")
+def evaluate(candidates, layers, params: AccessParams):
+    """Rate access: ≥ 3 m and ≤ 50 m geeignet; 1,25–3 m, > 50 m or only via a neighbour bedingt; else nicht.
+
+    Needs only required layers (parcels, buildings, roads); an area without listed parcels, or a
+    district without public traffic areas, is "nicht bewertet".
+    """
+    idx = candidates.index
+    n = len(candidates)
+    roads = layers.roads[layers.roads["art"].isin(params.verkehrsarten)]
+    if len(roads) == 0:
+        return not_rated(idx, NAME, "keine öffentlichen Verkehrsflächen angegeben", MEASURES)
+    area = _arr(candidates.geometry)
+    own = _arr(parcel_unions(candidates, layers.parcels)) if n else np.array([], dtype=object)
+    no_parcel = shapely.is_missing(own) | shapely.is_empty(own)
+    own = np.where(no_parcel, None, own)
+    P = _arr(layers.parcels.geometry)
+    R = _arr(roads.geometry)
+    B = _arr(layers.buildings.geometry)
+    tol = params.strassen_toleranz_m
+    thresholds = (params.breite_min_m, params.breite_geeignet_m)
+    margin = params.breite_obergrenze_m + tol + 2 * params.raster_m
+    road_own = _clip(_collect(own, R, distance=tol, n=n), own, margin)
+    free_own = _free_space(own, _collect(own, B, distance=0, n=n))
+    width = clear_width(free_own, road_own, area, thresholds=thresholds, upper=params.breite_obergrenze_m,
+                        precision=params.genauigkeit_m, tol=tol)
+    via_nb = np.zeros(n, dtype=bool)
+    free, road = free_own, road_own
+    weak = np.flatnonzero(~no_parcel & (width < params.breite_min_m))
+    if params.nachbarn_pruefen and len(weak):
+        # own parcels plus every parcel touching them
+        grown = shapely.buffer(_collect(own[weak], P, distance=tol, n=len(weak)), 0)
+        road_nb = _clip(_collect(grown, R, distance=tol, n=len(weak)), grown, margin)
+        free_nb = _free_space(grown, _collect(grown, B, distance=0, n=len(weak)))
+        w_nb = clear_width(free_nb, road_nb, area[weak], thresholds=thresholds, upper=params.breite_obergrenze_m,
+                           precision=params.genauigkeit_m, tol=tol)
+        ok = w_nb >= params.breite_min_m
+        via_nb[weak[ok]] = True
+        width = width.copy()
+        width[weak[ok]] = w_nb[ok]
+        free, road = free_own.copy(), road_own.copy()
+        free[weak[ok]], road[weak[ok]] = free_nb[ok], road_nb[ok]
+    has_access = width >= params.breite_min_m
+    length = np.full(n, np.nan)
+    lw = np.where(has_access, np.minimum(width, params.breite_geeignet_m), 0.0)
+    length[has_access] = walking_length(free[has_access], road[has_access], area[has_access], lw[has_access],
+                                        pitch=params.raster_m, tol=tol)
+    length = np.round(length, 1)
+    wide = width >= params.breite_geeignet_m
+    too_long = length > params.laenge_max_m
+    klasse = np.select([no_parcel, ~has_access, via_nb | ~wide | too_long], [UNBEWERTET, NICHT, BEDINGT],
+                       GEEIGNET).astype(object)
+    grund = _reasons(klasse, width, length, via_nb, wide, too_long, params)
+    width_out = np.where(no_parcel, np.nan, np.round(width, 2))
+    return result_frame(idx, NAME, {"breite_m": width_out, "laenge_m": length,
+                                    "ueber_nachbar": via_nb}, klasse, grund)
+
+
+def _reasons(klasse, width, length, via_nb, wide, too_long, p: AccessParams) -> list[str]:
+    wmin, wok, lmax = fmt(p.breite_min_m, 2, "m"), fmt(p.breite_geeignet_m, 0, "m"), fmt(p.laenge_max_m, 0, "m")
+    out = []
+    for k, w, le, nb, wd, tl in zip(klasse, width, length, via_nb, wide, too_long):
+        wtxt = (f"mehr als {fmt(p.breite_obergrenze_m, 0, 'm')}" if w >= p.breite_obergrenze_m
+                else fmt(w, 1, "m"))
+        ltxt = fmt(le, 0, "m") if le == le else "Länge unbestimmt"
+        if k == UNBEWERTET:
+            out.append("keine Flurstücke zugeordnet")
+        elif k == NICHT:
+            out.append(f"keine Zufahrt ≥ {wmin} über eigene Flurstücke"
+                       + (f" (schmalste Stelle {fmt(w, 1, 'm')})" if w > 0 else ""))
+        elif nb:
+            out.append(f"Zufahrt nur über Nachbarflurstück ({wtxt} breit, {ltxt} lang): Baulast nötig")
+        elif not wd and tl:
+            out.append(f"Zufahrt nur {fmt(w, 1, 'm')} breit und {ltxt} lang (> {lmax})")
+        elif not wd:
+            out.append(f"Zufahrt nur {fmt(w, 1, 'm')} breit (< {wok})")
+        elif tl:
+            out.append(f"Zufahrt {wtxt} breit, aber {ltxt} lang (> {lmax})")
+        else:
+            out.append(f"Zufahrt {wtxt} breit, {ltxt} lang")
+    return out
