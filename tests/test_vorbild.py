@@ -1,0 +1,90 @@
+"""§ 34 precedent (Vorbild) on a hand-made district of two street blocks.
+
+Block A: six 20 × 80 m parcels north of "Straße 1" (street edge y = 0) with front houses 5–17 m
+deep, plus one main building in the second row on parcel 3 (x 45–55, y 40–50). The rear building
+line is the 75 % quantile of the rear depths (six × 17 m, one × 50 m) = 17 m, so the rear house
+(50 m > 17 + 3 m) is a precedent. Block B: the same row 200 m further north on "Straße 2",
+without a rear house.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from nachverdichtung.candidates import derive_candidates
+from nachverdichtung.criteria import REGISTRY
+from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, UNBEWERTET
+
+from .districts import X0, Y0, make_layers, street_row
+
+crit = REGISTRY["vorbild"]
+
+
+@pytest.fixture(scope="module")
+def district():
+    pa, ha, ra = street_row(6, depth=80.0)
+    rear = shapely.box(X0 + 45, Y0 + 40, X0 + 55, Y0 + 50)
+    pb = [shapely.affinity.translate(p, 0, 200) for p in pa]
+    hb = [shapely.affinity.translate(h, 0, 200) for h in ha]
+    rb = [shapely.affinity.translate(r, 0, 200) for r in ra]
+    layers = make_layers(pa + pb, ha + [rear] + hb, ra + rb)
+    areas = derive_candidates(layers).areas
+    return layers, areas
+
+
+def test_precedent_in_block_and_nearest_distance(district):
+    layers, areas = district
+    res = crit(areas, layers)
+    in_a = areas["strasse"] == "Straße 1"
+    # parcel 3's backland is cut in two by the rear house: 7 areas in block A
+    assert in_a.sum() == 7 and (~in_a).sum() == 6
+    assert (res.loc[in_a, "vorbild_klasse"] == GEEIGNET).all()
+    assert (res.loc[in_a, "vorbild_hinterhaeuser_anzahl"] == 1).all()
+    assert (res.loc[~in_a, "vorbild_klasse"] == BEDINGT).all()
+    assert (res.loc[~in_a, "vorbild_grund"] == "kein Vorbild in zweiter Reihe").all()
+    assert res.loc[~in_a, "vorbild_abstand_m"].isna().all()
+    # parcel 1's backland x 0–20 → rear house at x 45: 25 m; parcel 2's (x 20–40): 5 m
+    first = areas.index[in_a & (areas["haupt_flurstueck"].str[9:14] == "00001")][0]
+    second = areas.index[in_a & (areas["haupt_flurstueck"].str[9:14] == "00002")][0]
+    assert res.loc[first, "vorbild_abstand_m"] == pytest.approx(25.0)
+    assert res.loc[second, "vorbild_abstand_m"] == pytest.approx(5.0)
+    assert res.loc[first, "vorbild_grund"] == "Vorbild: 1 Hauptgebäude in zweiter Reihe im Block, nächstes 25 m entfernt"
+
+
+def test_area_without_block_is_not_rated(district):
+    layers, areas = district
+    a = areas.copy()
+    a.iloc[0, a.columns.get_loc("block_id")] = -1
+    res = crit(a, layers)
+    assert res["vorbild_klasse"].iloc[0] == UNBEWERTET
+    assert "keinem Straßenblock" in res["vorbild_grund"].iloc[0]
+    assert (res["vorbild_klasse"].iloc[1:] != UNBEWERTET).all()
+    # no block columns at all (e.g. planner areas prepared elsewhere)
+    res = crit(areas.drop(columns=["block_id", "block_hinterhaeuser"]), layers)
+    assert (res["vorbild_klasse"] == UNBEWERTET).all()
+
+
+def test_planner_area_in_front_zone_needs_no_precedent(district):
+    layers, areas = district
+    a = areas[areas["strasse"] == "Straße 2"].copy()
+    # an area 0–15 m from the street: within the building depth (17 + 3 m)
+    a.geometry = [shapely.box(X0 + 1, Y0 + 200, X0 + 19, Y0 + 215)] + list(a.geometry.iloc[1:])
+    res = crit(a, layers)
+    assert res["vorbild_klasse"].iloc[0] == GEEIGNET
+    assert res["vorbild_tiefe_m"].iloc[0] == pytest.approx(15.0)
+    assert "innerhalb der Bebauungstiefe" in res["vorbild_grund"].iloc[0]
+    assert (res["vorbild_klasse"].iloc[1:] == BEDINGT).all()
+
+
+def test_rear_depth_and_line_are_reported(district):
+    layers, areas = district
+    res = crit(areas, layers)
+    np.testing.assert_allclose(res["vorbild_baulinie_m"], 17.0)
+    # derived backland reaches the rear parcel boundary, 80 m from the street, except the piece of
+    # parcel 3 in front of the rear house (y 20 … 37 m plus the rounded setback)
+    cut = (areas["haupt_flurstueck"].str[9:14] == "00003") & (res["vorbild_tiefe_m"] < 80)
+    assert cut.sum() == 1
+    assert 37.0 <= res.loc[cut, "vorbild_tiefe_m"].iloc[0] <= 38.5
+    np.testing.assert_allclose(res.loc[~cut, "vorbild_tiefe_m"], 80.0)
