@@ -1,0 +1,140 @@
+"""The web map's HTML and payload (no browser; see test_webmap_browser.py for the rendered page)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Transformer
+
+from nachverdichtung.config import config_from_dict
+from nachverdichtung.export import webmap
+from nachverdichtung.export.webmap import CLASS_COLOURS, map_data, map_html, show_map, write_map
+from nachverdichtung.pipeline import assess
+from tests.districts import X0, Y0, make_layers, street_row
+
+
+@pytest.fixture(scope="module")
+def result():
+    return assess(config_from_dict({"alkis": {"path": "."}}), layers=make_layers(*street_row()))
+
+
+def payload(page: str) -> dict:
+    """The JSON data block of a written page."""
+    m = re.search(r'<script type="application/json" id="nv-daten">(.*?)</script>', page, re.S)
+    return json.loads(m.group(1))
+
+
+def test_write_map_writes_one_self_contained_file(result, tmp_path):
+    written = write_map(result, tmp_path)
+    assert written == [tmp_path / "karte.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["karte.html"]
+    page = written[0].read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="de">' in page
+    # Nothing is loaded from elsewhere: no external scripts, styles or images.
+    assert re.findall(r"<script[^>]*\ssrc=", page) == []
+    assert re.findall(r"<link[^>]*>", page) == []
+    urls = set(re.findall(r"url\(([^)]*)\)", page))
+    assert urls and all(u.startswith("data:image/png;base64,") or u == "#default#VML" for u in urls)
+    assert "sourceMappingURL" not in page
+    assert "L.version" not in page and 't.version="1.9.4"' in page  # Leaflet inlined
+    assert f"<title>{result.config.output.title}</title>" in page
+
+
+def test_payload_columns_match_the_assessment(result):
+    data = map_data(result)
+    areas = result.areas
+    a = data["a"]
+    assert a["id"] == list(areas.index)
+    assert [k["name"] for k in data["klassen"]] == ["geeignet", "bedingt geeignet", "nicht geeignet", "nicht bewertet"]
+    assert [k["farbe"] for k in data["klassen"]] == ["#1a9641", "#fdae61", "#d7191c", "#9e9e9e"]
+    names = [k["name"] for k in data["klassen"]]
+    assert [names[k] for k in a["k"]] == areas["klasse"].tolist()
+    assert [c["name"] for c in data["kriterien"]] == list(result.criteria)
+    for j, c in enumerate(result.criteria):
+        assert [names[k] for k in a["c"][j]] == areas[f"{c}_klasse"].tolist()
+        assert [data["s"][g] for g in a["g"][j]] == areas[f"{c}_grund"].tolist()
+    assert [data["s"][f] for f in a["f"]] == areas["flurstuecke"].tolist()
+    assert [data["s"][f] for f in a["st"]] == ["Straße 1"] * 6
+    assert a["m"] == [800.0] * 6  # 20 m × (60 - 17 - 3) m behind the rear building line
+    # The deciding criteria are shown by title.
+    assert {data["s"][e] for e in a["e"]} == {", ".join(result.titles()[n] for n in areas["entscheidend"].iloc[0].split(", "))}
+
+
+def test_key_values_units_and_rounding(result):
+    data = map_data(result)
+    j = list(result.criteria).index("zuschnitt")
+    assert data["kriterien"][j] | {"titel": None} == {"name": "zuschnitt", "titel": None, "einheit": "", "stellen": 0}
+    assert data["a"]["v"][j] == [2] * 6  # two 10 × 12 m buildings fit on each 20 × 40 m area
+    t = list(result.criteria).index("topographie")
+    assert data["kriterien"][t]["einheit"] == "%"
+    assert data["a"]["v"][t] == [None] * 6  # no DEM: no value, never 0
+    assert webmap._unit("flaeche_m2") == ("m²", 0) and webmap._unit("breite_m") == ("m", 1)
+
+
+def test_geometry_simplified_rounded_and_in_wgs84(result):
+    data = map_data(result)
+    g = json.loads(data["a"]["geom"][0])
+    ring = g["coordinates"][0]
+    # The area's ring has two collinear vertices on its south edge; simplification drops them.
+    assert g["type"] == "Polygon" and len(ring) == 5
+    to_wgs = Transformer.from_crs(25832, 4326, always_xy=True)
+    corners = {tuple(np.round(to_wgs.transform(x, y), 6)) for x, y in
+               [(X0, Y0 + 20), (X0 + 20, Y0 + 20), (X0 + 20, Y0 + 60), (X0, Y0 + 60)]}
+    assert {tuple(p) for p in ring} == corners
+    digits = re.findall(r"\.(\d+)", data["a"]["geom"][0])
+    assert max(len(d) for d in digits) <= 6
+
+
+def test_context_only_near_the_areas_when_large(result, monkeypatch):
+    far = shapely.box(X0 + 5000, Y0 + 5000, X0 + 5020, Y0 + 5060)
+    parcels = result.layers.parcels.copy()
+    parcels.loc[len(parcels), "geometry"] = far
+    bigger = dataclasses.replace(result, layers=result.layers.replace(parcels=parcels))
+    assert len(map_data(bigger)["ctx"]["flurstuecke"]) == 7  # small district: everything
+    monkeypatch.setattr(webmap, "CONTEXT_ALL_MAX", 3)
+    assert len(map_data(bigger)["ctx"]["flurstuecke"]) == 6  # large: only within 50 m of an area
+    assert len(map_data(bigger)["ctx"]["gebaeude"]) == 6
+    assert len(map_data(bigger)["ctx"]["strassen"]) == 1
+
+
+def test_no_areas_still_gives_a_map(result):
+    empty = dataclasses.replace(result, areas=result.areas.iloc[:0])
+    data = payload(map_html(empty))
+    assert data["a"]["id"] == [] and data["a"]["geom"] == []
+    lon0, lat0, lon1, lat1 = data["bbox"]  # view of the parcels
+    assert 7.7 < lon0 < lon1 < 7.8 and 49.4 < lat0 < lat1 < 49.5
+    assert len(data["ctx"]["flurstuecke"]) == 6
+
+
+def test_text_cannot_close_the_script(result):
+    areas = result.areas.copy()
+    areas["strasse"] = "</script><script>alert(1)</script>"
+    page = map_html(dataclasses.replace(result, areas=areas))
+    assert "alert(1)</script>" not in page
+    assert payload(page)["s"][payload(page)["a"]["st"][0]] == "</script><script>alert(1)</script>"
+
+
+def test_notebook_view_is_an_iframe(result):
+    html = show_map(result, height=400)._repr_html_()
+    assert html.startswith("<iframe srcdoc=") and "height:400px" in html
+    assert "<script" not in html  # escaped inside srcdoc
+    assert CLASS_COLOURS["geeignet"] in html
+
+
+def test_registered_as_map_format():
+    from nachverdichtung.export import WRITERS, _writer
+
+    assert _writer("map") is write_map and WRITERS["map"].endswith("webmap:write_map")
+
+
+def test_sample_district_map(sample_assessment, tmp_path):
+    page = write_map(sample_assessment, tmp_path)[0]
+    data = payload(page.read_text(encoding="utf-8"))
+    assert len(data["a"]["id"]) == len(sample_assessment.areas) > 0
+    assert sum(g != "null" for g in data["a"]["geom"]) == len(sample_assessment.areas)
+    assert len(data["ctx"]["gebaeude"]) > 0 and len(data["ctx"]["flurstuecke"]) > 0
