@@ -43,6 +43,26 @@ def read_window(ds, col0: int, row0: int, width: int, height: int) -> np.ndarray
     return out
 
 
+def _shapes(geoms: np.ndarray):
+    """(GeoJSON-like polygon, label 1..n) pairs for ``rasterize``, built from coordinate arrays.
+
+    Faster than shapely's ``__geo_interface__`` (which iterates coordinates in Python);
+    multipolygons are split into parts that share the label.
+    """
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    parts, owner = parts[poly], owner[poly]
+    rings, ring_owner = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    ring_splits = np.flatnonzero(np.diff(coord_ring)) + 1
+    ring_coords = np.split(coords, ring_splits)
+    part_splits = np.flatnonzero(np.diff(ring_owner)) + 1
+    starts = np.concatenate(([0], part_splits))
+    ends = np.concatenate((part_splits, [len(ring_owner)]))
+    for pi, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        yield {"type": "Polygon", "coordinates": ring_coords[a:b]}, int(owner[pi]) + 1
+
+
 def _layers_without_overlap(geoms: np.ndarray) -> np.ndarray:
     """Assign each geometry a layer number so that no two overlapping geometries share a layer."""
     layer = np.zeros(len(geoms), dtype=np.int64)
@@ -154,8 +174,7 @@ def zonal_stats(
                 c0, r0, w, h = c0 + halo, r0 + halo, w - 2 * halo, h - 2 * halo
             # (rasterio.windows.transform uses Affine '*', deprecated in affine 3.1)
             wt = Affine(T.a, 0.0, T.c + c0 * T.a, 0.0, T.e, T.f + r0 * T.e)
-            labels = rasterize(zip(g[members], range(1, len(members) + 1)), out_shape=(h, w), transform=wt,
-                               fill=0, dtype="int32")
+            labels = rasterize(_shapes(g[members]), out_shape=(h, w), transform=wt, fill=0, dtype="int32")
             for i, b in enumerate(names):
                 _accumulate(result, members, labels, layers[b], percentiles, thresholds, b, counts=i == 0)
             # areas smaller than a pixel: take the pixel under the representative point
@@ -197,13 +216,17 @@ def _accumulate(result: dict, members: np.ndarray, labels: np.ndarray, values: n
     mean = np.full(k, np.nan)
     mean[has] = sums[has] / cnt[has]
     result[pre + "mean"][members] = mean
-    order = np.lexsort((val, lab))
-    sv = val[order]
-    start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
-    end = start + cnt - 1
-    mn, mx = np.full(k, np.nan), np.full(k, np.nan)
-    mn[has], mx[has] = sv[start[has]], sv[end[has]]
+    mn, mx = np.full(k, np.inf), np.full(k, -np.inf)
+    np.minimum.at(mn, lab, val)
+    np.maximum.at(mx, lab, val)
+    mn[~has], mx[~has] = np.nan, np.nan
     result[pre + "min"][members], result[pre + "max"][members] = mn, mx
+    if percentiles:
+        # sort by value, then stably by label (a small unsigned label type lets numpy use radix sort)
+        by_val = np.argsort(val)
+        lab_small = lab.astype(np.uint16) if k < 65536 else lab
+        sv = val[by_val][np.argsort(lab_small[by_val], kind="stable")]
+        start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
     for q in percentiles:
         pos = start[has] + (q / 100.0) * (cnt[has] - 1)
         lo = np.floor(pos).astype(np.int64)
