@@ -1,0 +1,287 @@
+"""Static figures for the report: overview map, class bar chart, histograms, fact-sheet snippets.
+
+Everything is drawn with matplotlib's object API on the Agg canvas (no pyplot state) and returned
+as PNG bytes, so the HTML can embed them as base64 and the PDF can place them directly.
+
+Fact-sheet snippets are the hot path (one per area): :class:`SnippetRenderer` converts every
+context geometry into a matplotlib path once, finds the features around an area with an STRtree
+and redraws one reused figure.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import shapely
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.path import Path as MplPath
+
+from ..criteria.base import BEDINGT, GEEIGNET, KLASSEN, NICHT, UNBEWERTET
+
+__all__ = ["CLASS_COLORS", "SnippetRenderer", "class_bar_chart", "criterion_histogram", "overview_map",
+           "geometry_paths"]
+
+#: Class colours shared by all figures and the HTML/PDF marks (colour-blind safe traffic light).
+CLASS_COLORS = {GEEIGNET: "#1a9850", BEDINGT: "#f39c12", NICHT: "#d73027", UNBEWERTET: "#9e9e9e"}
+PARCEL_EDGE = "#9a9a9a"
+BUILDING_FILL = "#7f7f7f"
+ROAD_FILL = "#ece6d6"
+FONT = "DejaVu Sans"
+
+
+def _png(fig: Figure, dpi: float, *, tight: bool = False) -> bytes:
+    buf = io.BytesIO()
+    extra = {"bbox_inches": "tight", "pad_inches": 0.04} if tight else {}
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", **extra)
+    return buf.getvalue()
+
+
+def geometry_paths(geoms) -> list[MplPath]:
+    """One matplotlib path per (multi)polygon, holes included (even-odd via ring orientation)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out: list[MplPath] = [MplPath(np.zeros((0, 2)))] * len(geoms)
+    if len(geoms) == 0:
+        return out
+    # all rings of all polygons in one pass: coordinates with the owning geometry and ring
+    polys, gidx = shapely.get_parts(geoms, return_index=True)
+    rings, pidx = shapely.get_rings(polys, return_index=True)
+    coords, ridx = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
+    starts = np.r_[0, np.flatnonzero(np.diff(ridx)) + 1] if len(ridx) else np.zeros(0, dtype=int)
+    codes[starts] = MplPath.MOVETO
+    ends = np.r_[starts[1:] - 1, len(coords) - 1] if len(starts) else starts
+    codes[ends] = MplPath.CLOSEPOLY
+    owner = gidx[pidx[ridx]] if len(ridx) else np.zeros(0, dtype=int)
+    bounds = np.r_[0, np.flatnonzero(np.diff(owner)) + 1, len(owner)] if len(owner) else np.zeros(1, dtype=int)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        out[owner[a]] = MplPath(coords[a:b], codes[a:b])
+    return out
+
+
+def _collection(paths, **kw) -> PathCollection:
+    return PathCollection(paths, **kw)
+
+
+def overview_map(areas, parcels, buildings, roads, *, numbers=None, width_in: float = 7.0,
+                 max_height_in: float = 8.6, dpi: float = 150) -> bytes:
+    """The whole study area with every candidate area coloured by its class.
+
+    Parameters
+    ----------
+    areas
+        Candidate areas with ``klasse`` (GeoDataFrame).
+    parcels, buildings, roads
+        Context layers (GeoDataFrames).
+    numbers
+        Optional running numbers printed on the areas (the fact-sheet numbers).
+    """
+    geoms = [np.asarray(g.geometry.array, dtype=object) for g in (parcels, buildings, roads, areas)]
+    ext = [g for g in geoms if len(g)]
+    if ext:
+        xmin, ymin, xmax, ymax = shapely.total_bounds(np.concatenate(ext))
+    else:
+        xmin, ymin, xmax, ymax = 0, 0, 1, 1
+    pad = 0.02 * max(xmax - xmin, ymax - ymin, 1)
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    aspect = (ymax - ymin) / max(xmax - xmin, 1e-9)
+    legend_h = 0.6
+    h = min(max_height_in, width_in * aspect + legend_h)
+    w = min(width_in, (h - legend_h) / max(aspect, 1e-9))
+    fig = Figure(figsize=(width_in, h))
+    ax = fig.add_axes((0.01 + (1 - w / width_in) / 2, legend_h / h, w / width_in - 0.02, 1 - legend_h / h - 0.01))
+    ax.set_axis_off()
+    ax.add_collection(_collection(geometry_paths(geoms[2]), facecolor=ROAD_FILL, edgecolor="none"))
+    ax.add_collection(_collection(geometry_paths(geoms[0]), facecolor="none", edgecolor="#c4c4c4", linewidth=0.25))
+    ax.add_collection(_collection(geometry_paths(geoms[1]), facecolor="#b0b0b0", edgecolor="none"))
+    klasse = areas["klasse"].to_numpy(dtype=object) if len(areas) else np.array([], dtype=object)
+    colors = [CLASS_COLORS.get(k, CLASS_COLORS[UNBEWERTET]) for k in klasse]
+    ax.add_collection(_collection(geometry_paths(geoms[3]), facecolor=colors, edgecolor="#222222", linewidth=0.4))
+    if numbers is not None and len(areas) and len(areas) <= 400:
+        pts = shapely.get_coordinates(shapely.point_on_surface(geoms[3]))
+        size = 5.5 if len(areas) > 60 else 7
+        for (x, y), n in zip(pts, numbers):
+            ax.text(x, y, str(n), fontsize=size, ha="center", va="center", family=FONT, color="black",
+                    fontweight="bold")
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    _scale_bar(ax, xmin, ymin, xmax, ymax, fontsize=7)
+    counts = {k: int((klasse == k).sum()) for k in KLASSEN}
+    handles = [Patch(facecolor=CLASS_COLORS[k], edgecolor="#222222", linewidth=0.4, label=f"{k} ({counts[k]})")
+               for k in KLASSEN if counts[k] or k != UNBEWERTET]
+    handles.append(Patch(facecolor="#b0b0b0", label="Gebäude"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+               prop={"family": FONT, "size": 7.5}, handlelength=1.2, columnspacing=1.2)
+    return _png(fig, dpi)
+
+
+def _nice(length: float) -> float:
+    """A round scale-bar length not longer than ``length`` (1, 2, 5 × 10^n)."""
+    if length <= 0:
+        return 1.0
+    e = 10 ** math.floor(math.log10(length))
+    return max(m * e for m in (1, 2, 5) if m * e <= length)
+
+
+def _scale_bar(ax, xmin, ymin, xmax, ymax, *, fontsize: float = 6) -> None:
+    span = xmax - xmin
+    length = _nice(span / 5)
+    x0 = xmin + 0.03 * span
+    y0 = ymin + 0.03 * (ymax - ymin)
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2, solid_capstyle="butt")
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0 + 0.012 * (ymax - ymin), label, ha="center", va="bottom", fontsize=fontsize,
+            family=FONT)
+    ax.annotate("N", xy=(xmax - 0.04 * span, ymax - 0.03 * (ymax - ymin)),
+                xytext=(xmax - 0.04 * span, ymax - 0.11 * (ymax - ymin)), ha="center", va="center",
+                fontsize=fontsize + 1, family=FONT, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1})
+
+
+def class_bar_chart(counts: dict[str, int], *, dpi: float = 150) -> bytes:
+    """Horizontal bar chart of the number of areas per class, with counts and shares."""
+    labels = [k for k in KLASSEN if counts.get(k, 0) or k != UNBEWERTET]
+    values = np.array([counts.get(k, 0) for k in labels], dtype=float)
+    total = values.sum()
+    fig = Figure(figsize=(6.3, 0.45 * len(labels) + 0.5))
+    ax = fig.add_axes((0.24, 0.12, 0.7, 0.84))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=[CLASS_COLORS[k] for k in labels], edgecolor="#333333", linewidth=0.5, height=0.65)
+    ax.set_yticks(y, labels, family=FONT, fontsize=9)
+    vmax = max(values.max() if len(values) else 0, 1)
+    ax.set_xlim(0, vmax * 1.25)
+    for yi, v in zip(y, values):
+        share = f" ({v / total * 100:.0f} %)".replace(".", ",") if total else ""
+        ax.text(v + vmax * 0.01, yi, f"{int(v)}{share}", va="center", fontsize=8.5, family=FONT)
+    ax.tick_params(axis="x", labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel("Anzahl Flächen", fontsize=8.5, family=FONT)
+    return _png(fig, dpi, tight=True)
+
+
+def criterion_histogram(values, klassen, *, xlabel: str, thresholds=(), integer: bool = False,
+                        dpi: float = 130) -> bytes:
+    """Distribution of a criterion's key value, stacked by the criterion's class, thresholds marked.
+
+    Parameters
+    ----------
+    values
+        The key measured value per area (NaN = not measured, left out).
+    klassen
+        The criterion's class per area (colours the stacks).
+    xlabel
+        Axis label with unit.
+    thresholds
+        ``(value, label)`` pairs drawn as dashed vertical lines.
+    integer
+        Counts (one bar per whole number) instead of continuous bins.
+    """
+    v = np.asarray(values, dtype=float)
+    k = np.asarray(klassen, dtype=object)
+    ok = np.isfinite(v)
+    v, k = v[ok], k[ok]
+    fig = Figure(figsize=(6.3, 2.3))
+    ax = fig.add_axes((0.09, 0.2, 0.88, 0.72))
+    tvals = [t for t, _ in thresholds if np.isfinite(t)]
+    if integer and len(v):
+        lo, hi = int(np.floor(v.min())), int(np.ceil(v.max()))
+        bins = np.arange(lo - 0.5, hi + 1.5, 1.0)
+    elif len(v):
+        lo, hi = min([v.min(), *tvals]), max([v.max(), *tvals])
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        bins = np.histogram_bin_edges(v, bins=min(25, max(8, int(np.sqrt(len(v)) * 2))), range=(lo, hi))
+    else:
+        bins = np.linspace(0, 1, 2)
+    groups = [(c, v[k == c]) for c in KLASSEN if (k == c).any()]
+    if groups:
+        ax.hist([g for _, g in groups], bins=bins, stacked=True, color=[CLASS_COLORS[c] for c, _ in groups],
+                label=[c for c, _ in groups], edgecolor="white", linewidth=0.4)
+        ax.legend(prop={"family": FONT, "size": 7}, frameon=False, loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "keine Messwerte", transform=ax.transAxes, ha="center", va="center", family=FONT)
+    ymax = ax.get_ylim()[1]
+    for t, label in thresholds:
+        if np.isfinite(t):
+            ax.axvline(t, color="#222222", linestyle="--", linewidth=1)
+            ax.text(t, ymax * 0.97, f" {label}", rotation=90, va="top", ha="right", fontsize=6.5, family=FONT)
+    ax.set_xlabel(xlabel, fontsize=8, family=FONT)
+    ax.set_ylabel("Anzahl Flächen", fontsize=8, family=FONT)
+    ax.tick_params(labelsize=7.5)
+    if integer:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _png(fig, dpi, tight=True)
+
+
+class SnippetRenderer:
+    """Draws the location snippet of one area at a time, reusing one figure.
+
+    Parameters
+    ----------
+    parcels, buildings, roads
+        Context layers (GeoDataFrames); converted to paths once and indexed with an STRtree.
+    size_in
+        Figure size (square, inches).
+    dpi
+        Output resolution; ~110 keeps 150 snippets fast and the PDF small.
+    min_extent_m
+        Smallest side of the shown window.
+    """
+
+    def __init__(self, parcels, buildings, roads, *, size_in: float = 3.6, dpi: float = 110,
+                 min_extent_m: float = 110.0):
+        self.dpi = dpi
+        self.min_extent = min_extent_m
+        self._layers = {}
+        for name, gdf in (("roads", roads), ("parcels", parcels), ("buildings", buildings)):
+            g = np.asarray(gdf.geometry.array, dtype=object)
+            self._layers[name] = (shapely.STRtree(g), geometry_paths(g), gdf)
+        self._parcel_ids = parcels["flstkennz"].astype(str).to_numpy() if "flstkennz" in parcels else None
+        self.fig = Figure(figsize=(size_in, size_in))
+        self.ax = self.fig.add_axes((0, 0, 1, 1))
+
+    def render(self, geometry, klasse: str, *, parcels_involved=(), street_name: str = "") -> bytes:
+        """PNG of the area (class colour) with its parcels highlighted, buildings and roads around it."""
+        ax = self.ax
+        ax.clear()
+        ax.set_axis_off()
+        xmin, ymin, xmax, ymax = geometry.bounds
+        cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+        half = max(xmax - xmin, ymax - ymin, self.min_extent / 1.3) * 0.65
+        window = shapely.box(cx - half, cy - half, cx + half, cy + half)
+        involved = set(parcels_involved)
+        for name in ("roads", "parcels", "buildings"):
+            tree, paths, gdf = self._layers[name]
+            hit = np.sort(tree.query(window))
+            sel = [paths[i] for i in hit]
+            if name == "roads":
+                ax.add_collection(_collection(sel, facecolor=ROAD_FILL, edgecolor="#cfc6ae", linewidth=0.5))
+            elif name == "parcels":
+                own = np.isin(self._parcel_ids[hit], list(involved)) if self._parcel_ids is not None and involved \
+                    else np.zeros(len(hit), dtype=bool)
+                ax.add_collection(_collection([p for p, o in zip(sel, own) if not o], facecolor="white",
+                                              edgecolor=PARCEL_EDGE, linewidth=0.5))
+                ax.add_collection(_collection([p for p, o in zip(sel, own) if o], facecolor="#fff6cc",
+                                              edgecolor="#5a5a5a", linewidth=1.3))
+            else:
+                ax.add_collection(_collection(sel, facecolor=BUILDING_FILL, edgecolor="#555555", linewidth=0.3))
+        area_path = geometry_paths([geometry])
+        color = CLASS_COLORS.get(klasse, CLASS_COLORS[UNBEWERTET])
+        ax.add_collection(_collection(area_path, facecolor=color, alpha=0.55, edgecolor="none"))
+        ax.add_collection(_collection(area_path, facecolor="none", edgecolor="#111111", linewidth=1.6,
+                                      linestyle=(0, (4, 2))))
+        ax.set_xlim(cx - half, cx + half)
+        ax.set_ylim(cy - half, cy + half)
+        ax.set_aspect("equal")
+        _scale_bar(ax, cx - half, cy - half, cx + half, cy + half, fontsize=6.5)
+        if street_name:
+            ax.text(0.02, 0.97, street_name, transform=ax.transAxes, fontsize=7, family=FONT, va="top",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
+        return _png(self.fig, self.dpi)
