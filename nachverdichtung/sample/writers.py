@@ -1,0 +1,214 @@
+"""Write the sample district in the formats offices deliver: Shapefile (full and simplified ALKIS
+schema), GeoPackage, GeoTIFF, CSV, YAML and JSON.
+
+Large districts are written tile chunk by tile chunk (appending), so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from nachverdichtung.sample.geometry import ORIGIN_X, ORIGIN_Y, PITCH_X, PITCH_Y
+
+CRS = "EPSG:25832"
+NODATA = -9999.0
+DBF_DATE = bytes([124, 1, 1])  # 2024-01-01: fixed DBF header date keeps Shapefiles byte-identical
+
+AX_LANDUSE = {
+    "wohnbau": "ax_wohnbauflaeche",
+    "gemischt": "ax_flaechegemischternutzung",
+    "gewerbe": "ax_industrieundgewerbeflaeche",
+    "gruen": "ax_sportfreizeitunderholungsflaeche",
+    "wald": "ax_wald",
+    "landwirtschaft": "ax_landwirtschaft",
+    "bahn": "ax_bahnverkehr",
+}
+AX_ROADS = {"strassenverkehr": "ax_strassenverkehr", "weg": "ax_weg", "platz": "ax_platz"}
+NUTZART = {
+    "wohnbau": "Wohnbaufläche",
+    "gemischt": "Fläche gemischter Nutzung",
+    "gewerbe": "Industrie- und Gewerbefläche",
+    "gruen": "Sport-, Freizeit- und Erholungsfläche",
+    "wald": "Wald",
+    "landwirtschaft": "Landwirtschaft",
+    "bahn": "Bahnverkehr",
+    "strassenverkehr": "Straßenverkehr",
+    "weg": "Weg",
+    "platz": "Platz",
+}
+FUNKTION_TEXT = {
+    1000: "Wohngebäude", 1010: "Wohnhaus", 1100: "Gemischt genutztes Gebäude mit Wohnen",
+    1120: "Wohn- und Geschäftsgebäude", 1130: "Wohn- und Betriebsgebäude", 1313: "Gartenhaus",
+    2000: "Gebäude für Wirtschaft oder Gewerbe", 2463: "Garage", 2723: "Schuppen",
+    3260: "Gebäude im Stadion/Sportplatz",
+}
+GEBNUTZBEZ = {"haupt": "Wohnen", "neben": "Nebengebäude", "gewerbe": "Gewerbe und Industrie",
+              "sonstige": "Öffentliche Zwecke"}
+CONFIG_YML = """crs: EPSG:25832
+alkis:
+  path: alkis_ax
+  preset: ax
+inputs:
+  settlement: innenbereich.gpkg
+  dem: dgm1.tif
+  rain_depth: starkregen_tiefe.tif
+  rain_velocity: starkregen_geschwindigkeit.tif
+  flow_paths: fliesswege.gpkg
+  trees: {path: baumkataster.csv, fields: {x: x, y: y, art: art, umfang_cm: stammumfang_cm, krone_m: kronendurchmesser_m}}
+  protected_areas: schutzgebiete.gpkg
+  species: artnachweise.gpkg
+  climate: klima.gpkg
+  noise_lden: laerm_lden.tif
+  noise_night: laerm_lnight.tif
+  railways: bahn.gpkg
+"""
+
+
+def flstkennz(gem: np.ndarray, flur: np.ndarray, zaehler: np.ndarray, nenner: np.ndarray) -> np.ndarray:
+    """20-character parcel ids: Land 07, Gemarkung(4), Flur(3), Zähler(5), Nenner(4), Folge(2), ``_`` padded.
+
+    Examples
+    --------
+    >>> flstkennz(np.array([2566]), np.array([1]), np.array([123]), np.array([4])).tolist()
+    ['072566001001230004__']
+    """
+    nen = np.where(nenner > 0, pd.Series(nenner).map("{:04d}".format).to_numpy(), "____")
+    head = pd.Series(gem).map("07{:04d}".format).to_numpy() + pd.Series(flur).map("{:03d}".format).to_numpy()
+    return head + pd.Series(zaehler).map("{:05d}".format).to_numpy() + nen + "__"
+
+
+class VectorSink:
+    """Appends GeoDataFrames to Shapefile / GeoPackage layers, creating them on first use."""
+
+    def __init__(self):
+        self.created: set[tuple[str, str]] = set()
+
+    def write(self, gdf: gpd.GeoDataFrame, path: Path, layer: str | None = None, **kw) -> None:
+        key = (str(path), layer or "")
+        append = key in self.created
+        if gdf.empty and append:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pyogrio.write_dataframe(gdf, path, layer=layer, append=append, **kw)
+        self.created.add(key)
+
+
+def fix_dbf_dates(folder: Path) -> None:
+    """Overwrite the last-update date in every .dbf header (bytes 1-3) with a fixed date."""
+    for dbf in sorted(folder.rglob("*.dbf")):
+        with open(dbf, "r+b") as fh:
+            fh.seek(1)
+            fh.write(DBF_DATE)
+
+
+def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> None:
+    """Write one chunk of tiles (already translated and numbered) to all vector outputs.
+
+    ``L`` holds canonical-ish frames: parcels, buildings, roads, landuse, settlement, protected,
+    species, climate, railways, flow_paths, trees (GeoDataFrame with x, y).
+    """
+    P, B, R, LU = L["parcels"], L["buildings"], L["roads"], L["landuse"]
+    ax = out / "alkis_ax"
+    ve = out / "alkis_vereinfacht"
+    gpkg = out / "alkis.gpkg"
+    # Full schema: Shapefile (10-character names) and GeoPackage (full names).
+    full_p = gpd.GeoDataFrame({
+        "flurstueckskennzeichen": P["flstkennz"], "gemarkungsnummer": P["gemarkung"],
+        "flurnummer": P["flur"].astype("int32"), "zaehler": P["zaehler"].astype("int32"),
+        "nenner": P["nenner"], "amtlicheflaeche": P["flaeche_amtlich"]}, geometry=P.geometry, crs=CRS)
+    short_p = full_p.rename(columns={"flurstueckskennzeichen": "flurstueck", "gemarkungsnummer": "gemarkungs",
+                                     "amtlicheflaeche": "amtlichefl"})
+    sink.write(short_p, ax / "ax_flurstueck.shp", encoding="UTF-8")
+    sink.write(full_p, gpkg, layer="ax_flurstueck")
+    full_b = gpd.GeoDataFrame({"gebaeudefunktion": B["funktion"].astype("int32"),
+                               "anzahlderoberirdischengeschosse": B["geschosse"].astype("int32")},
+                              geometry=B.geometry, crs=CRS)
+    sink.write(full_b.rename(columns={"gebaeudefunktion": "gebaeudefu", "anzahlderoberirdischengeschosse": "anzahldero"}),
+               ax / "ax_gebaeude.shp", encoding="UTF-8")
+    sink.write(full_b, gpkg, layer="ax_gebaeude")
+    for art, layer in AX_ROADS.items():
+        sel = R[R["art"] == art]
+        g = gpd.GeoDataFrame({"name": sel["name"].to_numpy()}, geometry=sel.geometry.to_numpy(), crs=CRS)
+        sink.write(g, ax / f"{layer}.shp", encoding="UTF-8")
+        sink.write(g, gpkg, layer=layer)
+    for cls, layer in AX_LANDUSE.items():
+        sel = LU[LU["nutzung"] == cls]
+        g = gpd.GeoDataFrame({"gml_id": sel["gml_id"].to_numpy()}, geometry=sel.geometry.to_numpy(), crs=CRS)
+        sink.write(g, ax / f"{layer}.shp", encoding="UTF-8")
+        sink.write(g, gpkg, layer=layer)
+    # ALKIS vereinfacht (cp1252, no .cpg).
+    vp = gpd.GeoDataFrame({
+        "flstkennz": P["flstkennz"], "gemarkung": P["gemarkung"], "flur": P["flur"].astype("int32"),
+        "flstnrzae": P["zaehler"].astype(str), "flstnrnen": P["nenner"].astype("string").fillna(""),
+        "flaeche": P["flaeche_amtlich"], "lagebeztxt": P["lagebeztxt"]}, geometry=P.geometry, crs=CRS)
+    sink.write(vp, ve / "Flurstueck.shp", encoding="cp1252")
+    vb = gpd.GeoDataFrame({
+        "gebnutzbez": B["role"].map(GEBNUTZBEZ).to_numpy(),
+        "funktion": B["funktion"].map(FUNKTION_TEXT).fillna("Gebäude").to_numpy(),
+        "gfkzshh": B["funktion"].astype("int32").to_numpy(), "anzahlgs": B["geschosse"].astype("int32").to_numpy()},
+        geometry=B.geometry, crs=CRS)
+    sink.write(vb, ve / "GebaeudeBauwerk.shp", encoding="cp1252")
+    nut = pd.concat([
+        pd.DataFrame({"nutzart": LU["nutzung"].map(NUTZART).to_numpy(), "bez": "", "geometry": LU.geometry.to_numpy()}),
+        pd.DataFrame({"nutzart": R["art"].map(NUTZART).to_numpy(), "bez": R["name"].to_numpy(),
+                      "geometry": R.geometry.to_numpy()})], ignore_index=True)
+    sink.write(gpd.GeoDataFrame(nut, geometry="geometry", crs=CRS), ve / "Nutzung.shp", encoding="cp1252")
+    # Thematic layers.
+    for key, fname in (("settlement", "innenbereich.gpkg"), ("protected", "schutzgebiete.gpkg"),
+                       ("species", "artnachweise.gpkg"), ("climate", "klima.gpkg"), ("railways", "bahn.gpkg"),
+                       ("flow_paths", "fliesswege.gpkg")):
+        sink.write(L[key], out / fname)
+    T = L["trees"]
+    tg = gpd.GeoDataFrame({"art": T["art"].to_numpy(), "umfang_cm": T["umfang_cm"].to_numpy(float),
+                           "krone_m": T["krone_m"].to_numpy(float)},
+                          geometry=shapely.points(T["x"].to_numpy(), T["y"].to_numpy()), crs=CRS)
+    sink.write(tg, out / "baumkataster.gpkg")
+    csv = pd.DataFrame({"x": T["x"].map("{:.2f}".format), "y": T["y"].map("{:.2f}".format), "art": T["art"],
+                        "stammumfang_cm": T["umfang_cm"].map(lambda v: "" if np.isnan(v) else f"{v:.0f}"),
+                        "kronendurchmesser_m": T["krone_m"].map(lambda v: "" if np.isnan(v) else f"{v:.1f}")})
+    path = out / "baumkataster.csv"
+    first = ("csv", str(path)) not in sink.created
+    with open(path, "w" if first else "a", encoding="utf-8", newline="\n") as fh:
+        csv.to_csv(fh, sep=";", index=False, header=first, lineterminator="\n")
+    sink.created.add(("csv", str(path)))
+
+
+def finish_vereinfacht(out: Path) -> None:
+    """Remove the .cpg files of the simplified export (offices often ship cp1252 without them)."""
+    for cpg in (out / "alkis_vereinfacht").glob("*.cpg"):
+        cpg.unlink()
+
+
+def write_raster(path: Path, tile_array: np.ndarray, res: float, cols: int, rows: int) -> None:
+    """Write ``tile_array`` (one tile cell) repeated over a ``cols`` x ``rows`` tile grid."""
+    th, tw = tile_array.shape
+    profile = dict(driver="GTiff", dtype="float32", count=1, width=tw * cols, height=th * rows, crs=CRS,
+                   transform=from_origin(ORIGIN_X, ORIGIN_Y + rows * PITCH_Y, res, res), nodata=NODATA,
+                   compress="deflate", predictor=3, zlevel=1, tiled=False)
+    band = np.tile(tile_array.astype(np.float32), (1, cols))
+    with rasterio.open(path, "w", **profile) as dst:
+        for k in range(rows):
+            dst.write(band, 1, window=rasterio.windows.Window(0, k * th, tw * cols, th))
+
+
+def write_config(out: Path) -> Path:
+    """Write config.yml (paths relative to it)."""
+    path = out / "config.yml"
+    path.write_text(CONFIG_YML, encoding="utf-8")
+    return path
+
+
+def write_ground_truth(out: Path, data: dict) -> None:
+    """Write ground_truth.json (stable key order, no timestamps)."""
+    with open(out / "ground_truth.json", "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
