@@ -35,7 +35,11 @@ class PlotParams:
           summary="Größe, Breite und Kompaktheit der Fläche; Zahl der Baukörper (Standard 10 × 12 m), die mit "
                   "3 m Abstand zu Grenzen und Bestand passen.", key_measure="bauplaetze_anzahl")
 def evaluate(candidates, layers, params: PlotParams):
-    """Rate the plot geometry: a typical house fits → geeignet; only a small one → bedingt; none → nicht."""
+    """Rate the plot geometry: a typical house fits → geeignet; only a small one → bedingt; none → nicht.
+
+    Needs only the required layers and is never "nicht bewertet": an area whose parcels are not
+    listed is measured within its own outline (the setback is then kept to the area's edge).
+    """
     g = np.asarray(candidates.geometry.array, dtype=object)
     area = shapely.area(g)
     perim = shapely.length(g)
