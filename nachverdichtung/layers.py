@@ -259,9 +259,11 @@ def _read_thematic(name: str, src, *, target_crs: str, problems: list[str]) -> g
                               encoding=src.encoding, what=label, fix_key=key, numeric=numeric, optional=optional)
         if gdf.attrs.get("dropped"):
             problems.append(f"{label}: {gdf.attrs['dropped']} Zeilen ohne gültige Koordinaten verworfen")
+        problems.extend(gdf.attrs.get("problems", []))
     else:
         gdf = read_vector(src.path, layer=src.layer, encoding=src.encoding, crs=src.crs, target_crs=target_crs,
                           what=label, fix_key=key)
+        problems.extend(gdf.attrs.get("problems", []))
         columns = {}
         for canon, names in defaults.items():
             wanted = [src.fields[canon]] if canon in src.fields else names
@@ -335,8 +337,25 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         else:
             say(f"{VECTOR_INPUTS[f.name][0]} lesen")
             vectors[f.name] = _read_thematic(f.name, src, target_crs=config.crs, problems=problems)
+    _check_raster_coverage(rasters, parcels, config.crs, problems)
     for msg in problems:
         log.warning(msg)
     return Layers(parcels=parcels, buildings=buildings, roads=roads, landuse=landuse, crs=config.crs,
                   vectors=vectors, rasters=rasters, problems=tuple(problems), sources=sources,
                   excluded_parcels=excluded)
+
+
+def _check_raster_coverage(rasters: dict, parcels: gpd.GeoDataFrame, crs: str, problems: list[str]) -> None:
+    """Record rasters that miss the parcels' extent entirely or cover only part of it."""
+    from pyproj import CRS as ProjCRS
+
+    extent = shapely.box(*parcels.total_bounds)
+    for name, r in rasters.items():
+        box = gpd.GeoSeries([shapely.box(*r.bounds)], crs=ProjCRS.from_wkt(r.crs)).to_crs(crs).iloc[0]
+        share = shapely.area(shapely.intersection(extent, box)) / max(shapely.area(extent), 1e-9)
+        label = RASTER_INPUTS[name]
+        if share <= 0:
+            problems.append(f"{r.path.name}: {label} deckt das Untersuchungsgebiet nicht ab; "
+                            f"betroffene Kriterien werden nicht bewertet")
+        elif share < 0.99:
+            problems.append(f"{r.path.name}: {label} deckt nur {100 * share:.0f} % des Untersuchungsgebiets ab")

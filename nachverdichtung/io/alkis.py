@@ -2,11 +2,13 @@
 
 A *preset* (``presets/*.yml``) says which layers and fields of a delivery fill which role; the
 config can override layer and field names per role. Shapefile folders, GeoPackages and DXF files
-are supported (DXF through :mod:`nachverdichtung.io.dxf`).
+are supported (DXF through :mod:`nachverdichtung.io.dxf`); NAS (``.xml``/``.nas``) where the local
+GDAL has the NAS driver (see :mod:`nachverdichtung.io.nas`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import logging
 import re
@@ -21,6 +23,7 @@ import pandas as pd
 import yaml
 
 from ..errors import InputError
+from .nas import NAS_SUFFIXES, check_nas
 from .vector import find_field, list_layers, read_vector
 
 log = logging.getLogger(__name__)
@@ -107,6 +110,10 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
     path = Path(alkis.path)
     if not path.exists():
         raise InputError("ALKIS-Daten nicht gefunden", file=path, fix="Pfad unter 'alkis.path' prüfen")
+    if path.suffix.lower() in NAS_SUFFIXES:
+        check_nas(path)  # refuses DOCTYPE/ENTITY and explains the alternative without a NAS driver
+        if alkis.preset == "auto":
+            alkis = dataclasses.replace(alkis, preset="ax")
     preset_name = detect_preset(path) if alkis.preset == "auto" else alkis.preset
     if path.suffix.lower() == ".dxf":
         from .dxf import read_alkis_dxf
@@ -187,7 +194,8 @@ def _read(path: Path, layer: str, label: str, alkis, target_crs: str) -> gpd.Geo
 
 
 def _concat(pieces: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    attrs = pieces[0].attrs
+    attrs = dict(pieces[0].attrs)
+    attrs["problems"] = [msg for piece in pieces for msg in piece.attrs.get("problems", [])]
     gdf = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=pieces[0].crs)
     gdf.attrs = attrs
     return gdf

@@ -75,6 +75,9 @@ def open_raster_source(path: str | Path, *, crs: str | None = None, name: str = 
         nodata = ds.nodata
         if nodata is None and problems is not None:
             problems.append(f"{path.name}: {name} hat keinen NoData-Wert; alle Zellen gelten als gültig")
+        if np.issubdtype(np.dtype(ds.dtypes[0]), np.integer) and problems is not None:
+            problems.append(f"{path.name}: {name} ist ein Ganzzahl-Raster ({ds.dtypes[0]}); Werte sind auf "
+                            f"ganze Einheiten gerundet, Neigungen daraus sind ungenauer")
         step = max(1, max(ds.width, ds.height) // 512)
         sample = ds.read(1, out_shape=(max(1, ds.height // step), max(1, ds.width // step)), masked=True)
         if sample.mask.all() if np.ma.isMaskedArray(sample) else False:

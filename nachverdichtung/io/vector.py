@@ -76,11 +76,20 @@ def list_layers(path: Path) -> list[str]:
     path = Path(path)
     if path.is_dir():
         return sorted(p.stem for p in path.iterdir() if p.suffix.lower() == ".shp")
+    _check_xml(path)
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises several DataSourceError flavours
         raise InputError(f"Datei kann nicht gelesen werden ({_short(exc)})", file=path,
                          fix="prüfen, ob die Datei vollständig und ein unterstütztes Format ist") from None
+
+
+def _check_xml(path: Path) -> None:
+    """Refuse XML with DOCTYPE/ENTITY before GDAL parses it (see :mod:`nachverdichtung.io.nas`)."""
+    from .nas import XML_SUFFIXES, check_xml_safe
+
+    if path.suffix.lower() in XML_SUFFIXES and path.is_file():
+        check_xml_safe(path)
 
 
 def _short(exc: BaseException) -> str:
@@ -127,6 +136,8 @@ def read_vector(
     if not path.exists():
         raise InputError(f"{what}: Datei nicht gefunden", file=path,
                          fix=f"Pfad unter '{key}' in der Konfiguration prüfen")
+    _check_xml(path)
+    notes: list[str] = []
     if path.suffix.lower() == ".shp":
         for suffix, label in _SHP_SIDECARS.items():
             if _sibling(path, suffix) is None:
@@ -134,18 +145,33 @@ def read_vector(
                     f"{what}: {label} fehlt neben der .shp", file=path,
                     fix=f"die vollständige Shapefile-Lieferung (.shp, .shx, .dbf, .prj) in denselben Ordner legen",
                 )
+        _check_shp_complete(path, what)
         if encoding is None and _sibling(path, ".cpg") is None:
             encoding = detect_dbf_encoding(_sibling(path, ".dbf"))
             log.info("%s: keine .cpg, Kodierung %s erkannt", path.name, encoding)
+            if encoding != "utf-8":
+                notes.append(f"{path.name}: {what}: keine .cpg-Datei, Zeichenkodierung {encoding} erkannt")
     if layer is not None:
         available = list_layers(path)
         if layer not in available:
             raise InputError(f"{what}: Layer {layer!r} nicht vorhanden (vorhanden: {', '.join(available)})",
                              file=path, fix=f"Layernamen unter '{key}' korrigieren")
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        try:
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        except UnicodeDecodeError:
+            dbf = _sibling(path, ".dbf") if path.suffix.lower() == ".shp" else None
+            if encoding is not None or dbf is None:
+                raise
+            # the .cpg names the wrong code page (typically "UTF-8" over cp1252 content)
+            encoding = detect_dbf_encoding(dbf)
+            if encoding == "utf-8":
+                raise
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+            notes.append(f"{path.name}: {what}: .cpg-Datei nennt eine falsche Zeichenkodierung, "
+                         f"{encoding} erkannt und verwendet")
     except UnicodeDecodeError:
-        raise InputError(f"{what}: Zeichenkodierung {encoding!r} passt nicht", file=path,
+        raise InputError(f"{what}: Zeichenkodierung {encoding or 'laut .cpg'!s} passt nicht", file=path,
                          fix=f"'encoding: cp1252' oder 'encoding: utf-8' unter '{key}' angeben") from None
     except Exception as exc:
         raise InputError(f"{what}: Datei kann nicht gelesen werden ({_short(exc)})", file=path,
@@ -159,15 +185,33 @@ def read_vector(
             raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
                            fix=f"'crs: EPSG:25832' (oder das richtige System) unter '{key}' eintragen")
         gdf = gdf.set_crs(crs)
+        notes.append(f"{path.name}: {what}: kein Koordinatensystem in der Datei, {crs} aus der "
+                     f"Konfiguration angenommen")
     gdf.attrs["source"] = {"file": str(path), "layer": layer, "encoding": encoding,
                            "crs": gdf.crs.to_string()}
     check_crs_plausible(gdf, file=path, what=what, key=key)
     if not gdf.crs.equals(CRS.from_user_input(target_crs)):
         log.info("%s: Umprojektion %s -> %s", path.name, gdf.crs.to_string(), target_crs)
+        notes.append(f"{path.name}: {what}: von {gdf.crs.to_string()} nach {target_crs} umprojiziert")
         attrs = gdf.attrs
         gdf = gdf.to_crs(target_crs)
         gdf.attrs = attrs
+    gdf.attrs["problems"] = notes
     return gdf
+
+
+def _check_shp_complete(path: Path, what: str) -> None:
+    """Raise when a .shp is shorter than its header says (an interrupted copy or download)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or int.from_bytes(header[:4], "big") != 9994:
+        raise InputError(f"{what}: keine gültige Shapefile-Datei (Kopf fehlt oder beschädigt, {size} Bytes)",
+                         file=path, fix="die Datei erneut kopieren oder neu exportieren lassen")
+    declared = int.from_bytes(header[24:28], "big") * 2
+    if size < declared:
+        raise InputError(f"{what}: Datei ist unvollständig ({size:,} von {declared:,} Bytes)".replace(",", "."),
+                         file=path, fix="die Datei erneut kopieren oder neu exportieren lassen")
 
 
 def check_crs_plausible(gdf: gpd.GeoDataFrame, *, file, what: str = "Layer", key: str = "crs") -> None:
@@ -297,14 +341,21 @@ def read_points_csv(
         return pd.to_numeric(s.str.strip().str.replace(",", ".", regex=False), errors="coerce")
 
     x, y = to_num(out.pop("x")), to_num(out.pop("y"))
+    notes = []
     for col in numeric:
         if col in out:
-            out[col] = to_num(out[col].astype("string"))
+            raw_col = out[col].astype("string").str.strip()
+            out[col] = to_num(raw_col)
+            text = int((out[col].isna() & raw_col.notna() & (raw_col != "")
+                        & ~raw_col.str.lower().isin(["nan", "na", "n/a", "-", "–"])).sum())
+            if text:
+                notes.append(f"{path.name}: {what}: {text} Werte in '{col}' sind keine Zahl, als leer gewertet")
     good = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
     dropped = int((~good).sum())
     gdf = gpd.GeoDataFrame(out[good].reset_index(drop=True),
                            geometry=gpd.points_from_xy(x[good], y[good]), crs=crs or target_crs)
     gdf.attrs["dropped"] = dropped
+    gdf.attrs["problems"] = notes
     gdf.attrs["source"] = {"file": str(path), "encoding": encoding, "crs": gdf.crs.to_string()}
     check_crs_plausible(gdf, file=path, what=what, key=f"{fix_key}.crs")
     if not gdf.crs.equals(CRS.from_user_input(target_crs)):
