@@ -32,6 +32,16 @@ __all__ = ["fill_depressions", "flow_accumulation", "sinks_and_flow"]
 _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
+def _open_edge(valid: np.ndarray) -> np.ndarray:
+    """Valid cells on the window edge or next to a missing cell (8-neighbourhood)."""
+    h, w = valid.shape
+    pad = np.pad(valid, 1, constant_values=False)
+    out = np.zeros_like(valid)
+    for dr, dc in _OFFSETS:
+        out |= ~pad[1 + dr:1 + dr + h, 1 + dc:1 + dc + w]
+    return out & valid
+
+
 def _spanning_tree(z: np.ndarray):
     """Minimum spanning tree of the grid graph rooted at the outside node.
 
@@ -56,11 +66,7 @@ def _spanning_tree(z: np.ndarray):
         cols.append(b)
         weights.append(np.maximum(zf[a], zf[b]))
     # cells on the window edge or next to missing data drain to the outside
-    pad = np.pad(valid, 1, constant_values=False)
-    open_edge = np.zeros_like(valid)
-    for dr, dc in _OFFSETS:
-        open_edge |= ~pad[1 + dr:1 + dr + h, 1 + dc:1 + dc + w]
-    edge = np.nonzero((open_edge & valid).ravel())[0]
+    edge = np.nonzero(_open_edge(valid).ravel())[0]
     rows.append(edge)
     cols.append(np.full(len(edge), root))
     weights.append(zf[edge])
@@ -132,7 +138,9 @@ def _receivers(filled: np.ndarray, parent: np.ndarray, root: int, res: tuple[flo
         best = np.where(better, drop, best)
         recv = np.where(better, pidx[1 + dr:1 + dr + h, 1 + dc:1 + dc + w], recv)
     recv = recv.ravel()
-    flat = (recv < 0) & ~np.isnan(filled.ravel())
+    # a cell without a lower neighbour on the open edge drains out of the window; inner flat cells
+    # follow the spanning tree out of their flat
+    flat = (recv < 0) & ~np.isnan(filled.ravel()) & ~_open_edge(~np.isnan(filled)).ravel()
     p = parent[:n][flat]
     recv[flat] = np.where((p == root) | (p < 0), -1, p)
     return recv
