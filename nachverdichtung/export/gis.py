@@ -88,7 +88,8 @@ def write_gpkg(assessment, folder: Path) -> list[Path]:
     """
     path = Path(folder) / GPKG_NAME
     areas = _for_ogr(assessment.areas)
-    pyogrio.write_dataframe(areas, path, layer="bewertung", driver="GPKG")
+    # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 (Debian 12) warn about the newer 1.4 that GDAL 3.9+ writes
+    pyogrio.write_dataframe(areas, path, layer="bewertung", driver="GPKG", dataset_options={"VERSION": "1.2"})
     pyogrio.write_dataframe(_for_ogr(_parcels(assessment)), path, layer="flurstuecke", driver="GPKG")
     zones = _zones(assessment)
     if zones is not None:
