@@ -48,9 +48,11 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
     deciding_names = [c for c in criteria if c not in set(advisory)]
     idx = frame.index
     n = len(idx)
-    if not criteria:
+    if not deciding_names:
+        # nothing may decide (no criteria, or all advisory): never report a pass
+        why = "keine Kriterien aktiv" if not criteria else "alle Kriterien nur informativ"
         return pd.DataFrame({"klasse": np.full(n, UNBEWERTET, dtype=object), "entscheidend": "",
-                             "nicht_bewertet": "", "zusammenfassung": "nicht bewertet: keine Kriterien aktiv"},
+                             "nicht_bewertet": "", "zusammenfassung": f"nicht bewertet: {why}"},
                             index=idx)
     klassen = np.column_stack([frame[f"{c}_klasse"].to_numpy(dtype=object) for c in deciding_names]) \
         if deciding_names else np.empty((n, 0), dtype=object)
