@@ -14,11 +14,12 @@ iterations, never over features):
    through-lot meets several streets and so gets a front zone toward each of them.
 5. **Backland** = parcel − front zones − existing buildings buffered by the setback (ancillary
    buildings are removable by default).
-6. **Usable?** A piece is opened by half the minimum width (slivers and thin strips vanish) and
-   must hold one minimum footprint with the setback to the parcel boundary.
-7. **Block interiors.** Pieces that are not usable alone but touch pieces of neighbouring parcels
-   are merged (connected components); a merged area that is usable becomes one candidate with
-   every parcel involved (each an owner to be convinced).
+6. **Block interiors.** Backland pieces of neighbouring parcels that share an edge (≥ 3 m) merge
+   into one area (connected components): the block interior, with every parcel involved (each an
+   owner to be convinced). This follows how planning offices delimit second-row areas.
+7. **Usable?** Each area is opened by half the minimum width (slivers and thin strips vanish),
+   must keep the minimum area and must hold one minimum footprint with the setback to the
+   boundary of its parcels; what fails is counted as a sliver.
 8. **Ids** are ``<Gemarkung>-<Flur>-<Zähler>[-<Nenner>]-<a|b|…>`` of the main parcel (largest
    share), lettered by position; they depend only on the area's own parcel, so a change in
    another block never renames an area.
@@ -341,40 +342,22 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     pieces, owner = shapely.get_parts(backland, return_index=True)
     keep = shapely.area(pieces) >= 1.0
     pieces, owner = pieces[keep], owner[keep]
-    opened, usable = _usable(pieces, S[owner], p)
-    candidates_geoms: list[np.ndarray] = []
-    slivers = 0
-    # usable alone
-    alone = usable.copy()
-    if p.merge_block_interiors:
-        # merge pieces not usable alone with their neighbours across parcel boundaries
-        rest = np.flatnonzero(~usable)
-        if len(rest):
-            rg = pieces[rest]
-            ti, tj = shapely.STRtree(rg).query(rg, predicate="intersects")
-            sel = (ti < tj) & (owner[rest][ti] != owner[rest][tj])
-            ti, tj = ti[sel], tj[sel]
-            shared = shapely.length(shapely.intersection(shapely.boundary(rg[ti]), shapely.boundary(rg[tj])))
-            ok = shared >= p.min_shared_edge_m
-            graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(rest), len(rest)))
-            ncomp, comp = connected_components(graph, directed=False)
-            sizes = np.bincount(comp, minlength=ncomp)
-            multi = sizes[comp] > 1
-            if multi.any():
-                comp_ids = np.unique(comp[multi])
-                remap = np.searchsorted(comp_ids, comp[multi])
-                merged = _group_union(rg[multi], remap, len(comp_ids))
-                mparcels = _group_union(S[owner[rest][multi]], remap, len(comp_ids))
-                mopened, musable = _usable(merged, mparcels, p)
-                candidates_geoms.append(mopened[musable])
-                slivers += int((~musable).sum())
-                slivers += int((~multi).sum())
-            else:
-                slivers += len(rest)
+    if p.merge_block_interiors and len(pieces):
+        # block interiors: pieces of neighbouring parcels that share an edge form one area
+        ti, tj = shapely.STRtree(pieces).query(pieces, predicate="intersects")
+        sel = (ti < tj) & (owner[ti] != owner[tj])
+        ti, tj = ti[sel], tj[sel]
+        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.boundary(pieces[tj])))
+        ok = shared >= p.min_shared_edge_m
+        graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(pieces), len(pieces)))
+        ncomp, comp = connected_components(graph, directed=False)
     else:
-        slivers += int((~usable).sum())
-    candidates_geoms.insert(0, opened[alone])
-    geoms = np.concatenate(candidates_geoms) if candidates_geoms else np.array([], dtype=object)
+        ncomp, comp = len(pieces), np.arange(len(pieces))
+    merged = _group_union(pieces, comp, ncomp)
+    merged_parcels = _group_union(S[owner], comp, ncomp)
+    opened, usable = _usable(merged, merged_parcels, p)
+    slivers = int((~usable).sum())
+    geoms = opened[usable]
     # an opening may split a piece: every part of sufficient size is its own area
     parts = shapely.get_parts(geoms)
     parts = parts[shapely.area(parts) >= p.min_area_m2]
@@ -414,8 +397,10 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
         empty.index.name = "flaeche_id"
         return empty
     ai, pi, inter = involved_parcels(geoms, parcels)
-    pair = pd.DataFrame({"a": ai, "p": pi, "inter": inter}).sort_values(["a", "inter"], ascending=[True, False])
     kennz = parcels["flstkennz"].to_numpy(dtype=object)
+    # main parcel: largest share; ties (to 0.1 m²) go to the smallest parcel id, independent of input order
+    pair = pd.DataFrame({"a": ai, "p": pi, "inter": np.round(inter, 1), "k": kennz[pi]}).sort_values(
+        ["a", "inter", "k"], ascending=[True, False, True], kind="stable")
     main_pos = pair.groupby("a")["p"].first().reindex(range(n)).to_numpy()
     lists = pair.sort_values(["a", "p"]).groupby("a")["p"].apply(lambda s: ",".join(kennz[s.to_numpy()]))
     lists = lists.reindex(range(n)).astype(object).fillna("")

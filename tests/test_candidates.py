@@ -15,7 +15,7 @@ def test_rear_building_line_and_backland_by_hand():
     # houses 10 × 12 m, 5 m behind the street: rear facades at 17 m → front zone 17 + 3 = 20 m,
     # backland of each 20 × 60 m parcel is 20 × 40 = 800 m²
     layers = make_layers(*street_row(6))
-    res = derive_candidates(layers)
+    res = derive_candidates(layers, CandidateParams(merge_block_interiors=False))
     assert res.streets["baulinie_m"].tolist() == [17.0]
     assert len(res.areas) == 6
     np.testing.assert_allclose(res.areas["flaeche_m2"], 800.0)
@@ -35,6 +35,13 @@ def test_footprint_must_fit_with_setback():
         layers = make_layers(parcels, houses, roads)
         res = derive_candidates(layers, CandidateParams(merge_block_interiors=False))
         assert len(res.areas) == expected, width
+
+
+def test_block_interior_merges_across_parcels():
+    res = derive_candidates(make_layers(*street_row(6)))
+    assert len(res.areas) == 1
+    assert res.areas.iloc[0]["anzahl_flurstuecke"] == 6
+    assert abs(res.areas.iloc[0]["flaeche_m2"] - 6 * 800.0) < 1e-6
 
 
 def test_narrow_strips_merge_into_one_block_interior():
@@ -57,7 +64,7 @@ def test_corner_and_through_lot_have_a_front_zone_toward_each_street():
     parcels, houses, roads = street_row(3, depth=70.0)
     north = shapely.box(X0 - 20, Y0 + 70, X0 + 80, Y0 + 80)
     layers = make_layers(parcels, houses, roads + [north])
-    res = derive_candidates(layers)
+    res = derive_candidates(layers, CandidateParams(merge_block_interiors=False))
     zones = shapely.union_all(res.streets["vorderzone"].to_numpy())
     assert len(res.areas) == 3
     for geom in res.areas.geometry:
@@ -78,7 +85,7 @@ def test_rear_house_is_precedent_and_does_not_move_the_line():
     parcels, houses, roads = street_row(6)
     rear = shapely.box(X0 + 45, Y0 + 40, X0 + 55, Y0 + 50)  # main building on parcel 3, behind the line
     layers = make_layers(parcels, houses + [rear], roads)
-    res = derive_candidates(layers)
+    res = derive_candidates(layers, CandidateParams(merge_block_interiors=False))
     assert res.streets["baulinie_m"].tolist() == [17.0]
     assert res.blocks["hinterhaeuser"].sum() == 1
     assert (res.areas["block_hinterhaeuser"] == 1).all()
@@ -94,8 +101,8 @@ def test_ancillary_buildings_are_removable_by_config():
     parcels, houses, roads = street_row(3)
     garage = shapely.box(X0 + 5, Y0 + 35, X0 + 11, Y0 + 41)  # a garage in the backland of parcel 1
     layers = make_layers(parcels, houses + [garage], roads, funktion=[1010, 1010, 1010, 2463])
-    kept = derive_candidates(layers).areas
-    strict = derive_candidates(layers, CandidateParams(ancillary_removable=False)).areas
+    kept = derive_candidates(layers, CandidateParams(merge_block_interiors=False)).areas
+    strict = derive_candidates(layers, CandidateParams(ancillary_removable=False, merge_block_interiors=False)).areas
     assert kept.loc["2566-1-1-a", "flaeche_m2"] == 800.0
     assert strict.loc["2566-1-1-a", "flaeche_m2"] < 800.0 - 11.9 * 11.9  # garage + 3 m all round cut out
 
@@ -103,7 +110,8 @@ def test_ancillary_buildings_are_removable_by_config():
 def test_every_parcel_appears_once_in_the_accounting():
     parcels, houses, roads = street_row(6)
     parcels.append(shapely.box(X0, Y0 - 200, X0 + 20, Y0 - 180))  # not residential (no land use)
-    res = derive_candidates(make_layers(parcels, houses, roads, landuse=[shapely.box(X0, Y0, X0 + 120, Y0 + 60)]))
+    res = derive_candidates(make_layers(parcels, houses, roads, landuse=[shapely.box(X0, Y0, X0 + 120, Y0 + 60)]),
+                            CandidateParams(merge_block_interiors=False))
     acc = res.parcels
     assert acc["flstkennz"].is_unique and len(acc) == 7
     assert (acc["status"] == "Kandidat").sum() == 6
@@ -115,14 +123,22 @@ def test_ids_are_stable_when_another_block_changes():
     far = [shapely.affinity.translate(g, 0, 500) for g in parcels]
     far_h = [shapely.affinity.translate(g, 0, 500) for g in houses]
     far_r = [shapely.affinity.translate(g, 0, 500) for g in roads]
-    base = derive_candidates(make_layers(parcels + far, houses + far_h, roads + far_r))
+    p = CandidateParams(merge_block_interiors=False)
+    base = derive_candidates(make_layers(parcels + far, houses + far_h, roads + far_r), p)
     # the far block changes: one parcel gets a second house in its backland
     extra = shapely.box(X0 + 22, Y0 + 530, X0 + 38, Y0 + 552)
-    changed = derive_candidates(make_layers(parcels + far, houses + far_h + [extra], roads + far_r))
+    changed = derive_candidates(make_layers(parcels + far, houses + far_h + [extra], roads + far_r), p)
     near = [i for i in base.areas.index if i in {f"2566-1-{k}-a" for k in range(1, 5)}]
     assert len(near) == 4
     pd.testing.assert_series_equal(base.areas.loc[near, "flaeche_m2"], changed.areas.loc[near, "flaeche_m2"])
     assert len(changed.areas) == len(base.areas) - 1
+    # with block interiors merged (default) the near block keeps its id as well
+    merged = [derive_candidates(make_layers(parcels + far, houses + far_h + extra_h, roads + far_r)).areas
+              for extra_h in ([], [extra])]
+    near_ids = [i for i in merged[0].index if merged[0].loc[i, "block_id"] == merged[0]["block_id"].max()]
+    assert near_ids == ["2566-1-1-a"]
+    assert "2566-1-1-a" in merged[1].index
+    assert merged[0].loc["2566-1-1-a", "flaeche_m2"] == merged[1].loc["2566-1-1-a", "flaeche_m2"]
 
 
 def test_make_ids_letters_follow_position():
@@ -143,5 +159,5 @@ def test_planner_areas_replace_derivation():
     area = res.areas.iloc[0]
     assert area["quelle"] == "planer"
     assert area["anzahl_flurstuecke"] == 2 and area["flaeche_m2"] == 500.0
-    both = derive_candidates(layers, CandidateParams(mode="both"))
+    both = derive_candidates(layers, CandidateParams(mode="both", merge_block_interiors=False))
     assert "P-Nord 1" in both.areas.index and len(both.areas) == 1 + 4
