@@ -18,7 +18,7 @@ from nachverdichtung.export.fieldmap import CURATED, MAX_LEN, describe, short_na
 from nachverdichtung.export.gis import GPKG_NAME, SHP_DIR, truncate_bytes, write_gpkg, write_shapefiles
 from nachverdichtung.pipeline import assess
 
-from .districts import make_layers, street_row
+from .districts import X0, Y0, make_layers, street_row
 
 CLASSES = ["geeignet", "bedingt geeignet", "nicht geeignet", "nicht bewertet", "geeignet", "bedingt geeignet"]
 #: the colours the issue asks for, as QGIS "r,g,b,a" strings
@@ -35,7 +35,13 @@ def four_class_assessment():
     one column is a date, and one parcel was excluded at validation (no geometry).
     """
     a = assess(config_from_dict({"alkis": {"path": "."}}), layers=make_layers(*street_row()))
-    areas = a.areas.copy()
+    # six areas with every real column: the first area repeated on six 20 m × 40 m boxes, so the
+    # test does not depend on how candidates merge
+    boxes = [shapely.box(X0 + 20 * i, Y0 + 20, X0 + 20 * (i + 1), Y0 + 60) for i in range(6)]
+    first = pd.DataFrame(a.areas.drop(columns=a.areas.geometry.name).iloc[[0] * 6])
+    first.index = pd.Index([f"2566-1-{i + 1}-a" for i in range(6)], name="flaeche_id")
+    areas = gpd.GeoDataFrame(first, geometry=boxes, crs=a.areas.crs)
+    areas["flaeche_m2"] = 800.0
     areas["klasse"] = CLASSES
     areas.loc[areas.index[2], "zusammenfassung"] = LONG
     areas["starkregen_wassertiefe_max_m"] = np.array([0.0, 0.12, 0.55, np.nan, 0.01, 0.3])
