@@ -19,7 +19,7 @@ import rasterio
 import shapely
 from affine import Affine
 
-from nachverdichtung.candidates import derive_candidates
+from nachverdichtung.candidates import CandidateParams, derive_candidates
 from nachverdichtung.criteria import KLASSEN, REGISTRY
 from nachverdichtung.criteria.base import UNBEWERTET
 from nachverdichtung.io.raster import open_raster_source
@@ -37,7 +37,7 @@ def district():
     parcels, houses, roads = street_row(4, depth=70.0)
     rear = shapely.box(X0 + 25, Y0 + 45, X0 + 35, Y0 + 55)
     layers = make_layers(parcels, houses + [rear], roads)
-    areas = derive_candidates(layers).areas
+    areas = derive_candidates(layers, CandidateParams(merge_block_interiors=False)).areas  # one area per parcel
     assert len(areas) >= 3
     return layers, areas
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import shapely
 
-from nachverdichtung.candidates import derive_candidates
+from nachverdichtung.candidates import CandidateParams, derive_candidates
 from nachverdichtung.criteria import REGISTRY
 from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, UNBEWERTET
 
@@ -30,7 +30,7 @@ def district():
     hb = [shapely.affinity.translate(h, 0, 200) for h in ha]
     rb = [shapely.affinity.translate(r, 0, 200) for r in ra]
     layers = make_layers(pa + pb, ha + [rear] + hb, ra + rb)
-    areas = derive_candidates(layers).areas
+    areas = derive_candidates(layers, CandidateParams(merge_block_interiors=False)).areas  # one area per parcel
     return layers, areas
 
 
