@@ -215,8 +215,15 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
     big = area >= p.min_area_m2
     usable = np.zeros(len(geoms), dtype=bool)
     if big.any():
-        env = shapely.intersection(opened[big], shapely.buffer(envelopes_from[big], -p.setback_m))
-        usable[big] = count_footprints(env, p.footprint_width_m, p.footprint_length_m) > 0
+        env = shapely.intersection(opened[big], shapely.buffer(envelopes_from[big], -p.setback_m, join_style="mitre"))
+        # quick accept: a disc of the footprint's half-diagonal fits, so the footprint fits in any orientation
+        half_diag = float(np.hypot(p.footprint_width_m, p.footprint_length_m)) / 2
+        sure = ~shapely.is_empty(shapely.buffer(env, -half_diag, quad_segs=2))
+        check = np.flatnonzero(~sure)
+        fits = sure.copy()
+        if len(check):
+            fits[check] = count_footprints(env[check], p.footprint_width_m, p.footprint_length_m) > 0
+        usable[big] = fits
     return opened, usable
 
 
@@ -332,7 +339,7 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     zi, zj = shapely.STRtree(zones).query(S, predicate="intersects")
     after_front = _difference_many(S.copy(), zi, zones[zj])
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
-    bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=4)
+    bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
     bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
     backland = _difference_many(after_front, bi, bbuf[bj])
     front_empty = shapely.area(after_front) < 1.0

@@ -20,6 +20,7 @@ import shapely
 __all__ = ["count_footprints", "erode_by_rectangle"]
 
 _TOL = 0.01  # 1 cm: a footprint that fits exactly still fits
+_SIMPLIFY = 0.1
 
 
 def _rotate(geoms: np.ndarray, angles: np.ndarray, origins: np.ndarray) -> np.ndarray:
@@ -123,7 +124,9 @@ def count_footprints(polys, width: float, length: float, *, gap: float = 6.0) ->
     if not ok.any():
         return best
     ids = np.flatnonzero(ok)
-    geoms = polys[ids]
+    # 0.1 m simplification drops the many vertices of rounded setback buffers; the erosion cost
+    # grows with the vertex count, the answer changes by at most the tolerance
+    geoms = shapely.simplify(polys[ids], _SIMPLIFY, preserve_topology=True)
     rect = shapely.oriented_envelope(geoms)
     rc = shapely.get_coordinates(shapely.get_exterior_ring(rect), return_index=False)
     # first edge of each oriented envelope (5 coordinates per ring; degenerate envelopes fall back to 0)
