@@ -48,6 +48,8 @@ def geometry_paths(geoms) -> list[MplPath]:
         return out
     # all rings of all polygons in one pass: coordinates with the owning geometry and ring
     polys, gidx = shapely.get_parts(geoms, return_index=True)
+    # exterior counter-clockwise, holes clockwise: holes stay empty under the nonzero fill rule
+    polys = shapely.orient_polygons(polys)
     rings, pidx = shapely.get_rings(polys, return_index=True)
     coords, ridx = shapely.get_coordinates(rings, return_index=True)
     codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
@@ -221,7 +223,7 @@ def criterion_histogram(values, klassen, *, xlabel: str, thresholds=(), integer:
 
 
 class SnippetRenderer:
-    """Draws the location snippet of one area at a time, reusing one figure.
+    """Draws the location snippet of one area at a time, reusing one figure and its artists.
 
     Parameters
     ----------
@@ -242,46 +244,56 @@ class SnippetRenderer:
         self._layers = {}
         for name, gdf in (("roads", roads), ("parcels", parcels), ("buildings", buildings)):
             g = np.asarray(gdf.geometry.array, dtype=object)
-            self._layers[name] = (shapely.STRtree(g), geometry_paths(g), gdf)
-        self._parcel_ids = parcels["flstkennz"].astype(str).to_numpy() if "flstkennz" in parcels else None
+            self._layers[name] = (shapely.STRtree(g), geometry_paths(g))
+        self._parcel_ids = parcels["flstkennz"].astype(str).to_numpy() if "flstkennz" in parcels \
+            else np.full(len(parcels), "", dtype=object)
         self.fig = Figure(figsize=(size_in, size_in))
-        self.ax = self.fig.add_axes((0, 0, 1, 1))
+        ax = self.ax = self.fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        self._roads = ax.add_collection(_collection([], facecolor=ROAD_FILL, edgecolor="#cfc6ae", linewidth=0.5))
+        self._other = ax.add_collection(_collection([], facecolor="white", edgecolor=PARCEL_EDGE, linewidth=0.5))
+        self._own = ax.add_collection(_collection([], facecolor="#fff6cc", edgecolor="#5a5a5a", linewidth=1.3))
+        self._bldg = ax.add_collection(_collection([], facecolor=BUILDING_FILL, edgecolor="#555555", linewidth=0.3))
+        self._fill = ax.add_collection(_collection([], alpha=0.55, edgecolor="none"))
+        self._edge = ax.add_collection(_collection([], facecolor="none", edgecolor="#111111", linewidth=1.6,
+                                                   linestyle=(0, (4, 2))))
+        (self._bar,) = ax.plot([0, 1], [0, 0], color="black", linewidth=2, solid_capstyle="butt")
+        self._bar_text = ax.text(0, 0, "", ha="center", va="bottom", fontsize=6.5, family=FONT)
+        ax.annotate("N", xy=(0.96, 0.97), xytext=(0.96, 0.89), xycoords="axes fraction", ha="center", va="center",
+                    fontsize=7.5, family=FONT, fontweight="bold",
+                    arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1})
+        self._street = ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7, family=FONT, va="top",
+                               bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
+
+    def _near(self, name: str, window) -> np.ndarray:
+        return np.sort(self._layers[name][0].query(window))
 
     def render(self, geometry, klasse: str, *, parcels_involved=(), street_name: str = "") -> bytes:
         """PNG of the area (class colour) with its parcels highlighted, buildings and roads around it."""
-        ax = self.ax
-        ax.clear()
-        ax.set_axis_off()
         xmin, ymin, xmax, ymax = geometry.bounds
         cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
         half = max(xmax - xmin, ymax - ymin, self.min_extent / 1.3) * 0.65
         window = shapely.box(cx - half, cy - half, cx + half, cy + half)
-        involved = set(parcels_involved)
-        for name in ("roads", "parcels", "buildings"):
-            tree, paths, gdf = self._layers[name]
-            hit = np.sort(tree.query(window))
-            sel = [paths[i] for i in hit]
-            if name == "roads":
-                ax.add_collection(_collection(sel, facecolor=ROAD_FILL, edgecolor="#cfc6ae", linewidth=0.5))
-            elif name == "parcels":
-                own = np.isin(self._parcel_ids[hit], list(involved)) if self._parcel_ids is not None and involved \
-                    else np.zeros(len(hit), dtype=bool)
-                ax.add_collection(_collection([p for p, o in zip(sel, own) if not o], facecolor="white",
-                                              edgecolor=PARCEL_EDGE, linewidth=0.5))
-                ax.add_collection(_collection([p for p, o in zip(sel, own) if o], facecolor="#fff6cc",
-                                              edgecolor="#5a5a5a", linewidth=1.3))
-            else:
-                ax.add_collection(_collection(sel, facecolor=BUILDING_FILL, edgecolor="#555555", linewidth=0.3))
+        paths = {n: self._layers[n][1] for n in self._layers}
+        self._roads.set_paths([paths["roads"][i] for i in self._near("roads", window)])
+        hit = self._near("parcels", window)
+        own = np.isin(self._parcel_ids[hit], list(parcels_involved))
+        self._other.set_paths([paths["parcels"][i] for i in hit[~own]])
+        self._own.set_paths([paths["parcels"][i] for i in hit[own]])
+        self._bldg.set_paths([paths["buildings"][i] for i in self._near("buildings", window)])
         area_path = geometry_paths([geometry])
-        color = CLASS_COLORS.get(klasse, CLASS_COLORS[UNBEWERTET])
-        ax.add_collection(_collection(area_path, facecolor=color, alpha=0.55, edgecolor="none"))
-        ax.add_collection(_collection(area_path, facecolor="none", edgecolor="#111111", linewidth=1.6,
-                                      linestyle=(0, (4, 2))))
-        ax.set_xlim(cx - half, cx + half)
-        ax.set_ylim(cy - half, cy + half)
-        ax.set_aspect("equal")
-        _scale_bar(ax, cx - half, cy - half, cx + half, cy + half, fontsize=6.5)
-        if street_name:
-            ax.text(0.02, 0.97, street_name, transform=ax.transAxes, fontsize=7, family=FONT, va="top",
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
+        self._fill.set_paths(area_path)
+        self._fill.set_facecolor(CLASS_COLORS.get(klasse, CLASS_COLORS[UNBEWERTET]))
+        self._edge.set_paths(area_path)
+        x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
+        self.ax.set_xlim(x0, x1)
+        self.ax.set_ylim(y0, y1)
+        length = _nice((x1 - x0) / 5)
+        bx, by = x0 + 0.03 * (x1 - x0), y0 + 0.03 * (y1 - y0)
+        self._bar.set_data([bx, bx + length], [by, by])
+        self._bar_text.set_position((bx + length / 2, by + 0.012 * (y1 - y0)))
+        self._bar_text.set_text(f"{length:g} m")
+        self._street.set_text(street_name)
+        self._street.set_visible(bool(street_name))
         return _png(self.fig, self.dpi)

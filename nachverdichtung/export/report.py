@@ -159,25 +159,41 @@ def _measure_label(measure: str) -> str:
 def thresholds_for(params, measure: str) -> list[tuple[float, str]]:
     """Thresholds among ``params`` that apply to the key measure ``measure``.
 
-    A field counts as a threshold when its name contains ``ab_``/``_ab`` (``bedingt_ab_pct``,
-    ``nicht_geeignet_ab_m``), ``max_`` or ``min_``, it is a number, and its unit suffix matches the
-    measure's (``_pct`` with ``_pct``). Anything else is skipped.
+    A numeric field counts when its unit suffix equals the measure's (``_pct`` with ``_pct``) and
+    either ``ab`` is one of its words (``bedingt_ab_pct``, ``tiefe_nicht_ab_m``) or it starts with the
+    measure's first word and names a limit (``breite_geeignet_m``, ``breite_min_m``). When some
+    candidates start with the measure's first word (``lden_…`` for ``lden_mittel_db``), only those
+    are kept. Anything else is skipped, so criteria added later never get a misleading line.
+
+    Examples
+    --------
+    >>> from nachverdichtung.criteria.topographie import TopographyParams
+    >>> [t for t, _ in thresholds_for(TopographyParams(), "neigung_mittel_pct")]
+    [10.0, 20.0]
     """
     if params is None or not dataclasses.is_dataclass(params):
         return []
-    unit = measure.rsplit("_", 1)[-1] if "_" in measure else ""
-    out = []
+    words = measure.split("_")
+    unit, head = words[-1], words[0]
+    found = []
     for row in describe(params):
         name, value = row["name"], row["value"]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        if not re.search(r"(^|_)ab(_|$)|^(max|min)_", name):
+        t = name.split("_")
+        if len(words) < 2 or t[-1] != unit:
             continue
-        if unit and not name.endswith("_" + unit):
+        related = t[0] == head
+        if not ("ab" in t or (related and {"geeignet", "min", "max"} & set(t))):
             continue
-        label = "nicht geeignet ab" if "nicht" in name else "bedingt ab" if "bedingt" in name else name
-        out.append((float(value), f"{label} {fmt(float(value), 0 if float(value).is_integer() else 1)}"))
-    return out
+        label = ("nicht geeignet ab" if "nicht" in t else "bedingt ab" if "bedingt" in t else
+                 "geeignet ab" if "geeignet" in t else "Mindestwert" if "min" in t else
+                 "Höchstwert" if "max" in t else name)
+        v = float(value)
+        found.append((v, f"{label} {fmt(v, 0 if v.is_integer() else 2)}", related))
+    if any(r for *_, r in found):
+        found = [f for f in found if f[2]]
+    return [(v, label) for v, label, _ in found]
 
 
 def _date(text) -> str:
@@ -215,7 +231,7 @@ def report_context(assessment) -> dict:
     share = lambda n: (fmt(100 * n / total, 0, "%") if total else "–")
     class_rows = [{"klasse": k, "anzahl": counts[k], "anteil": share(counts[k]), "farbe": CLASS_COLORS[k]}
                   for k in KLASSEN if counts[k] or k != UNBEWERTET]
-    decisions = a.decision_counts()
+    decisions = a.decision_counts() if len(areas) else pd.Series(0, index=list(a.criteria))
     crit_rows = []
     for name in a.criteria:
         col = areas.get(f"{name}_klasse", pd.Series(dtype=object))
