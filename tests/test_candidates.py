@@ -93,8 +93,8 @@ def test_rear_house_is_precedent_and_does_not_move_the_line():
     assert depth.max() == 50.0
     # parcel 3 keeps only the strip between front zone and rear house: 20 × (37 − 20) m; the 2 m
     # strips beside the house (20 − 10 − 2 × 3) are narrower than the minimum width and vanish
-    # (plus ~5 m² under the rounded corners of the buffered house)
-    assert 340.0 <= res.areas.loc["2566-1-3-a", "flaeche_m2"] <= 346.0
+    # (plus up to ~11 m² under the bevelled corners of the buffered house, quad_segs=2)
+    assert 340.0 <= res.areas.loc["2566-1-3-a", "flaeche_m2"] <= 352.0
 
 
 def test_ancillary_buildings_are_removable_by_config():

@@ -50,11 +50,8 @@ def evaluate(candidates, layers, params: PlotParams):
     parcels_union[missing] = g[missing]
     envelope = shapely.intersection(g, shapely.buffer(parcels_union, -params.setback_m, join_style="mitre"))
     n_full = count_footprints(envelope, params.footprint_width_m, params.footprint_length_m, gap=2 * params.setback_m)
-    n_min = n_full.copy()  # the small footprint is only counted where the typical one does not fit
-    none = np.flatnonzero(n_full == 0)
-    if len(none):
-        n_min[none] = count_footprints(envelope[none], params.min_footprint_width_m, params.min_footprint_length_m,
-                                       gap=2 * params.setback_m)
+    n_min = count_footprints(envelope, params.min_footprint_width_m, params.min_footprint_length_m,
+                             gap=2 * params.setback_m)
     klasse = np.select([n_full >= 1, n_min >= 1], [GEEIGNET, BEDINGT], NICHT).astype(object)
     fp = f"{fmt(params.footprint_width_m, 0)} × {fmt(params.footprint_length_m, 0)} m"
     fpmin = f"{fmt(params.min_footprint_width_m, 0)} × {fmt(params.min_footprint_length_m, 0)} m"
