@@ -81,3 +81,11 @@ def test_distance_substitute():
     assert "Gewerbe" in out.loc["A2", "immissionen_grund"]
     assert out["immissionen_grund"].str.contains("Ersatzwert").all()
     assert (out["immissionen_quelle"] == QUELLE_ABSTAND).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["geometry", "area"])
+def test_planted_case_in_sample(on, sample_config, sample_assessment):
+    from .test_baeume import check_planted
+
+    check_planted("immissionen", sample_config, sample_assessment, on=on)

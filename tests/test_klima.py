@@ -57,3 +57,11 @@ def test_missing_layer_is_not_rated():
     out = run(climate=None)
     assert (out["klima_klasse"] == "nicht bewertet").all()
     assert "Klimafunktionskarte" in out["klima_grund"].iloc[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["geometry", "area"])
+def test_planted_case_in_sample(on, sample_config, sample_assessment):
+    from .test_baeume import check_planted
+
+    check_planted("klima", sample_config, sample_assessment, on=on)

@@ -76,3 +76,11 @@ def test_missing_layers():
     out = run(species=None)
     assert out.loc["A0", "naturschutz_klasse"] == "nicht geeignet"
     assert "keine Artnachweise angegeben" in out.loc["A3", "naturschutz_grund"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["geometry", "area"])
+def test_planted_case_in_sample(on, sample_config, sample_assessment):
+    from .test_baeume import check_planted
+
+    check_planted("naturschutz", sample_config, sample_assessment, on=on)

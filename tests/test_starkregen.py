@@ -126,3 +126,11 @@ def test_flow_accumulation_on_a_plane():
     acc = sinks_and_flow(z, (1.0, 1.0))["abfluss"]
     np.testing.assert_allclose(acc, np.tile(np.arange(1.0, 7.0), (4, 1)))
     assert np.nanmax(sinks_and_flow(z, (1.0, 1.0))["senke"]) == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["geometry", "area"])
+def test_planted_case_in_sample(on, sample_config, sample_assessment):
+    from .test_baeume import check_planted
+
+    check_planted("starkregen", sample_config, sample_assessment, on=on)
