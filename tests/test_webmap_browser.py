@@ -126,7 +126,8 @@ def test_click_on_area_opens_criteria_table(driver, small):
         assert title in text
     row = result.areas.loc[fid]
     assert row["zuschnitt_grund"] in text
-    assert row["flurstuecke"] in text
+    nr = int(row["flurstuecke"][9:14])  # the parcel number inside the 20-character flstkennz
+    assert f"Gemarkung 2566, Flur 1, Flurstück {nr}" in text
     assert "Begründung" in text and "Entscheidende Kriterien" in text
 
 

@@ -26,6 +26,14 @@
     var txt = (v < 0 ? "−" : "") + int + (parts.length > 1 ? "," + parts[1] : "");
     return unit ? txt + " " + unit : txt;
   }
+  // "07256600700023______" → "Gemarkung 2566, Flur 7, Flurstück 23" (ALKIS flstkennz).
+  function flurstueck(t) {
+    var m = /^\d{2}(\d{4})(\d{3})(\d{5})(\d{4}|_{4})/.exec(t);
+    if (!m) return esc(t);
+    var nenner = m[4].charAt(0) === "_" ? 0 : parseInt(m[4], 10);
+    return '<span title="' + esc(t) + '">Gemarkung ' + m[1] + ", Flur " + parseInt(m[2], 10) + ", Flurstück " +
+      parseInt(m[3], 10) + (nenner ? "/" + nenner : "") + "</span>";
+  }
   function mark(k) {
     return '<span class="nv-mark" style="background:' + K[k].farbe + '"></span>';
   }
@@ -122,7 +130,7 @@
       return "<tr><td>" + esc(c.titel) + '</td><td class="nv-k">' + mark(k) + esc(K[k].name) + '</td><td class="nv-v">' +
         esc(fmt(A.v[j][i], c.stellen, c.einheit)) + "</td><td>" + esc(S[A.g[j][i]]) + "</td></tr>";
     }).join("");
-    var flst = S[A.f[i]].split(",").map(function (t) { return esc(t.trim()); }).join(", ");
+    var flst = S[A.f[i]].split(",").map(function (t) { return flurstueck(t.trim()); }).join("; ");
     return '<div class="nv-popup"><h3>Fläche ' + esc(A.id[i]) + "</h3>" +
       '<p class="nv-gesamt">' + mark(A.k[i]) + "<b>" + esc(K[A.k[i]].name) + "</b>" +
       (S[A.e[i]] ? " – entscheidend: " + esc(S[A.e[i]]) : "") + "</p>" +

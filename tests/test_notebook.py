@@ -1,0 +1,39 @@
+"""The walkthrough notebook runs top to bottom on the sample district (so it cannot rot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "walkthrough.ipynb"
+
+
+def test_notebook_is_stored_without_outputs():
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(not c.outputs and c.execution_count is None for c in code)
+
+
+@pytest.mark.slow
+def test_walkthrough_runs(sample_config, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("NACHVERDICHTUNG_SAMPLE_DIR", str(Path(sample_config).parent))
+    monkeypatch.setenv("NACHVERDICHTUNG_OUT_DIR", str(tmp_path / "ausgabe"))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    outputs = {i: c.outputs for i, c in enumerate(nb.cells) if c.cell_type == "code"}
+    assert all(o.output_type != "error" for outs in outputs.values() for o in outs)
+    text = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                     for outs in outputs.values() for o in outs)
+    assert "Potenzialflächen" in text and "Flurstücke" in text
+    html = [o["data"]["text/html"] for outs in outputs.values() for o in outs
+            if o.output_type in ("execute_result", "display_data") and "text/html" in o.get("data", {})]
+    assert any(h.startswith("<iframe srcdoc=") for h in html)  # the inline map
+    assert (tmp_path / "ausgabe" / "karte.html").exists()
+    assert any((tmp_path / "ausgabe").glob("*.gpkg"))
