@@ -18,6 +18,7 @@ from nachverdichtung.io.raster import open_raster_source
 from nachverdichtung.terrain import horn_slope_pct
 
 from .districts import CRS, X0, Y0, make_layers
+from .test_erschliessung import check_planted
 
 crit = REGISTRY["topographie"]
 SIZE = 120  # pixels of 1 m; the DEM covers X0 … X0 + 120, Y0 … Y0 + 120
@@ -141,3 +142,9 @@ def test_criterion_statistics_equal_gdaldem_pixels(tmp_path):
         assert r["topographie_neigung_max_grad"] == pytest.approx(d.max(), abs=0.1)
         assert r["topographie_neigung_mittel_pct"] == pytest.approx(p.mean(), abs=0.1)
         assert r["topographie_neigung_p90_pct"] == pytest.approx(np.percentile(p, 90), abs=0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["geometry", "area"])
+def test_planted_cases_in_sample(on, sample_config, sample_assessment):
+    check_planted("topographie", sample_config, sample_assessment, on=on)

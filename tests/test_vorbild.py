@@ -18,6 +18,7 @@ from nachverdichtung.criteria import REGISTRY
 from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, UNBEWERTET
 
 from .districts import X0, Y0, make_layers, street_row
+from .test_erschliessung import check_planted
 
 crit = REGISTRY["vorbild"]
 
@@ -83,8 +84,16 @@ def test_rear_depth_and_line_are_reported(district):
     res = crit(areas, layers)
     np.testing.assert_allclose(res["vorbild_baulinie_m"], 17.0)
     # derived backland reaches the rear parcel boundary, 80 m from the street, except the piece of
-    # parcel 3 in front of the rear house (y 20 … 37 m plus the rounded setback)
+    # parcel 3 in front of the rear house (y 20 … 37 m; the exact edge depends on how the candidate
+    # stage rounds the 3 m setback around the house at y = 40)
     cut = (areas["haupt_flurstueck"].str[9:14] == "00003") & (res["vorbild_tiefe_m"] < 80)
     assert cut.sum() == 1
-    assert 37.0 <= res.loc[cut, "vorbild_tiefe_m"].iloc[0] <= 38.5
+    assert 37.0 <= res.loc[cut, "vorbild_tiefe_m"].iloc[0] < 40.0
     np.testing.assert_allclose(res.loc[~cut, "vorbild_tiefe_m"], 80.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["geometry", "area"])
+def test_planted_cases_in_sample(on, sample_config, sample_assessment):
+    """Precedent is a property of the street block, so the area overlapping the case most will do."""
+    check_planted("vorbild", sample_config, sample_assessment, on=on, max_overlap=True)
