@@ -204,7 +204,7 @@ def test_shapefile_qml_uses_short_names(written):
 # -- field map and truncation ----------------------------------------------------------------------
 
 def test_short_names_unique_and_short():
-    cols = [*CURATED, "starkregen_wassertiefe_max_m", "starkregen_wassertiefe_mittel_m", "baeume_geschuetzt_anzahl",
+    cols = [*CURATED, "starkregen_wassertiefe_max_m", "starkregen_wassertiefe_mittel_m", "baeume_neu_anzahl",
             "a_very_long_unknown_column_name", "Ünterschied mit Umlaut", "1abc"]
     names = short_names(cols)
     assert all(0 < len(n) <= MAX_LEN for n in names.values())
@@ -213,6 +213,7 @@ def test_short_names_unique_and_short():
     assert names["topographie_neigung_mittel_pct"] == "topo_mpct"
     assert names["starkregen_wassertiefe_max_m"] == "regen_wtma"
     assert names["starkregen_wassertiefe_mittel_m"] == "regen_wtmm"
+    assert names["baeume_neu_anzahl"] == "baum_neun"
     assert names["1abc"] == "f1abc" and names["Ünterschied mit Umlaut"].isascii()
 
 
@@ -237,3 +238,35 @@ def test_truncate_bytes():
     assert out[1] == "ä" * 125 + "…"  # (254 - 3) // 2 = 125 two-byte characters, never half of one
     assert len(out[1].encode()) == 253
     assert out[4] == "x" * 251 + "…" and len(out[4].encode()) == 254
+
+
+@pytest.mark.slow
+def test_sample_exports_round_trip(sample_assessment, tmp_path):
+    """The sample district: every output reads back with the assessment's ids, classes and numbers."""
+    from nachverdichtung.export.tables import write_csv
+
+    a = sample_assessment
+    write_gpkg(a, tmp_path)
+    write_shapefiles(a, tmp_path)
+    write_csv(a, tmp_path)
+    areas = a.areas
+    numeric = [c for c in areas.columns if pd.api.types.is_float_dtype(areas[c])]
+    # every column of today's criteria has a curated short name (no generic fallback needed)
+    assert set(areas.columns.drop(areas.geometry.name)) <= set(CURATED)
+    fm = pd.read_csv(tmp_path / SHP_DIR / "feldnamen.csv", sep=";", encoding="utf-8-sig")
+    gpkg = pyogrio.read_dataframe(tmp_path / GPKG_NAME, layer="bewertung").set_index("flaeche_id")
+    shp = pyogrio.read_dataframe(tmp_path / SHP_DIR / "bewertung.shp").rename(
+        columns=dict(zip(fm["kurzname"], fm["spalte"]))).set_index("flaeche_id")
+    csv = pd.read_csv(tmp_path / "bewertung.csv", sep=";", decimal=",", encoding="utf-8-sig").set_index("flaeche_id")
+    for back in (gpkg, shp, csv):
+        assert list(back.index) == list(areas.index)
+        assert list(back["klasse"]) == list(areas["klasse"])
+        np.testing.assert_allclose(back[numeric].to_numpy(float), areas[numeric].to_numpy(float), rtol=1e-9)
+    for col in [c for c in areas.columns if c.endswith("_grund")] + ["zusammenfassung"]:
+        assert list(gpkg[col]) == list(areas[col]) == list(csv[col].fillna(""))
+        assert (shp[col].fillna("").str.encode("utf-8").str.len() <= 254).all()
+    np.testing.assert_allclose(gpkg.geometry.area, areas.geometry.area)
+    np.testing.assert_allclose(shp.geometry.area, areas.geometry.area)
+    parcels = pyogrio.read_dataframe(tmp_path / GPKG_NAME, layer="flurstuecke")
+    assert len(parcels) == len(a.parcels)
+    assert list(parcels["status"]) == list(a.parcels["status"])
