@@ -216,17 +216,19 @@ def _accumulate(result: dict, members: np.ndarray, labels: np.ndarray, values: n
     mean = np.full(k, np.nan)
     mean[has] = sums[has] / cnt[has]
     result[pre + "mean"][members] = mean
-    mn, mx = np.full(k, np.inf), np.full(k, -np.inf)
-    np.minimum.at(mn, lab, val)
-    np.maximum.at(mx, lab, val)
-    mn[~has], mx[~has] = np.nan, np.nan
-    result[pre + "min"][members], result[pre + "max"][members] = mn, mx
+    # group the pixels by label: a stable sort of a small unsigned label type is a radix sort;
+    # with percentiles the values are sorted first, so each group ends up sorted too
+    lab_small = lab.astype(np.uint16) if k < 65536 else lab
     if percentiles:
-        # sort by value, then stably by label (a small unsigned label type lets numpy use radix sort)
         by_val = np.argsort(val)
-        lab_small = lab.astype(np.uint16) if k < 65536 else lab
         sv = val[by_val][np.argsort(lab_small[by_val], kind="stable")]
-        start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
+    else:
+        sv = val[np.argsort(lab_small, kind="stable")]
+    start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
+    mn, mx = np.full(k, np.nan), np.full(k, np.nan)
+    mn[has] = np.minimum.reduceat(sv, start[has])
+    mx[has] = np.maximum.reduceat(sv, start[has])
+    result[pre + "min"][members], result[pre + "max"][members] = mn, mx
     for q in percentiles:
         pos = start[has] + (q / 100.0) * (cnt[has] - 1)
         lo = np.floor(pos).astype(np.int64)

@@ -106,7 +106,8 @@ def rstats(areas, path):
 
     t0 = time.perf_counter()
     res = rs_zonal(list(areas.geometry), str(path), stats=["mean"], nodata=-9999.0)
-    return np.array([r["mean"] if r["mean"] is not None else np.nan for r in res], dtype=float), time.perf_counter() - t0
+    dt = time.perf_counter() - t0
+    return np.array([r["mean"] if r["mean"] is not None else np.nan for r in res], dtype=float), dt
 
 
 def compare_with_baselines(n_areas: int = 10_000, *, rasterstats_sample: int | None = 1000, seed: int = 0,

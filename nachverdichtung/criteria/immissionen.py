@@ -170,7 +170,8 @@ def evaluate(candidates, layers, params: NoiseParams):
             else:
                 grund.append(f"{vals} unter {fmt(params.lden_bedingt_ab_db, 0)}/"
                              f"{fmt(params.lnight_bedingt_ab_db, 0)} dB(A)")
-        m["lden_mittel_db"], m["lnight_mittel_db"] = np.round(m["lden_mittel_db"], 1), np.round(m["lnight_mittel_db"], 1)
+        for key in ("lden_mittel_db", "lnight_mittel_db"):
+            m[key] = np.round(m[key], 1)
         m["abdeckung_pct"] = np.round(m["abdeckung_pct"], 1)
         return result_frame(candidates.index, NAME, m, klasse, grund)
     # no noise map: distance proxy

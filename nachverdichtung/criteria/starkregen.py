@@ -51,7 +51,8 @@ class RainParams:
                                                  "Fläche bedingt geeignet ist", unit="m/s", source=SOURCE, min=0)
     geschwindigkeit_nicht_ab_ms: float = param(2.0, doc="Höchste Fließgeschwindigkeit, ab der (darüber) die "
                                                "Fläche nicht geeignet ist", unit="m/s", source=SOURCE, min=0)
-    fliessweg_min_m: float = param(1.0, doc="Mindestlänge eines Fließwegs in der Fläche, die zählt", unit="m", min=0)
+    fliessweg_min_m: float = param(1.0, doc="Mindestlänge eines Fließwegs in der Fläche, die zählt", unit="m",
+                                   min=0)
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Raster abdecken müssen", unit="%",
                                      min=0, max=100)
     dgm_ersatz: bool = param(True, doc="Ohne Gefahrenkarte Senken und Fließwege aus dem DGM ableiten "
