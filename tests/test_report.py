@@ -114,6 +114,7 @@ def test_block_interior_lists_every_parcel():
     s = report_context(a)["areas"][0]
     assert [p["flurstueck"] for p in s["flurstuecke"]] == ["1", "2", "3", "4", "5", "6"]
     assert s["flaeche"] == "4.800 m²"
+    assert s["flurstuecke_text"] == "Flur 1: 1, 2, 3, 4, 5, 6"
 
 
 @pytest.fixture(scope="module")

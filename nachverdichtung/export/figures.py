@@ -33,7 +33,19 @@ ROAD_FILL = "#ece6d6"
 FONT = "DejaVu Sans"
 
 
-def _png(fig: Figure, dpi: float, *, tight: bool = False) -> bytes:
+def _png(fig: Figure, dpi: float, *, tight: bool = False, colors: int = 0) -> bytes:
+    """PNG bytes of ``fig``; with ``colors`` a palette PNG (about 3× smaller for maps)."""
+    if colors:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
+
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        fig.set_dpi(dpi)
+        canvas.draw()
+        img = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+        out = io.BytesIO()
+        img.quantize(colors=colors, method=Image.Quantize.FASTOCTREE).save(out, format="PNG")
+        return out.getvalue()
     buf = io.BytesIO()
     extra = {"bbox_inches": "tight", "pad_inches": 0.04} if tight else {}
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white", **extra)
@@ -118,7 +130,7 @@ def overview_map(areas, parcels, buildings, roads, *, numbers=None, width_in: fl
     handles.append(Patch(facecolor="#b0b0b0", label="Gebäude"))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
                prop={"family": FONT, "size": 7.5}, handlelength=1.2, columnspacing=1.2)
-    return _png(fig, dpi)
+    return _png(fig, dpi, colors=128)
 
 
 def _nice(length: float) -> float:
@@ -262,6 +274,7 @@ class SnippetRenderer:
         self._bar_text = ax.text(0, 0, "", ha="center", va="bottom", fontsize=6.5, family=FONT)
         ax.annotate("N", xy=(0.96, 0.97), xytext=(0.96, 0.89), xycoords="axes fraction", ha="center", va="center",
                     fontsize=7.5, family=FONT, fontweight="bold",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
                     arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1})
         self._street = ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7, family=FONT, va="top",
                                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
@@ -296,4 +309,4 @@ class SnippetRenderer:
         self._bar_text.set_text(f"{length:g} m")
         self._street.set_text(street_name)
         self._street.set_visible(bool(street_name))
-        return _png(self.fig, self.dpi)
+        return _png(self.fig, self.dpi, colors=64)

@@ -112,6 +112,24 @@ def parcel_label(kennz: str) -> dict:
     return {"gemarkung": s[2:6], "flur": num(6, 9), "flurstueck": nr, "kennzeichen": str(kennz).strip()}
 
 
+def parcels_by_flur(labels: list[dict], *, limit: int = 40) -> str:
+    """Parcel numbers grouped by Flur: ``Flur 2: 31, 33, 34/1; Flur 3: 7``.
+
+    Examples
+    --------
+    >>> parcels_by_flur([parcel_label("072566002000310000__"), parcel_label("072566002000340001__"),
+    ...                  parcel_label("072566003000070000__")])
+    'Flur 2: 31, 34/1; Flur 3: 7'
+    """
+    groups: dict = {}
+    for p in labels[:limit]:
+        groups.setdefault(p["flur"], []).append(p["flurstueck"])
+    text = "; ".join(f"Flur {f if f is not None else '?'}: {', '.join(nrs)}" for f, nrs in groups.items())
+    if len(labels) > limit:
+        text += f" und {len(labels) - limit} weitere"
+    return text or "–"
+
+
 def _unit(measure: str) -> str:
     for suffix, unit in UNITS.items():
         if measure == suffix or measure.endswith("_" + suffix):
@@ -315,11 +333,26 @@ def report_context(assessment) -> dict:
     return {
         "title": cfg.output.title, "study_area": cfg.output.study_area, "date": run_date,
         "inputs": inputs,
-        "summary": {"satz": class_sentence(counts), "klassen": class_rows, "gesamt": total,
+        "summary": {"satz": class_sentence(counts), "potenzial": _potential_sentence(areas), "klassen": class_rows, "gesamt": total,
                     "kriterien": crit_rows, "flurstuecke": accounting, "klassennamen": list(KLASSEN)},
         "method": {"kriterien": method, "kandidaten": cand_rows, "regel": rule},
         "statistics": statistics, "areas": sheets, "annex": man_rows,
     }
+
+
+def _potential_sentence(areas) -> str:
+    """How many houses/dwellings fit on the geeignet and bedingt geeignet areas (from the plot criterion)."""
+    cols = ("zuschnitt_bauplaetze_anzahl", "zuschnitt_wohneinheiten_schaetzung")
+    if len(areas) == 0 or not all(c in areas for c in cols):
+        return ""
+    ok = areas["klasse"].isin([GEEIGNET, BEDINGT])
+    houses = int(pd.to_numeric(areas.loc[ok, cols[0]], errors="coerce").fillna(0).clip(lower=0).sum())
+    units = int(pd.to_numeric(areas.loc[ok, cols[1]], errors="coerce").fillna(0).clip(lower=0).sum())
+    if not ok.any():
+        return ""
+    return (f"Auf den geeigneten und bedingt geeigneten Flächen hätten rechnerisch {fmt(houses, 0)} "
+            f"Baukörper Platz, das entspricht grob {fmt(units, 0)} Wohnungen (Schätzung aus dem Flächenzuschnitt, "
+            "ohne Berücksichtigung der Mitwirkungsbereitschaft der Eigentümer).")
 
 
 def _fact_sheets(a) -> list[dict]:
@@ -359,7 +392,7 @@ def _fact_sheets(a) -> list[dict]:
         klasse = row.get("klasse", UNBEWERTET)
         sheets.append({
             "nr": nr, "id": str(fid), "klasse": klasse, "farbe": CLASS_COLORS.get(klasse, CLASS_COLORS[UNBEWERTET]),
-            "flurstuecke": parcels, "kennzeichen": kennz,
+            "flurstuecke": parcels, "kennzeichen": kennz, "flurstuecke_text": parcels_by_flur(parcels),
             "gemarkung": str(row.get("gemarkung", "") or (parcels[0]["gemarkung"] if parcels else "")),
             "flur": ", ".join(sorted({str(p["flur"]) for p in parcels if p["flur"] is not None})) or
                     str(row.get("flur", "") or "–"),
@@ -489,6 +522,9 @@ class _PdfBuilder:
             "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5),
             "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
             "cellb": ParagraphStyle("cellb", parent=base, fontSize=8, leading=10, fontName="DejaVu-Bold"),
+            "cellr": ParagraphStyle("cellr", parent=base, fontSize=8, leading=10, alignment=2),
+            "cellbr": ParagraphStyle("cellbr", parent=base, fontSize=8, leading=10, fontName="DejaVu-Bold",
+                                     alignment=2),
             "mono": ParagraphStyle("mono", parent=base, fontName="DejaVuMono", fontSize=6.8, leading=8.4),
             "h1": ParagraphStyle("h1", parent=base, fontName="DejaVu-Bold", fontSize=17, leading=22, spaceAfter=8,
                                  textColor=colors.HexColor("#1f3b57")),
@@ -524,12 +560,13 @@ class _PdfBuilder:
             width, height = max_height * w / h, max_height
         return Image(io.BytesIO(data), width=width, height=height)
 
-    def table(self, header, rows, widths, *, mark_col: int | None = None, marks=(), style_extra=()):
+    def table(self, header, rows, widths, *, mark_col: int | None = None, marks=(), style_extra=(), right=()):
         from reportlab.lib import colors
         from reportlab.platypus import Table, TableStyle
 
-        data = [[self.p(h, "cellb") for h in header]] + [
-            [c if not isinstance(c, (str, int, float)) else self.p(c, "cell") for c in r] for r in rows]
+        cell = lambda c, j: c if not isinstance(c, (str, int, float)) else self.p(c, "cellr" if j in right else "cell")
+        data = [[self.p(h, "cellbr" if j in right else "cellb") for j, h in enumerate(header)]] + [
+            [cell(c, j) for j, c in enumerate(r)] for r in rows]
         t = Table(data, colWidths=widths, repeatRows=1)
         st = [("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b9c3cc")),
               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3ebf2")),
@@ -586,7 +623,12 @@ class _PdfBuilder:
         c = self.ctx
         s = c["summary"]
         rows = [[i["was"], i["datei"], i["datum"]] for i in c["inputs"]] or [["–", "–", "–"]]
-        story = [Spacer(1, 45 * mm), self.p(c["title"], "title"), Spacer(1, 6 * mm),
+        from reportlab.lib import colors
+        from reportlab.platypus import HRFlowable
+
+        story = [Spacer(1, 40 * mm), HRFlowable(width="100%", thickness=5, color=colors.HexColor("#1f3b57"),
+                                                spaceAfter=8 * mm, hAlign="LEFT"),
+                 self.p(c["title"], "title"), Spacer(1, 6 * mm),
                  self.p(f"Untersuchungsgebiet: {c['study_area']}", "subtitle"), Spacer(1, 3 * mm),
                  self.p(f"Bericht vom {c['date']} · {s['gesamt']} untersuchte Potenzialflächen", "subtitle"),
                  Spacer(1, 22 * mm), self.p("Datengrundlage", "h2"),
@@ -606,11 +648,14 @@ class _PdfBuilder:
         from reportlab.platypus import KeepTogether, PageBreak, Spacer
 
         s = self.ctx["summary"]
-        story = [PageBreak(), self.p("1 Zusammenfassung", "h1"), self.p(s["satz"]), Spacer(1, 3 * mm)]
+        story = [PageBreak(), self.p("1 Zusammenfassung", "h1"), self.p(s["satz"])]
+        if s["potenzial"]:
+            story += [Spacer(1, 1.5 * mm), self.p(s["potenzial"])]
+        story.append(Spacer(1, 3 * mm))
         rows = [["", r["klasse"], str(r["anzahl"]), r["anteil"]] for r in s["klassen"]]
         rows.append(["", "insgesamt", str(s["gesamt"]), "100 %" if s["gesamt"] else "–"])
         story.append(self.table(["", "Klasse", "Anzahl", "Anteil"], rows, [6 * mm, 60 * mm, 25 * mm, 25 * mm],
-                                mark_col=0, marks=[r["farbe"] for r in s["klassen"]]))
+                                right=(2, 3), mark_col=0, marks=[r["farbe"] for r in s["klassen"]]))
         story += [Spacer(1, 2 * mm), self.img("classes", 150 * mm)]
         kl = s["klassennamen"]
         crit_rows = [[r["titel"] + (f" ({r['hinweis']})" if r["hinweis"] else ""), str(r["entscheidend"])]
@@ -620,14 +665,15 @@ class _PdfBuilder:
             self.p("Wie oft ein Kriterium die Gesamtklasse bestimmt hat, und wie es die Flächen für sich "
                    "eingestuft hat. Eine Fläche kann an mehreren Kriterien scheitern.", "small"), Spacer(1, 2 * mm),
             self.table(["Kriterium", "entscheidend"] + list(kl), crit_rows,
-                       [40 * mm, 26 * mm] + [108 * mm / max(len(kl), 1)] * len(kl))]))
+                       [40 * mm, 26 * mm] + [108 * mm / max(len(kl), 1)] * len(kl),
+                       right=tuple(range(1, 2 + len(kl))))]))
         f = s["flurstuecke"]
         acc = [[r["grund"], str(r["anzahl"])] for r in f["gruende"]]
         story.append(KeepTogether([
             self.p("Flurstücke", "h2"),
             self.p(f"{f['gesamt']} Flurstücke wurden geprüft; {f['kandidat']} liegen in einer Potenzialfläche, "
                    f"{f['ausgeschlossen']} wurden ausgeschlossen. Gründe des Ausschlusses:"), Spacer(1, 2 * mm),
-            self.table(["Grund", "Flurstücke"], acc or [["–", "0"]], [140 * mm, 30 * mm])]))
+            self.table(["Grund", "Flurstücke"], acc or [["–", "0"]], [140 * mm, 30 * mm], right=(1,))]))
         return story
 
     def overview(self) -> list:
@@ -691,10 +737,8 @@ class _PdfBuilder:
         head = Table([[self.p(f"Steckbrief {s['nr']} von {n_total} · Fläche {s['id']}", "h2"), badge]],
                      colWidths=[130 * mm, 44 * mm])
         head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
-        parcels = "; ".join(f"Flur {p['flur']}, Flurstück {p['flurstueck']}" for p in s["flurstuecke"][:12])
-        if len(s["flurstuecke"]) > 12:
-            parcels += f" und {len(s['flurstuecke']) - 12} weitere"
-        facts = [["Gemarkung", s["gemarkung"]], ["Flurstücke", parcels or "–"], ["Größe", s["flaeche"]],
+        label = "Flurstück" if len(s["flurstuecke"]) == 1 else f"Flurstücke ({len(s['flurstuecke'])})"
+        facts = [["Gemarkung", s["gemarkung"]], [label, parcels_by_flur(s["flurstuecke"])], ["Größe", s["flaeche"]],
                  ["Straße", s["strasse"]], ["Gesamtklasse", s["klasse"]], ["Entscheidend", s["entscheidend"]]]
         if s["nicht_bewertet"]:
             facts.append(["Nicht bewertet", s["nicht_bewertet"]])
@@ -705,7 +749,7 @@ class _PdfBuilder:
         top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
         crit_rows = [["", c["titel"], c["klasse"], c["wert"], c["grund"]] for c in s["kriterien"]]
         crit = self.table(["", "Kriterium", "Klasse", "Kennwert", "Begründung"], crit_rows,
-                          [5 * mm, 35 * mm, 27 * mm, 22 * mm, 85 * mm], mark_col=0,
+                          [5 * mm, 35 * mm, 27 * mm, 22 * mm, 85 * mm], mark_col=0, right=(3,),
                           marks=[c["farbe"] for c in s["kriterien"]])
         notes = Table([[self.p("Notizen (Eigentümergespräch, Ortsbesichtigung, nächste Schritte):", "caption")]],
                       colWidths=[174 * mm], rowHeights=[45 * mm])
