@@ -7,7 +7,6 @@ a parcel without geometry, a zero-area sliver); they must still appear in ``flur
 from __future__ import annotations
 
 import re
-import shutil
 
 import pyogrio
 import pytest

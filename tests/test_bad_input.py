@@ -73,3 +73,25 @@ def test_bad_input(case, base_district, tmp_path, capsys):
         assert case.message in out
     if case.check:
         case.check(folder, out)
+
+
+def test_real_entry_point_refuses_billion_laughs(base_district, tmp_path):
+    """The installed command (a new interpreter, default warning filters) gives the same one line."""
+    import subprocess
+    import sys
+
+    from .badinput_cases import CASES as cases
+
+    case = next(c for c in cases if c.id == "nas_billion_laughs")
+    d = tmp_path / "d"
+    shutil.copytree(base_district, d)
+    cfg = base_config()
+    case.mutate(d, cfg)
+    (d / "config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "nachverdichtung", "assess", str(d / "config.yml"),
+                           "--out", str(tmp_path / "out"), "-q"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert "alkis.xml" in proc.stderr and "DOCTYPE-/ENTITY-Deklaration" in proc.stderr
+    assert not (tmp_path / "out").exists()
