@@ -131,3 +131,13 @@ def test_agrees_with_exactextract_within_one_percent(tmp_path):
     assert np.percentile(rel, 99) < 0.01, f"99th percentile of the relative difference {np.percentile(rel, 99):.4f}"
     assert rel.max() < 0.02, f"largest relative difference {rel.max():.4f}"
     assert np.median(rel) < 0.002
+
+
+def test_holes_and_multipolygons(tmp_path):
+    src = write(tmp_path / "g.tif", GRID)
+    ring = shapely.Polygon(shapely.get_coordinates(box(0, 0, 3, 3)), [shapely.get_coordinates(box(1, 1, 2, 2))])
+    multi = shapely.MultiPolygon([box(0, 2, 1, 3), box(2, 0, 3, 1)])   # pixels 1 and 9
+    z = zonal_stats(geoms(ring, multi), src)
+    assert (z.loc["A0", "n_pixel"], z.loc["A0", "mean"]) == (8, 5.0)   # the centre pixel 5 is the hole
+    assert z.loc["A0", "min"] == 1.0 and z.loc["A0", "max"] == 9.0
+    assert (z.loc["A1", "n_pixel"], z.loc["A1", "min"], z.loc["A1", "max"]) == (2, 1.0, 9.0)
