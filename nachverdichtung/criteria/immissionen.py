@@ -6,7 +6,9 @@ Sources, in order of preference (column ``immissionen_quelle``):
    area via :func:`nachverdichtung.zonal.zonal_stats`.
 2. **Lärmkarte (Polygone)**: ``noise_areas`` with ``lden_db`` / ``lnight_db``; area-weighted mean
    over the part of the area the map covers, and the maximum. Parts outside every polygon are below
-   the mapping threshold and are left out of the mean (the covered share is reported).
+   the mapping threshold and are left out of the mean (the covered share is reported). The bands
+   are expected not to overlap (isophone rings, as noise mapping delivers them); nested bands
+   would be blended into the mean.
 3. **Ersatzwert (Abstand)**: no noise map. Distance to railways (``railways`` layer and land use
    ``bahn``), industrial/commercial land use (``gewerbe``) and, if named in ``hauptstrassen``, main
    roads (ALKIS does not classify roads, so none are assumed by default). Closer than

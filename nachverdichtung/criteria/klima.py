@@ -2,8 +2,8 @@
 
 The climate function map (e.g. the Kaiserslautern Stadtklimaanalyse 2024, VDI 3787 planning advice
 map) is a polygon layer with ``funktion`` in ``kaltluftleitbahn``, ``kaltluftentstehung``,
-``ueberwaermung``. Polygons of one function are unioned first, so overlapping polygons are not
-counted twice. Classes (DOMAIN.md §2 "Climate", thresholds [U]):
+``ueberwaermung`` (matched case-insensitively). The pieces of one function inside an area are
+unioned, so overlapping polygons are not counted twice. Classes (DOMAIN.md §2 "Climate", thresholds [U]):
 
 * share in a cold-air corridor ≥ ``leitbahn_nicht_ab_pct`` (10 %) → nicht geeignet;
 * share in a cold-air formation area ≥ ``entstehung_bedingt_ab_pct`` (10 %), or in an overheating

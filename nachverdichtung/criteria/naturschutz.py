@@ -8,10 +8,16 @@ Classes (DOMAIN.md §2 "Protected areas" [V]; buffers are conventions [U]):
   or an overlapping FFH, VSG or LSG area → bedingt geeignet (preliminary assessment needed);
 * a species record within ``puffer_arten_m`` (default 50 m) → bedingt geeignet, naming the species.
 
+Measures: ``ausschluss_m2`` and ``vorpruefung_m2`` (overlap with exclusion and preliminary-assessment
+categories), ``abstand_ausschluss_m`` (distance to the nearest exclusion category; empty when none
+lies within ``puffer_ausschluss_m``), ``kategorien`` (the categories and names concerned),
+``arten_anzahl`` and ``arten`` (species records within ``puffer_arten_m``).
+
 Missing data: without the ``protected_areas`` layer an area is "nicht bewertet" unless a species
 record already makes it bedingt geeignet (a known conflict is reported, but the area still
 carries a note that protected areas were not checked). Without both layers everything is
-"nicht bewertet".
+"nicht bewertet". Without the ``species`` layer, areas are rated on protected areas alone and the
+reason says that species records were not checked.
 """
 
 from __future__ import annotations
