@@ -158,4 +158,7 @@ def test_qgis_renders_class_colours(qgis_result):
 if __name__ == "__main__":  # render a picture for the docs
     gpkg, png = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
     print(json.dumps(run_qgis(gpkg, png, points=[]), indent=1))
+    from PIL import Image  # shrink for the repository: 255-colour palette
+
+    Image.open(png).convert("RGB").quantize(colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(png, optimize=True)
     print(len(pyogrio.list_layers(gpkg)), "layers;", png, png.stat().st_size, "bytes")
