@@ -70,12 +70,22 @@ def _number(parcels: pd.DataFrame, rng) -> pd.DataFrame:
     parcels["nenner"] = nenner
     # House numbers per street: odd on the south/west side, even on the north/east side.
     hn = np.zeros(len(parcels), int)
-    for (street, side), idx in parcels.groupby(["street", "side"]).groups.items():
+    along = (parcels["ox"] + parcels["x0"] * parcels["ax"] + parcels["oy"] + parcels["x0"] * parcels["ay"]).to_numpy()
+    for (street, side), idx in parcels.groupby(["street", "side"]).indices.items():
         odd = side in ("s", "w")
-        order = sorted(idx, key=lambda k: (parcels.at[k, "ox"] + parcels.at[k, "x0"], parcels.at[k, "oy"]))
-        for j, k in enumerate(order):
-            hn[k] = 2 * j + (1 if odd else 2)
+        order = idx[np.argsort(along[idx], kind="stable")]
+        hn[order] = 2 * np.arange(len(order)) + (1 if odd else 2)
+    # Corner parcels on the main road take their address from it.
+    main = shapely.box(MAIN_ROAD[1] - 0.5, -1e4, MAIN_ROAD[2] + 0.5, 1e4)
+    geoms = np.asarray(parcels["geom"].to_numpy(), dtype=object)
+    on_main = shapely.intersects(geoms, main) & (parcels["landuse"] != "gewerbe").to_numpy()
+    idx = np.nonzero(on_main)[0]
+    west = cu[idx] < 1000.0
+    for sel, first in ((idx[west], 1), (idx[~west], 2)):
+        order = sel[np.argsort(shapely.get_y(shapely.centroid(geoms[sel])), kind="stable")]
+        hn[order] = 2 * np.arange(len(order)) + first
     parcels["hausnummer"] = hn
+    parcels["address"] = np.where(on_main, MAIN_ROAD[0], parcels["street"].fillna("").to_numpy())
     return parcels
 
 
@@ -114,7 +124,7 @@ def build_tile(seed: int) -> Tile:
     cf, cg = themes.make_climate(parcels, grid, thal_u, open_land)
 
     keep = ["row", "col", "side", "street", "style", "landuse", "kind", "case", "block", "gem_base", "flur",
-            "zaehler", "nenner", "hausnummer"]
+            "zaehler", "nenner", "hausnummer", "address"]
     P = _gdf({k: parcels[k].to_numpy() for k in keep}, parcels["geom"].to_numpy())
     B = _gdf({k: bld[k].to_numpy() for k in ("funktion", "geschosse", "role", "parcel", "rear")}, bld["geom"].to_numpy())
     R = _gdf({"art": arts, "name": names}, road_geoms)
@@ -133,7 +143,7 @@ def build_tile(seed: int) -> Tile:
     main_local = shapely.LineString([((MAIN_ROAD[1] + MAIN_ROAD[2]) / 2, -50.0),
                                      ((MAIN_ROAD[1] + MAIN_ROAD[2]) / 2, grid.north + 30.0)])
     tile.extra["main_road"] = WARP.geoms(np.array([main_local], dtype=object))[0]
-    tile.extra["industry"] = shapely.union_all(L.geometry[L["nutzung"] == "gewerbe"].to_numpy())
+    tile.extra["industry"] = shapely.simplify(shapely.union_all(L.geometry[L["nutzung"] == "gewerbe"].to_numpy()), 2.0)
     tile.extra["grid"] = grid
     tile.extra["cols"] = COLS
     return tile

@@ -23,8 +23,8 @@ ORIGIN_X = 408850.0
 ORIGIN_Y = 5477000.0
 
 _ROT = np.deg2rad(6.0)
-_AMP_U = 22.0  # bend of the north-south lines (m)
-_AMP_V = 18.0  # bend of the east-west lines (m)
+_AMP_U = 45.0  # bend of the north-south lines (m)
+_AMP_V = 35.0  # bend of the east-west lines (m)
 _WAVE_U = 1700.0
 _WAVE_V = 2100.0
 

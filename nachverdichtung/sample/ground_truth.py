@@ -33,16 +33,22 @@ FOOTPRINT = (8.0, 10.0)
 def rear_lines(parcels, buildings, streets) -> dict[str, float]:
     """Rear building line (m from the street area) per street name."""
     main = buildings[buildings["role"].isin(["haupt", "gewerbe"])]
+    names = list(streets)
+    sgeoms = np.array([streets[n] for n in names], dtype=object)
+    si, pi = shapely.STRtree(parcels.geometry.to_numpy()).query(sgeoms, predicate="dwithin", distance=1.0)
+    bparcel = main["parcel"].to_numpy()
+    bgeom = main.geometry.to_numpy()
+    coords, cidx = shapely.get_coordinates(bgeom, return_index=True)
+    pts = shapely.points(coords)
     lines = {}
-    pgeom = parcels.geometry.to_numpy()
-    for name, sgeom in streets.items():
-        touching = np.nonzero(shapely.dwithin(pgeom, sgeom, 1.0))[0]
-        b = main[main["parcel"].isin(touching)]
-        if b.empty:
+    for k, name in enumerate(names):
+        touching = pi[si == k]
+        sel = np.isin(bparcel, touching)
+        if not sel.any():
             continue
-        coords, idx = shapely.get_coordinates(b.geometry.to_numpy(), return_index=True)
-        d = shapely.distance(shapely.points(coords), sgeom)
-        depth = pd.Series(d).groupby(idx).max().to_numpy()
+        csel = sel[cidx]
+        d = shapely.distance(pts[csel], sgeoms[k])
+        depth = pd.Series(d).groupby(cidx[csel]).max().to_numpy()
         lines[name] = float(np.quantile(depth, REAR_LINE_QUANTILE))
     return lines
 

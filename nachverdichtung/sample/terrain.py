@@ -45,7 +45,9 @@ def _base(u, v, plan: TerrainPlan):
     h = h - 7.0 * np.exp(-(((u - ut) / 55.0) ** 2))
     h = h + 1.2 * np.sin(u / 140.0 + 0.3) * np.cos(v / 190.0) + 0.6 * np.sin(u / 61.0) * np.sin(v / 77.0)
     su0, su1, sv0, sv1 = plan.steep
-    h = h + 11.0 * smoothstep((v - sv0) / (sv1 - sv0)) * window(u, su0 - 2.0, su1 + 2.0, 15.0)
+    # A terrace edge: the ramp rises over the backyard, runs level for 30 m and fades out again.
+    ramp = smoothstep((v - sv0) / (sv1 - sv0)) * (1.0 - smoothstep((v - sv1 - 30.0) / 80.0))
+    h = h + 11.0 * ramp * window(u, su0 - 2.0, su1 + 2.0, 25.0)
     cu, cv = plan.sink
     h = h - 1.5 * np.exp(-((u - cu) ** 2 + (v - cv) ** 2) / (2 * 18.0**2))
     return h

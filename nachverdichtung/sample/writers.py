@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import rasterio
 import shapely
-from rasterio.transform import from_origin
+from affine import Affine
 
 from nachverdichtung.sample.geometry import ORIGIN_X, ORIGIN_Y, PITCH_X, PITCH_Y
 
@@ -192,7 +192,7 @@ def write_raster(path: Path, tile_array: np.ndarray, res: float, cols: int, rows
     """Write ``tile_array`` (one tile cell) repeated over a ``cols`` x ``rows`` tile grid."""
     th, tw = tile_array.shape
     profile = dict(driver="GTiff", dtype="float32", count=1, width=tw * cols, height=th * rows, crs=CRS,
-                   transform=from_origin(ORIGIN_X, ORIGIN_Y + rows * PITCH_Y, res, res), nodata=NODATA,
+                   transform=Affine(res, 0.0, ORIGIN_X, 0.0, -res, ORIGIN_Y + rows * PITCH_Y), nodata=NODATA,
                    compress="deflate", predictor=3, zlevel=1, tiled=False)
     band = np.tile(tile_array.astype(np.float32), (1, cols))
     with rasterio.open(path, "w", **profile) as dst:
