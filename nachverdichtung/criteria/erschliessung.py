@@ -199,7 +199,10 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     gx, gy = x0[owner] + ix * pitch, y0[owner] + iy * pitch
     shapely.prepare(passable)
     shapely.prepare(inner)
-    cell_ok = shapely.contains_xy(passable[owner], gx, gy) & ~shapely.contains_xy(inner[owner], gx, gy)
+    # the area's interior first (large for block interiors), then the corridor test on the rest
+    cell_ok = ~shapely.contains_xy(inner[owner], gx, gy)
+    rest = np.flatnonzero(cell_ok)
+    cell_ok[rest] = shapely.contains_xy(passable[owner[rest]], gx[rest], gy[rest])
     # graph over the passable points only (compressed ids); node m is the virtual source
     nodes = np.flatnonzero(cell_ok)
     cid = np.cumsum(cell_ok) - 1
@@ -257,6 +260,8 @@ def evaluate(candidates, layers, params: AccessParams):
     roads = layers.roads[layers.roads["art"].isin(params.verkehrsarten)]
     if len(roads) == 0:
         return not_rated(idx, NAME, "keine öffentlichen Verkehrsflächen angegeben", MEASURES)
+    if "flurstuecke" not in candidates.columns:
+        return not_rated(idx, NAME, "keine Flurstücke zugeordnet", MEASURES)
     area = _arr(candidates.geometry)
     own = _arr(parcel_unions(candidates, layers.parcels)) if n else np.array([], dtype=object)
     no_parcel = shapely.is_missing(own) | shapely.is_empty(own)

@@ -47,14 +47,13 @@ def _arr(gs) -> np.ndarray:
     return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
 
 
-def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.ndarray) -> np.ndarray:
+def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.ndarray, streets) -> np.ndarray:
     """Distance (m) from each area to the nearest main building behind the line in its block; NaN if none."""
     n = len(candidates)
     out = np.full(n, np.nan)
     b = layers.buildings[layers.buildings["kategorie"] == "haupt"]
     if len(b) == 0 or len(layers.roads) == 0:
         return out
-    streets = _streets(layers.roads)
     blocks = _blocks(layers.roads, layers.parcels)
     # rear building line per street name, as the candidate stage found it
     known = pd.DataFrame({"strasse": candidates["strasse"].astype(str), "linie": candidates["baulinie_m"]})
@@ -81,10 +80,9 @@ def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.nd
     return out
 
 
-def _rear_depth(candidates, layers) -> np.ndarray:
+def _rear_depth(candidates, streets) -> np.ndarray:
     """Largest distance of each area's corners from its nearest street (m)."""
     area = _arr(candidates.geometry)
-    streets = _streets(layers.roads)
     s = _arr(streets.geometry)
     pts = shapely.point_on_surface(area)
     ai, si = shapely.STRtree(s).query_nearest(pts, all_matches=False)
@@ -118,10 +116,11 @@ def evaluate(candidates, layers, params: PrecedentParams):
     line = pd.to_numeric(candidates["baulinie_m"], errors="coerce").to_numpy(dtype=float)
     no_block = block < 0
     count = np.where(no_block, 0, count)
-    depth = _rear_depth(candidates, layers) if n and len(layers.roads) else np.full(n, np.nan)
+    streets = _streets(layers.roads) if n and len(layers.roads) else None
+    depth = _rear_depth(candidates, streets) if streets is not None else np.full(n, np.nan)
     in_front = ~no_block & (depth <= line + params.setback_m)
     has = ~no_block & (count >= params.min_hinterhaeuser)
-    dist = _nearest_precedent(candidates, layers, params, block) if has.any() else np.full(n, np.nan)
+    dist = _nearest_precedent(candidates, layers, params, block, streets) if has.any() else np.full(n, np.nan)
     klasse = np.select([no_block, in_front | has], [UNBEWERTET, GEEIGNET], BEDINGT).astype(object)
     grund = []
     for nb, fr, h, c, d, dp, ln in zip(no_block, in_front, has, count, dist, depth, line):
