@@ -18,11 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nachverdichtung.config import config_from_dict
 from nachverdichtung.criteria.base import KLASSEN
 from nachverdichtung.export.webmap import write_map
-from nachverdichtung.pipeline import assess
-from tests.districts import make_layers, street_row
+from tests.test_webmap import hand_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +82,7 @@ def click_point(driver, lon: float, lat: float):
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    result = assess(config_from_dict({"alkis": {"path": "."}}), layers=make_layers(*street_row()))
+    result = hand_assessment()
     folder = tmp_path_factory.mktemp("karte")
     return result, write_map(result, folder)[0]
 
@@ -120,15 +118,24 @@ def test_click_on_area_opens_criteria_table(driver, small):
     time.sleep(0.3)
     text = driver.execute_script(
         "var p = document.querySelector('.leaflet-popup-content'); return p ? p.innerText : null")
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
     assert text is not None, "no popup opened"
     assert f"Fläche {fid}" in text
     for title in result.titles().values():
         assert title in text
     row = result.areas.loc[fid]
     assert row["zuschnitt_grund"] in text
-    nr = int(row["flurstuecke"][9:14])  # the parcel number inside the 20-character flstkennz
-    assert f"Gemarkung 2566, Flur 1, Flurstück {nr}" in text
-    assert "Begründung" in text and "Entscheidende Kriterien" in text
+    numbers = {"2566-1-1-a": "1", "2566-1-3-a": "3", "2566-1-5-a": "5, 6/2"}[fid]  # from the flstkennz
+    assert f"Flurstücke: Gemarkung 2566, Flur 1: {numbers}" in text
+    assert "Begründung" in text
+    deciding = {"2566-1-1-a": None, "2566-1-3-a": "Flächenzuschnitt, Topographie", "2566-1-5-a": "Flächenzuschnitt"}[fid]
+    assert (deciding is None) == ("Entscheidende Kriterien" not in text)
+    assert deciding is None or f"Entscheidende Kriterien: {deciding}" in text
+    # The key values, formatted the German way (12.0 % → "12,0 %"; missing → "–").
+    if fid == "2566-1-3-a":
+        assert "12,0 %" in text
+    if fid == "2566-1-5-a":
+        assert "–" in text
 
 
 def test_criterion_layer_draws_every_area(driver, small):
@@ -177,8 +184,7 @@ def tiled_assessment(base, n_target: int = 10_000, *, spacing: float | None = No
 
 @pytest.mark.slow
 def test_10k_areas_load_time(driver, tmp_path):
-    base = assess(config_from_dict({"alkis": {"path": "."}}), layers=make_layers(*street_row(10)))
-    big = tiled_assessment(base, 10_000)
+    big = tiled_assessment(hand_assessment(), 10_000)
     t0 = time.perf_counter()
     page = write_map(big, tmp_path)[0]
     write_s = time.perf_counter() - t0

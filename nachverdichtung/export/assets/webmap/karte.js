@@ -26,13 +26,20 @@
     var txt = (v < 0 ? "−" : "") + int + (parts.length > 1 ? "," + parts[1] : "");
     return unit ? txt + " " + unit : txt;
   }
-  // "07256600700023______" → "Gemarkung 2566, Flur 7, Flurstück 23" (ALKIS flstkennz).
-  function flurstueck(t) {
-    var m = /^\d{2}(\d{4})(\d{3})(\d{5})(\d{4}|_{4})/.exec(t);
-    if (!m) return esc(t);
-    var nenner = m[4].charAt(0) === "_" ? 0 : parseInt(m[4], 10);
-    return '<span title="' + esc(t) + '">Gemarkung ' + m[1] + ", Flur " + parseInt(m[2], 10) + ", Flurstück " +
-      parseInt(m[3], 10) + (nenner ? "/" + nenner : "") + "</span>";
+  // ALKIS flstkennz ("07256600700023______") grouped by Gemarkung and Flur:
+  // "Gemarkung 2566, Flur 7: 23, 24/1"; anything else is shown as it is.
+  function flurstuecke(text) {
+    var groups = {}, order = [], other = [];
+    text.split(",").forEach(function (t) {
+      t = t.trim();
+      var m = /^\d{2}(\d{4})(\d{3})(\d{5})(\d{4}|_{4})/.exec(t);
+      if (!m) { if (t) other.push(esc(t)); return; }
+      var key = "Gemarkung " + m[1] + ", Flur " + parseInt(m[2], 10);
+      var nenner = m[4].charAt(0) === "_" ? 0 : parseInt(m[4], 10);
+      if (!groups[key]) { groups[key] = []; order.push(key); }
+      groups[key].push('<span title="' + esc(t) + '">' + parseInt(m[3], 10) + (nenner ? "/" + nenner : "") + "</span>");
+    });
+    return order.map(function (k) { return k + ": " + groups[k].join(", "); }).concat(other).join("; ");
   }
   function mark(k) {
     return '<span class="nv-mark" style="background:' + K[k].farbe + '"></span>';
@@ -130,23 +137,23 @@
       return "<tr><td>" + esc(c.titel) + '</td><td class="nv-k">' + mark(k) + esc(K[k].name) + '</td><td class="nv-v">' +
         esc(fmt(A.v[j][i], c.stellen, c.einheit)) + "</td><td>" + esc(S[A.g[j][i]]) + "</td></tr>";
     }).join("");
-    var flst = S[A.f[i]].split(",").map(function (t) { return flurstueck(t.trim()); }).join("; ");
     return '<div class="nv-popup"><h3>Fläche ' + esc(A.id[i]) + "</h3>" +
-      '<p class="nv-gesamt">' + mark(A.k[i]) + "<b>" + esc(K[A.k[i]].name) + "</b>" +
-      (S[A.e[i]] ? " – entscheidend: " + esc(S[A.e[i]]) : "") + "</p>" +
+      '<p class="nv-gesamt">' + mark(A.k[i]) + "<b>" + esc(K[A.k[i]].name) + "</b></p>" +
       "<p>" + esc(fmt(A.m[i], 0, "m²")) + (S[A.st[i]] ? " · " + esc(S[A.st[i]]) : "") + "</p>" +
       '<table class="nv-tab"><thead><tr><th>Kriterium</th><th>Klasse</th><th>Wert</th><th>Begründung</th></tr></thead>' +
       "<tbody>" + rows + "</tbody></table>" +
-      '<p class="nv-flst"><b>Flurstücke:</b> ' + flst + "</p>" +
+      '<p class="nv-flst"><b>Flurstücke:</b> ' + flurstuecke(S[A.f[i]]) + "</p>" +
       (S[A.e[i]] ? '<p><b>Entscheidende Kriterien:</b> ' + esc(S[A.e[i]]) + "</p>" : "") + "</div>";
   }
 
+  // Keep an opened popup clear of the layer control on the right.
+  var POPUP = {maxWidth: 640, minWidth: 360, autoPanPaddingTopLeft: [20, 20], autoPanPaddingBottomRight: [280, 20]};
   var areaLayers = [], count = 0;
   syncContext();
   K.forEach(function (kl, k) {
     var lyr = L.geoJSON(byClass[k], {style: areaStyle(kl.farbe)});
     lyr.bindTooltip(tooltip, {sticky: true});
-    lyr.bindPopup(popup, {maxWidth: 640, minWidth: 360});
+    lyr.bindPopup(popup, POPUP);
     lyr.addTo(map);
     count += lyr.getLayers().length;
     areaLayers.push(lyr);
@@ -166,7 +173,7 @@
         var i = l.feature.properties.i, k = A.c[j][i];
         return "<b>Fläche " + esc(A.id[i]) + "</b><br>" + esc(c.titel) + ": " + mark(k) + esc(K[k].name);
       }, {sticky: true});
-      group.bindPopup(popup, {maxWidth: 640, minWidth: 360});
+      group.bindPopup(popup, POPUP);
       group.nvBuild = null;
     };
     overlays["Kriterium: " + esc(c.titel)] = group;
@@ -198,6 +205,12 @@
     return div;
   };
   titel.addTo(map);
+  // The title box gives way to an open popup; the hover tooltip closes.
+  map.on("popupopen", function () {
+    L.DomUtil.addClass(titel.getContainer(), "nv-aus");
+    areaLayers.forEach(function (l) { l.closeTooltip(); });
+  });
+  map.on("popupclose", function () { L.DomUtil.removeClass(titel.getContainer(), "nv-aus"); });
 
   map.on("moveend overlayadd overlayremove", syncContext);
   T.eingepasst = performance.now();
