@@ -134,3 +134,14 @@ def test_planted_case_in_sample(on, sample_config, sample_assessment):
     from .test_baeume import check_planted
 
     check_planted("starkregen", sample_config, sample_assessment, on=on)
+
+
+def test_nodata_as_dry(tmp_path):
+    depth = DEPTH.copy()
+    depth[2, :] = -9999.0                       # dry cells left empty, as some hazard maps do
+    out = run(tmp_path, [box(0, 0, 3, 1), box(0, 0, 3, 3)], depth=depth)
+    assert out["starkregen_klasse"].tolist() == ["nicht bewertet", "nicht geeignet"]
+    dry = run(tmp_path, [box(0, 0, 3, 1), box(0, 0, 3, 3), box(-3, 0, 3, 1)], depth=depth, nodata_ist_trocken=True)
+    assert dry["starkregen_klasse"].tolist() == ["geeignet", "nicht geeignet", "nicht bewertet"]
+    assert dry["starkregen_abdeckung_pct"].tolist() == pytest.approx([100.0, 100.0, 50.0])
+    assert dry.loc["A1", "starkregen_tiefe_p90_m"] == pytest.approx(0.64)

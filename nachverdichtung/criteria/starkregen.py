@@ -18,6 +18,8 @@ at least ``fliessweg_min_m`` makes the area at least bedingt geeignet; its lengt
 Without rasters, a crossing flow path alone still gives bedingt geeignet; otherwise the area is
 "nicht bewertet". A raster that covers less than ``min_abdeckung_pct`` of an area gives
 "nicht bewertet" (with the covered share) unless the covered part already decides "nicht geeignet".
+Some hazard maps leave dry cells empty (NoData): with ``nodata_ist_trocken`` such cells count as
+0 m / 0 m/s and the coverage is the share of the area inside the raster extent.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class RainParams:
                                    min=0)
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Raster abdecken müssen", unit="%",
                                      min=0, max=100)
+    nodata_ist_trocken: bool = param(False, doc="NoData-Zellen innerhalb der Gefahrenkarte als trocken (0 m, 0 m/s) "
+                                     "werten; für Karten, die trockene Zellen leer lassen")
     dgm_ersatz: bool = param(True, doc="Ohne Gefahrenkarte Senken und Fließwege aus dem DGM ableiten "
                              "(geringere Aussagekraft)")
     abfluss_bedingt_ab_m2: float = param(2000.0, doc="Einzugsgebiet einer Zelle, ab dem sie als Fließweg gilt "
@@ -77,6 +81,24 @@ def flow_path_length(geoms: np.ndarray, lines) -> np.ndarray:
     if len(ai):
         out += np.bincount(ai, weights=shapely.length(shapely.intersection(lg[li], geoms[ai])), minlength=len(geoms))
     return out
+
+
+def _dry(values: np.ndarray, res) -> np.ndarray:
+    """NoData (and outside the raster) as dry: 0 m depth, 0 m/s."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def _inside_share(geoms, raster) -> np.ndarray:
+    """Share (0–1) of each area inside the raster's extent (coverage when NoData means dry)."""
+    import geopandas as gpd
+
+    extent = gpd.GeoSeries([shapely.box(*raster.bounds)], crs=raster.crs)
+    if geoms.crs is not None and not extent.crs.equals(geoms.crs):
+        extent = extent.to_crs(geoms.crs)
+    g = np.asarray(geoms.array, dtype=object)
+    area = shapely.area(g)
+    inside = shapely.area(shapely.intersection(g, extent.iloc[0]))
+    return np.where(area > 0, inside / np.maximum(area, 1e-12), np.nan)
 
 
 def _worse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -104,15 +126,16 @@ def evaluate(candidates, layers, params: RainParams):
     cover = np.full(n, np.nan)
     if depth is not None:
         m["quelle"][:] = QUELLE_KARTE
-        z = zonal_stats(candidates.geometry, depth, percentiles=(90,), thresholds=(0.10, 0.50))
-        cover = z["abdeckung"].to_numpy() * 100.0
+        dry = _dry if params.nodata_ist_trocken else None
+        z = zonal_stats(candidates.geometry, depth, percentiles=(90,), thresholds=(0.10, 0.50), transform=dry)
+        cover = (_inside_share(candidates.geometry, depth) if dry else z["abdeckung"].to_numpy()) * 100.0
         p90 = z["p90"].to_numpy()
         m.update(tiefe_max_m=z["max"].to_numpy(), tiefe_p90_m=p90,
                  anteil_gt_10cm_pct=z["anteil_gt_0.1"].to_numpy() * 100.0,
                  anteil_gt_50cm_pct=z["anteil_gt_0.5"].to_numpy() * 100.0)
         klasse = _by_depth(p90, params, reasons, "Wassertiefe (90. Perzentil)")
         if velo is not None:
-            v = zonal_stats(candidates.geometry, velo)
+            v = zonal_stats(candidates.geometry, velo, transform=dry)
             vmax = v["max"].to_numpy()
             m["geschwindigkeit_max_ms"] = vmax
             kv = np.select([np.isnan(vmax), vmax > params.geschwindigkeit_nicht_ab_ms,
