@@ -117,6 +117,26 @@ def test_l_shaped_corridor_length():
     assert r["erschliessung_klasse"] == BEDINGT  # longer than 50 m
 
 
+@pytest.mark.parametrize("angle", [10.0, 22.5, 30.0, 45.0])
+def test_oblique_corridors_measure_like_axis_parallel_ones(angle):
+    """Turning the whole district must not change the lengths (the grid follows the parcel's edges)."""
+    pivot = shapely.Point(X0, Y0)
+
+    def turn(g):
+        return shapely.affinity.rotate(g, angle, origin=pivot)
+
+    road = box(-30, -10, 70, 0)
+    stem, stem_area = pipe_stem(40.0)
+    ell = shapely.union_all([box(0, 0, 4, 34), box(0, 30, 40, 34), box(40, 20, 60, 50)])
+    for parcel, area, expected in ((stem, stem_area, 42.0), (ell, box(42, 22, 58, 48), None)):
+        straight = run([parcel], [], [area], roads=[road]).iloc[0]
+        turned = run([turn(parcel)], [], [turn(area)], roads=[turn(road)]).iloc[0]
+        assert turned["erschliessung_laenge_m"] == pytest.approx(straight["erschliessung_laenge_m"], abs=1.0)
+        assert turned["erschliessung_breite_m"] == pytest.approx(4.0, abs=0.03)
+        if expected:
+            assert turned["erschliessung_laenge_m"] == pytest.approx(expected, abs=1.0)
+
+
 def test_only_over_neighbour_needs_baulast():
     """Own parcel (x 0–20) blocked by one house; the neighbour (x 20–40) keeps a 4 m strip at its east side."""
     own = box(0, 0, 20, 60)

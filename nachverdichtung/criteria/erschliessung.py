@@ -10,10 +10,11 @@ every step erodes all areas at once (shapely is vectorised over arrays with one 
 
 The **walking length** is the geodesic distance from the road to the area inside the corridor,
 measured on a grid (default 1 m pitch, 8 neighbours, one sparse Dijkstra over the grids of all areas
-together). A grid point is passable where it lies in the free space eroded by
-``min(w, 3 m) / 2 − pitch / √2``: every path of the exact corridor then maps to a chain of passable
-neighbouring grid points. Straight and L-shaped corridors are measured to about one pitch; oblique
-corridors can be up to 8 % too long (octile metric).
+together). Each grid is laid along the longest boundary segment of the area's own parcels, so
+corridors along or across the parcel are measured to about one pitch whatever the parcel's
+orientation; a corridor running diagonally to its parcel can be up to 8 % too long (octile metric).
+A grid point is passable where it lies in the free space eroded by ``min(w, 3 m) / 2 − pitch / √2``:
+every path of the exact corridor then maps to a chain of passable neighbouring grid points.
 
 Where no corridor of the minimum width exists over the own parcels, the same test is repeated over
 the free space of the own plus the adjoining parcels: if that works, access needs an easement
@@ -166,6 +167,34 @@ def clear_width(free: np.ndarray, road: np.ndarray, area: np.ndarray, *, thresho
     return np.where((lo > 0) & (lo < upper), (lo + hi) / 2.0, lo)
 
 
+def _frame(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Direction of the longest boundary segment of each geometry (radians) and its centroid.
+
+    Parcels are mostly bounded by long straight side boundaries; a grid along them measures
+    corridors running along or across the parcel without the octile error of oblique grids.
+    """
+    angle = np.zeros(len(geoms))
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    same = cidx[1:] == cidx[:-1]
+    if same.any():
+        d = coords[1:][same] - coords[:-1][same]
+        owner = pidx[ridx[cidx[:-1][same]]]
+        order = np.lexsort((-np.hypot(d[:, 0], d[:, 1]), owner))
+        first = order[np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]]
+        angle[owner[first]] = np.arctan2(d[first, 1], d[first, 0])
+    return angle, shapely.get_coordinates(shapely.centroid(geoms))
+
+
+def _rotate(geoms: np.ndarray, angle: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Rotate each geometry by its own angle (radians) about its own origin."""
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    c, s = np.cos(angle[idx]), np.sin(angle[idx])
+    x, y = coords[:, 0] - origin[idx, 0], coords[:, 1] - origin[idx, 1]
+    return shapely.set_coordinates(geoms.copy(), np.column_stack([c * x - s * y, s * x + c * y]))
+
+
 def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: np.ndarray, *,
                    pitch: float, tol: float) -> np.ndarray:
     """Geodesic distance (m) from the road to the area inside the corridor of ``width``; NaN if none.
@@ -182,13 +211,16 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     r = np.maximum(width[use] / 2.0 - _TOL - pitch / np.sqrt(2.0), 0.0)
     passable = np.where(r > 0, shapely.buffer(free[use], -r, quad_segs=4), free[use])
     inner = shapely.buffer(area[use], -pitch, quad_segs=4)  # interior of the area: not needed
-    b = shapely.bounds(passable)
-    good = np.isfinite(b).all(axis=1)
-    use, passable, inner, b, r = use[good], passable[good], inner[good], b[good], r[good]
+    good = ~(shapely.is_missing(passable) | shapely.is_empty(passable))
+    use, passable, inner, r = use[good], passable[good], inner[good], r[good]
     if len(use) == 0:
         return out
-    x0 = np.floor(b[:, 0] / pitch) * pitch + pitch / 2
-    y0 = np.floor(b[:, 1] / pitch) * pitch + pitch / 2
+    # each grid is laid in its own frame (the orientation of the corridor space's minimum rotated
+    # rectangle), so corridors along or across the parcel are measured without the octile error
+    ang, cen = _frame(free[use])
+    b = shapely.bounds(_rotate(passable, -ang, cen))
+    x0 = b[:, 0] + pitch / 2
+    y0 = b[:, 1] + pitch / 2
     nx = np.maximum(np.ceil((b[:, 2] - x0) / pitch).astype(np.int64) + 1, 1)
     ny = np.maximum(np.ceil((b[:, 3] - y0) / pitch).astype(np.int64) + 1, 1)
     total = nx * ny
@@ -196,7 +228,11 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     owner = np.repeat(np.arange(len(use)), total)
     local = np.arange(len(owner)) - start[owner]
     ix, iy = local % nx[owner], local // nx[owner]
-    gx, gy = x0[owner] + ix * pitch, y0[owner] + iy * pitch
+    lx, ly = x0[owner] + ix * pitch, y0[owner] + iy * pitch
+    c, s_ = np.cos(ang)[owner], np.sin(ang)[owner]
+    gx = cen[owner, 0] + c * lx - s_ * ly
+    gy = cen[owner, 1] + s_ * lx + c * ly
+    del lx, ly, c, s_
     shapely.prepare(passable)
     shapely.prepare(inner)
     # the area's interior first (large for block interiors), then the corridor test on the rest
