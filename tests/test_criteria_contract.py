@@ -152,5 +152,20 @@ def test_docs_describe_every_criterion_and_parameter(name):
     assert f"`{name}`" in text, f"docs/criteria.md does not describe {name}"
     section = text.split(f"`{name}`", 1)[1].split("\n## ", 1)[0]
     for row in describe(crit.params_type):
-        assert f"`{row['name']}`" in section, f"docs/criteria.md: {name}.{row['name']} missing"
+        line = next((ln for ln in section.splitlines() if ln.startswith(f"| `{row['name']}` |")), None)
+        assert line is not None, f"docs/criteria.md: {name}.{row['name']} missing"
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] == doc_value(row["value"]), f"docs/criteria.md: default of {name}.{row['name']} is stale"
+        assert cells[3] == row["source"], f"docs/criteria.md: source of {name}.{row['name']} is stale"
     assert "Beispiel" in section
+
+
+def doc_value(v) -> str:
+    """How docs/criteria.md writes a default value."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v)) or "–"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {x}" for k, x in v.items()) or "–"
+    return str(v)
