@@ -51,8 +51,10 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
     if not deciding_names:
         # nothing may decide (no criteria, or all advisory): never report a pass
         why = "keine Kriterien aktiv" if not criteria else "alle Kriterien nur informativ"
+        unrated = [", ".join(c for c in criteria if frame[f"{c}_klasse"].iloc[i] == UNBEWERTET) for i in range(n)] \
+            if criteria else ""
         return pd.DataFrame({"klasse": np.full(n, UNBEWERTET, dtype=object), "entscheidend": "",
-                             "nicht_bewertet": "", "zusammenfassung": f"nicht bewertet: {why}"},
+                             "nicht_bewertet": unrated, "zusammenfassung": f"nicht bewertet: {why}"},
                             index=idx)
     klassen = np.column_stack([frame[f"{c}_klasse"].to_numpy(dtype=object) for c in deciding_names]) \
         if deciding_names else np.empty((n, 0), dtype=object)

@@ -89,6 +89,7 @@ def test_no_criteria_is_not_rated():
 
 def test_only_advisory_criteria_never_pass():
     """If every criterion is advisory nothing decides, so nothing may be called geeignet."""
-    r = rate(frame((G, N, G)), NAMES, advisory=NAMES).iloc[0]
+    r = rate(frame((G, N, U)), NAMES, advisory=NAMES).iloc[0]
     assert r["klasse"] == U
+    assert r["nicht_bewertet"] == "topographie"
     assert r["zusammenfassung"] == "nicht bewertet: alle Kriterien nur informativ"
