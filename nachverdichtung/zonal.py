@@ -3,7 +3,14 @@
 Areas are grouped into raster tiles; each tile window is read once (plus a halo for
 neighbourhood operators such as slope), all areas of the tile are burned into a label image with
 one ``rasterize`` call, and the statistics of all areas are computed together with numpy
-(``bincount`` and one sort for order statistics). Nothing loops per area in Python.
+(``bincount`` for counts, means and shares; a radix sort by label and ``reduceat`` for min/max; a
+value sort only when percentiles are asked for). Nothing loops per area in Python.
+
+Speed (``scripts/zonal_benchmark.py``, areas of 250–2000 m² on a 1 m raster, a busy 2-core
+machine): 10 000 areas in 2.3–4 s, 41–85 times faster than ``rasterstats.zonal_stats`` (its time
+extrapolated from 1 000 areas) and 65 times on 2 000 areas without extrapolation; 7–18 times faster
+than ``exactextract``. Means agree with exactextract's coverage-weighted means within 1 % for 99 % of
+the areas (largest difference 1.9 %, on small elongated areas).
 
 A pixel belongs to an area when its centre lies inside it (GDAL's default rasterisation). Areas
 that contain no pixel centre (smaller than a pixel) take the pixel under their representative
