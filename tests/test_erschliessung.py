@@ -254,3 +254,38 @@ def check_planted(name: str, sample_config, sample_assessment, *, on: str, max_o
 @pytest.mark.parametrize("on", ["geometry", "area"])
 def test_planted_cases_in_sample(on, sample_config, sample_assessment):
     check_planted("erschliessung", sample_config, sample_assessment, on=on)
+
+
+@pytest.mark.slow
+def test_thousand_areas_at_once():
+    """1,000 parcels (10 streets × 100), gaps from a fixed pattern; expected classes by the rule.
+
+    Gap ≥ 3 m → geeignet; 1.25–3 m → bedingt; narrower → bedingt over a neighbour if the parcel
+    to the left or right has a gap ≥ 1.25 m (its gap, its backyard, then ours), else nicht geeignet.
+    Timing: ``pytest -m slow tests/test_erschliessung.py -k thousand --durations=1``.
+    """
+    pattern = np.array([0.0, 1.0, 2.0, 4.0, 0.0, 0.0, 5.0, 1.0, 0.0, 0.0, 0.0, 2.5, 3.0])
+    parcels, houses, areas, roads, gaps = [], [], [], [], []
+    for row in range(10):
+        roads.append(box(-20, 80 * row - 10, 2020, 80 * row))
+        for i in range(100):
+            g = float(pattern[(row * 100 + i * 7) % len(pattern)])
+            x, y = 20 * i, 80 * row
+            parcels.append(box(x, y, x + 20, y + 60))
+            houses.append(box(x, y + 5, x + 9, y + 17))
+            if g < 11:
+                houses.append(box(x + 9 + g, y + 5, x + 20, y + 17))
+            areas.append(box(x + 3, y + 25, x + 17, y + 55))
+            gaps.append(g)
+    gaps = np.array(gaps).reshape(10, 100)
+    left = np.pad(gaps, ((0, 0), (1, 0)), constant_values=0)[:, :-1]
+    right = np.pad(gaps, ((0, 0), (0, 1)), constant_values=0)[:, 1:]
+    via = (gaps < 1.25) & ((left >= 1.25) | (right >= 1.25))
+    expected = np.select([gaps >= 3, gaps >= 1.25, via], [GEEIGNET, BEDINGT, BEDINGT], NICHT).ravel()
+    res = run(parcels, houses, areas, roads=roads)
+    assert len(res) == 1000
+    np.testing.assert_array_equal(res["erschliessung_klasse"].to_numpy(), expected)
+    np.testing.assert_array_equal(res["erschliessung_ueber_nachbar"].to_numpy(dtype=bool), via.ravel())
+    own = (gaps >= 1.25).ravel()
+    np.testing.assert_allclose(res["erschliessung_breite_m"].to_numpy()[own], gaps.ravel()[own], atol=0.03)
+    np.testing.assert_allclose(res["erschliessung_laenge_m"].to_numpy()[own], 25.0, atol=1.0)
