@@ -200,7 +200,7 @@ def criterion_histogram(values, klassen, *, xlabel: str, thresholds=(), integer:
     ok = np.isfinite(v)
     v, k = v[ok], k[ok]
     fig = Figure(figsize=(6.3, 2.3))
-    ax = fig.add_axes((0.09, 0.2, 0.88, 0.72))
+    ax = fig.add_axes((0.09, 0.2, 0.7, 0.72))
     tvals = [t for t, _ in thresholds if np.isfinite(t)]
     if integer and len(v):
         lo, hi = int(np.floor(v.min())), int(np.ceil(v.max()))
@@ -216,7 +216,7 @@ def criterion_histogram(values, klassen, *, xlabel: str, thresholds=(), integer:
     if groups:
         ax.hist([g for _, g in groups], bins=bins, stacked=True, color=[CLASS_COLORS[c] for c, _ in groups],
                 label=[c for c, _ in groups], edgecolor="white", linewidth=0.4)
-        ax.legend(prop={"family": FONT, "size": 7}, frameon=False, loc="upper right")
+        ax.legend(prop={"family": FONT, "size": 7}, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         ax.text(0.5, 0.5, "keine Messwerte", transform=ax.transAxes, ha="center", va="center", family=FONT)
     ymax = ax.get_ylim()[1]

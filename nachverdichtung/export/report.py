@@ -350,9 +350,9 @@ def _potential_sentence(areas) -> str:
     units = int(pd.to_numeric(areas.loc[ok, cols[1]], errors="coerce").fillna(0).clip(lower=0).sum())
     if not ok.any():
         return ""
-    return (f"Auf den geeigneten und bedingt geeigneten Flächen hätten rechnerisch {fmt(houses, 0)} "
-            f"Baukörper Platz, das entspricht grob {fmt(units, 0)} Wohnungen (Schätzung aus dem Flächenzuschnitt, "
-            "ohne Berücksichtigung der Mitwirkungsbereitschaft der Eigentümer).")
+    return (f"Rechnerische Obergrenze: Auf den geeigneten und bedingt geeigneten Flächen hätten bis zu "
+            f"{fmt(houses, 0)} Baukörper Platz, rund {fmt(units, 0)} Wohnungen (dichteste Anordnung laut "
+            "Flächenzuschnitt; ohne Abwägung im Einzelfall und ohne die Mitwirkungsbereitschaft der Eigentümer).")
 
 
 def _fact_sheets(a) -> list[dict]:
@@ -567,7 +567,7 @@ class _PdfBuilder:
         cell = lambda c, j: c if not isinstance(c, (str, int, float)) else self.p(c, "cellr" if j in right else "cell")
         data = [[self.p(h, "cellbr" if j in right else "cellb") for j, h in enumerate(header)]] + [
             [cell(c, j) for j, c in enumerate(r)] for r in rows]
-        t = Table(data, colWidths=widths, repeatRows=1)
+        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
         st = [("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b9c3cc")),
               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3ebf2")),
               ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -784,15 +784,19 @@ class _PdfBuilder:
             story += [self.p("Prüfsummen der Eingabedateien (SHA-256)", "h3"),
                       self.table(["Eingabe", "Pfad", "SHA-256"],
                                  [[a, self.p(b, "mono"), self.p(h, "mono")] for a, b, h in hashes],
-                                 [24 * mm, 62 * mm, 88 * mm])]
+                                 [30 * mm, 60 * mm, 84 * mm])]
         times = [[r["schritt"], r["sekunden"]] for r in m["zeiten"]] + [[r["was"], r["wert"]] for r in m["anzahl"]]
         if times:
             story.append(KeepTogether([self.p("Laufzeiten und Anzahlen", "h3"),
                                        self.table(["Schritt / Größe", "Wert"], times, [60 * mm, 40 * mm])]))
         if m["protokoll"]:
             story += [self.p("Hinweise beim Einlesen", "h3")] + [self.p("• " + t, "small") for t in m["protokoll"]]
+        from reportlab.platypus.flowables import BalancedColumns
+
         story += [self.p("A.3 Effektive Konfiguration", "h2"),
-                  Preformatted(m["konfiguration"] or "–", self.s["mono"])]
+                  self.p("So wurde dieser Lauf ausgeführt; mit dieser Datei lässt er sich wiederholen.", "small"),
+                  BalancedColumns([Preformatted(m["konfiguration"] or "–", self.s["mono"])], nCols=2,
+                                  spaceBefore=2 * mm)]
         return story
 
     def build(self, path: Path) -> dict:
@@ -811,6 +815,14 @@ class _PdfBuilder:
         for s in self.ctx["areas"]:
             story += self.sheet(s, n)
         story += self.annex()
-        doc.build(story)
+        from reportlab import rl_config
+
+        # binary (not ASCII85) image streams: valid PDF, smaller, and much faster without rl_accel
+        old = rl_config.useA85
+        rl_config.useA85 = 0
+        try:
+            doc.build(story)
+        finally:
+            rl_config.useA85 = old
         sheets = [self.pages[f"sheet:{s['id']}"] for s in self.ctx["areas"]]
         return {"seiten": self.last_page, "steckbrief_seiten": sheets, "feste_seiten": self.last_page - len(sheets)}
