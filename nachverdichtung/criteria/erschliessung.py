@@ -127,9 +127,9 @@ def clear_width(free: np.ndarray, road: np.ndarray, area: np.ndarray, *, thresho
                 upper: float, precision: float, tol: float) -> np.ndarray:
     """Widest corridor (m) connecting each area to its road inside ``free``; 0 if none, ``upper`` at most.
 
-    Returns the middle of the final bisection bracket; the threshold tests decide the class.
-
-    The thresholds are tested exactly first (less 1 cm), so the class never depends on the bisection.
+    The thresholds are tested exactly first (less 1 cm), so the class never depends on the bisection;
+    inside its bracket the width is then bisected to ``precision`` and the middle of the final
+    bracket is returned (a width ≥ a threshold only if that threshold's test passed).
 
     Examples
     --------

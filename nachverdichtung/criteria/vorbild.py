@@ -6,7 +6,9 @@ The candidate stage already counts these per block (``block_hinterhaeuser``: mai
 than their street's rear building line plus the setback). This criterion turns the count into a
 class and names the nearest precedent: the main buildings behind the line are found again with the
 same functions (:func:`nachverdichtung.candidates.street_depths`, the same streets and blocks) and the
-nearest one in the area's block is measured, all vectorised.
+nearest one in the area's block is measured, all vectorised. The rear building line of a street is
+taken from the candidates (``strasse``, ``baulinie_m``); rear houses on a street without any
+candidate area are counted by the candidate stage but not used for the distance.
 
 An area that lies within the building depth of its street (a planner area in the front zone) needs
 no precedent. An area without a street block (e.g. a planner area outside the road network) is
