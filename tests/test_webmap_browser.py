@@ -128,7 +128,8 @@ def test_click_on_area_opens_criteria_table(driver, small):
     numbers = {"2566-1-1-a": "1", "2566-1-3-a": "3", "2566-1-5-a": "5, 6/2"}[fid]  # from the flstkennz
     assert f"Flurstücke: Gemarkung 2566, Flur 1: {numbers}" in text
     assert "Begründung" in text
-    deciding = {"2566-1-1-a": None, "2566-1-3-a": "Flächenzuschnitt, Topographie", "2566-1-5-a": "Flächenzuschnitt"}[fid]
+    deciding = {"2566-1-1-a": None, "2566-1-3-a": "Flächenzuschnitt, Topographie",
+                "2566-1-5-a": "Flächenzuschnitt"}[fid]
     assert (deciding is None) == ("Entscheidende Kriterien" not in text)
     assert deciding is None or f"Entscheidende Kriterien: {deciding}" in text
     # The key values, formatted the German way (12.0 % → "12,0 %"; missing → "–").

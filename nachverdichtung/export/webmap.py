@@ -103,8 +103,9 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     Returns
     -------
     dict
-        ``titel``, ``untertitel``, ``bbox``, ``umgebung_ab_zoom``, ``klassen``, ``kriterien``, ``s`` (string table), ``a`` (columns per
-        area; ``a["geom"]`` is a list of GeoJSON geometry strings) and ``ctx`` (context geometry strings).
+        ``titel``, ``untertitel``, ``bbox``, ``umgebung_ab_zoom``, ``klassen``, ``kriterien``, ``s``
+        (string table), ``a`` (columns per area; ``a["geom"]`` is a list of GeoJSON geometry strings)
+        and ``ctx`` (context geometry strings).
     """
     areas = assessment.areas
     crit = list(assessment.criteria)
@@ -114,12 +115,17 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     n = len(areas)
 
     def col(name, default=""):
-        return areas[name].fillna(default).astype(str).to_numpy() if name in areas else np.full(n, default, dtype=object)
+        if name not in areas:
+            return np.full(n, default, dtype=object)
+        return areas[name].fillna(default).astype(str).to_numpy()
 
+    # Deciding criteria by title (translated once per distinct combination).
+    codes, combos = pd.factorize(col("entscheidend"))
+    titled = np.array([", ".join(titles.get(x.strip(), x.strip()) for x in c.split(",") if x.strip())
+                       for c in combos], dtype=object)
+    entscheidend = titled[codes] if n else np.array([], dtype=object)
     # One string table for every text column (reasons repeat a lot).
-    entscheidend = pd.Series(col("entscheidend")).str.split(r",\s*").apply(
-        lambda names: ", ".join(titles.get(x, x) for x in names if x))
-    texts = [col(f"{c}_grund") for c in crit] + [col("flurstuecke"), entscheidend.to_numpy(), col("strasse")]
+    texts = [col(f"{c}_grund") for c in crit] + [col("flurstuecke"), entscheidend, col("strasse")]
     codes, strings = pd.factorize(np.concatenate(texts) if n else np.array([], dtype=object))
     codes = codes.reshape(len(texts), n) if n else np.zeros((len(texts), 0), dtype=int)
 
@@ -130,11 +136,12 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         column = f"{c}_{measure}"
         v = pd.to_numeric(areas[column], errors="coerce").round(digits) if measure and column in areas \
             else pd.Series(np.nan, index=areas.index)
-        values.append([None if np.isnan(x) else (int(x) if digits == 0 else float(x)) for x in v.to_numpy(float)])
+        v = v.to_numpy(float)
+        values.append(np.where(np.isnan(v), None, v).tolist())
         kriterien.append({"name": c, "titel": titles.get(c, c), "einheit": unit, "stellen": digits})
 
     a = {
-        "id": [str(i) for i in areas.index],
+        "id": areas.index.astype(str).tolist(),
         "k": _class_codes(col("klasse", "nicht bewertet"), k_code),
         "c": [_class_codes(col(f"{c}_klasse", "nicht bewertet"), k_code) for c in crit],
         "v": values,
