@@ -51,7 +51,8 @@ def test_precedent_in_block_and_nearest_distance(district):
     second = areas.index[in_a & (areas["haupt_flurstueck"].str[9:14] == "00002")][0]
     assert res.loc[first, "vorbild_abstand_m"] == pytest.approx(25.0)
     assert res.loc[second, "vorbild_abstand_m"] == pytest.approx(5.0)
-    assert res.loc[first, "vorbild_grund"] == "Vorbild: 1 Hauptgebäude in zweiter Reihe im Block, nächstes 25 m entfernt"
+    assert res.loc[first, "vorbild_grund"] == ("Vorbild: 1 Hauptgebäude in zweiter Reihe im Block, "
+                                               "nächstes 25 m entfernt")
 
 
 def test_area_without_block_is_not_rated(district):

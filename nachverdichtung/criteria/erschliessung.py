@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
