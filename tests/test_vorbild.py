@@ -55,6 +55,16 @@ def test_precedent_in_block_and_nearest_distance(district):
                                                "nächstes 25 m entfernt")
 
 
+def test_minimum_number_of_precedents(district):
+    layers, areas = district
+    from nachverdichtung.criteria.vorbild import PrecedentParams
+
+    res = crit(areas, layers, PrecedentParams(min_hinterhaeuser=2))
+    in_a = areas["strasse"] == "Straße 1"
+    assert (res.loc[in_a, "vorbild_klasse"] == BEDINGT).all()
+    assert (res.loc[in_a, "vorbild_grund"] == "nur 1 Hauptgebäude in zweiter Reihe im Block (verlangt: 2)").all()
+
+
 def test_area_without_block_is_not_rated(district):
     layers, areas = district
     a = areas.copy()

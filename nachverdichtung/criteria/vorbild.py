@@ -135,6 +135,8 @@ def evaluate(candidates, layers, params: PrecedentParams):
             what = "1 Hauptgebäude" if c == 1 else f"{c} Hauptgebäude"
             near = f", nächstes {fmt(d, 0, 'm')} entfernt" if d == d else ""
             grund.append(f"Vorbild: {what} in zweiter Reihe im Block{near}")
+        elif c > 0:
+            grund.append(f"nur {c} Hauptgebäude in zweiter Reihe im Block (verlangt: {params.min_hinterhaeuser})")
         else:
             grund.append("kein Vorbild in zweiter Reihe")
     return result_frame(idx, NAME, {
