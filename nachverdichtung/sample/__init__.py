@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 RESOLUTIONS = (1.0, 2.0, 4.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0)
 MAX_RASTER_CELLS = 25_000_000
 CHUNK_PARCELS = 60_000
-DXF_MAX_PARCELS = 20_000
+DXF_MAX_PARCELS = 5_000
 DXF_SIMPLIFY_M = 0.02
 _OUTPUTS = ("alkis_ax", "alkis_vereinfacht", "alkis.gpkg", "alkis.dxf", "dgm1.tif", "starkregen_tiefe.tif",
             "starkregen_geschwindigkeit.tif", "fliesswege.gpkg", "baumkataster.csv", "baumkataster.gpkg",

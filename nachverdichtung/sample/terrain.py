@@ -47,7 +47,7 @@ def _base(u, v, plan: TerrainPlan):
     su0, su1, sv0, sv1 = plan.steep
     # A terrace edge: the ramp rises over the backyard, runs level for 30 m and fades out again.
     ramp = smoothstep((v - sv0) / (sv1 - sv0)) * (1.0 - smoothstep((v - sv1 - 30.0) / 80.0))
-    h = h + 11.0 * ramp * window(u, su0 - 2.0, su1 + 2.0, 25.0)
+    h = h + 16.0 * ramp * window(u, su0 - 2.0, su1 + 2.0, 25.0)
     cu, cv = plan.sink
     h = h - 1.5 * np.exp(-((u - cu) ** 2 + (v - cv) ** 2) / (2 * 18.0**2))
     return h
