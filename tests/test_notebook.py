@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,10 +24,17 @@ def test_walkthrough_runs(sample_config, tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
+    # A kernel spec that runs this interpreter (the venv's), whatever "python" is on PATH.
+    spec = tmp_path / "jupyter" / "kernels" / "nachverdichtung-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "nachverdichtung (test)", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("NACHVERDICHTUNG_SAMPLE_DIR", str(Path(sample_config).parent))
     monkeypatch.setenv("NACHVERDICHTUNG_OUT_DIR", str(tmp_path / "ausgabe"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=300, kernel_name="nachverdichtung-test", resources={"metadata": {"path": str(tmp_path)}}).execute()
 
     outputs = {i: c.outputs for i, c in enumerate(nb.cells) if c.cell_type == "code"}
     assert all(o.output_type != "error" for outs in outputs.values() for o in outs)

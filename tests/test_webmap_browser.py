@@ -96,6 +96,10 @@ def test_map_loads_offline_without_errors(driver, small):
     assert foreign == []
     assert seen["errors"] == []
     assert driver.execute_script("return window.nvAreaCount") == len(result.areas)
+    on_map = driver.execute_script(
+        "var ids = []; nvMap.eachLayer(function (l) { if (l.feature && l.feature.properties.i !== undefined)"
+        " ids.push(NV.a.id[l.feature.properties.i]); }); return ids.sort();")
+    assert on_map == sorted(result.areas.index)  # each area drawn once, in its class layer
     assert driver.execute_script("return document.title") == result.config.output.title
 
 
