@@ -143,16 +143,19 @@ def test_click_on_area_opens_criteria_table(driver, small):
         assert "–" in text
 
 
-def test_criterion_layer_draws_every_area(driver, small):
+def test_criterion_layer_colours_by_that_criterion(driver, small):
     result, page = small
     open_map(driver, page)
-    n = driver.execute_script(
-        "var inputs = document.querySelectorAll('.leaflet-control-layers-overlays label');"
-        "for (var i = 0; i < inputs.length; i++) { if (inputs[i].innerText.indexOf('Flächenzuschnitt') >= 0) {"
-        "  inputs[i].querySelector('input').click(); } }"
-        "var n = 0; nvMap.eachLayer(function (l) { if (l.feature && l.feature.properties.i !== undefined) n++; });"
-        "return n;")
-    assert n == 2 * len(result.areas)  # class layer + criterion layer
+    colours = driver.execute_script(
+        "var labels = document.querySelectorAll('.leaflet-control-layers-overlays label');"
+        "for (var i = 0; i < labels.length; i++) { if (labels[i].innerText.indexOf('Kriterium: Topographie') >= 0) {"
+        "  labels[i].querySelector('input').click(); } }"
+        "var out = {}; nvMap.eachLayer(function (l) { if (l.feature && l.feature.properties.i !== undefined) {"
+        "  var id = NV.a.id[l.feature.properties.i]; (out[id] = out[id] || []).push(l.options.fillColor); } });"
+        "return out;")
+    # Each area twice: its overall class, then its Topographie class (1-5-a: no DEM → grey, not red).
+    assert colours == {"2566-1-1-a": ["#1a9641", "#1a9641"], "2566-1-3-a": ["#fdae61", "#fdae61"],
+                       "2566-1-5-a": ["#d7191c", "#9e9e9e"]}
 
 
 def tiled_assessment(base, n_target: int = 10_000, *, spacing: float | None = None):
