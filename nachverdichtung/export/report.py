@@ -731,28 +731,28 @@ class _PdfBuilder:
         from reportlab.lib.units import mm
         from reportlab.platypus import KeepInFrame, PageBreak, Spacer, Table, TableStyle
 
-        badge = Table([[self.p(s["klasse"], "cellb")]], colWidths=[42 * mm])
+        badge = Table([[self.p(s["klasse"], "cellb")]], colWidths=[42 * mm], hAlign="RIGHT")
         badge.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(s["farbe"])),
                                    ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
         head = Table([[self.p(f"Steckbrief {s['nr']} von {n_total} · Fläche {s['id']}", "h2"), badge]],
-                     colWidths=[130 * mm, 44 * mm])
+                     colWidths=[130 * mm, 44 * mm], hAlign="LEFT")
         head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
         label = "Flurstück" if len(s["flurstuecke"]) == 1 else f"Flurstücke ({len(s['flurstuecke'])})"
         facts = [["Gemarkung", s["gemarkung"]], [label, parcels_by_flur(s["flurstuecke"])], ["Größe", s["flaeche"]],
                  ["Straße", s["strasse"]], ["Gesamtklasse", s["klasse"]], ["Entscheidend", s["entscheidend"]]]
         if s["nicht_bewertet"]:
             facts.append(["Nicht bewertet", s["nicht_bewertet"]])
-        ft = Table([[self.p(a, "cellb"), self.p(b, "cell")] for a, b in facts], colWidths=[27 * mm, 57 * mm])
+        ft = Table([[self.p(a, "cellb"), self.p(b, "cell")] for a, b in facts], colWidths=[27 * mm, 57 * mm], hAlign="LEFT")
         ft.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                 ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#d5dde4"))]))
-        top = Table([[self.img(f"sheet:{s['id']}", 86 * mm), ft]], colWidths=[88 * mm, 86 * mm])
+        top = Table([[self.img(f"sheet:{s['id']}", 86 * mm), ft]], colWidths=[88 * mm, 86 * mm], hAlign="LEFT")
         top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
         crit_rows = [["", c["titel"], c["klasse"], c["wert"], c["grund"]] for c in s["kriterien"]]
         crit = self.table(["", "Kriterium", "Klasse", "Kennwert", "Begründung"], crit_rows,
                           [5 * mm, 35 * mm, 27 * mm, 22 * mm, 85 * mm], mark_col=0, right=(3,),
                           marks=[c["farbe"] for c in s["kriterien"]])
         notes = Table([[self.p("Notizen (Eigentümergespräch, Ortsbesichtigung, nächste Schritte):", "caption")]],
-                      colWidths=[174 * mm], rowHeights=[45 * mm])
+                      colWidths=[174 * mm], rowHeights=[45 * mm], hAlign="LEFT")
         notes.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#7d8b97")),
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         body = [head, Spacer(1, 2 * mm), top]
