@@ -61,7 +61,7 @@ SOURCES = {
 # --------------------------------------------------------------------------------------------- text
 
 
-def count_phrase(n: int, *, first: bool = False) -> tuple[str, str]:
+def count_phrase(n: int) -> tuple[str, str]:
     """Number word and verb for a count: ``(keine, ist)``, ``(eine, ist)``, ``(45, sind)``."""
     word = "keine" if n == 0 else "eine" if n == 1 else str(n)
     return word, ("sind" if n > 1 else "ist")
@@ -74,8 +74,8 @@ def class_sentence(counts: dict[str, int]) -> str:
     --------
     >>> class_sentence({"geeignet": 0, "bedingt geeignet": 45, "nicht geeignet": 92, "nicht bewertet": 0})
     'Von 137 untersuchten Flächen ist keine geeignet, 45 sind bedingt geeignet und 92 sind nicht geeignet.'
-    >>> class_sentence({"geeignet": 1, "bedingt geeignet": 0, "nicht geeignet": 1, "nicht bewertet": 1})
-    'Von 3 untersuchten Flächen ist eine geeignet, keine ist bedingt geeignet, eine ist nicht geeignet und eine konnte nicht bewertet werden.'
+    >>> class_sentence({"geeignet": 1, "bedingt geeignet": 0, "nicht geeignet": 1, "nicht bewertet": 0})
+    'Von 2 untersuchten Flächen ist eine geeignet, keine ist bedingt geeignet und eine ist nicht geeignet.'
     """
     total = int(sum(counts.values()))
     if total == 0:
@@ -333,7 +333,8 @@ def report_context(assessment) -> dict:
     return {
         "title": cfg.output.title, "study_area": cfg.output.study_area, "date": run_date,
         "inputs": inputs,
-        "summary": {"satz": class_sentence(counts), "potenzial": _potential_sentence(areas), "klassen": class_rows, "gesamt": total,
+        "summary": {"satz": class_sentence(counts), "potenzial": _potential_sentence(areas),
+                    "klassen": class_rows, "gesamt": total,
                     "kriterien": crit_rows, "flurstuecke": accounting, "klassennamen": list(KLASSEN)},
         "method": {"kriterien": method, "kandidaten": cand_rows, "regel": rule},
         "statistics": statistics, "areas": sheets, "annex": man_rows,
@@ -742,7 +743,8 @@ class _PdfBuilder:
                  ["Straße", s["strasse"]], ["Gesamtklasse", s["klasse"]], ["Entscheidend", s["entscheidend"]]]
         if s["nicht_bewertet"]:
             facts.append(["Nicht bewertet", s["nicht_bewertet"]])
-        ft = Table([[self.p(a, "cellb"), self.p(b, "cell")] for a, b in facts], colWidths=[27 * mm, 57 * mm], hAlign="LEFT")
+        ft = Table([[self.p(a, "cellb"), self.p(b, "cell")] for a, b in facts], colWidths=[27 * mm, 57 * mm],
+                   hAlign="LEFT")
         ft.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                 ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#d5dde4"))]))
         top = Table([[self.img(f"sheet:{s['id']}", 86 * mm), ft]], colWidths=[88 * mm, 86 * mm], hAlign="LEFT")
@@ -767,7 +769,8 @@ class _PdfBuilder:
         from reportlab.platypus import KeepTogether, PageBreak, Preformatted
 
         c, m = self.ctx, self.ctx["annex"]
-        story = [PageBreak(), self.mark("_annex"), self.p("Anhang", "h1"), self.p("A.1 Datenquellen und Lizenzen", "h2")]
+        story = [PageBreak(), self.mark("_annex"), self.p("Anhang", "h1"),
+                 self.p("A.1 Datenquellen und Lizenzen", "h2")]
         rows = [[i["was"], i["datei"], i["datum"], i["quelle"]] for i in c["inputs"]] or [["–", "–", "–", "–"]]
         story += [self.table(["Daten", "Datei", "Stand", "Herkunft / Nutzungsbedingungen"], rows,
                              [62 * mm, 38 * mm, 20 * mm, 54 * mm]),
