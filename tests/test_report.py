@@ -231,3 +231,43 @@ def test_thresholds_prefer_the_measures_own_fields():
 
     assert [t for t, _ in thresholds_for(NoiseLike(), "lden_mittel_db")] == [55.0, 65.0]
     assert thresholds_for(NoiseLike(), "breite_m") == [(1.25, "Mindestwert 1,25")]
+
+
+def test_rerender_from_written_gpkg(row_assessment, tmp_path):
+    """The report re-rendered from the GeoPackage says the same as the one from the live run."""
+    from nachverdichtung.export import write_outputs
+    from nachverdichtung.reporting import load_saved_assessment
+
+    write_outputs(row_assessment, tmp_path, formats=["gpkg"])
+    saved = load_saved_assessment(tmp_path, layers=row_assessment.layers)
+    live, back = report_context(row_assessment), report_context(saved)
+    assert back["summary"]["satz"] == live["summary"]["satz"]
+    assert back["summary"]["kriterien"] == live["summary"]["kriterien"]
+    assert back["summary"]["flurstuecke"] == live["summary"]["flurstuecke"]
+    strip = lambda sheets: [{k: v for k, v in s.items() if k != "geometry"} for s in sheets]
+    assert strip(back["areas"]) == strip(live["areas"])
+
+
+def test_rerender_needs_a_run(tmp_path):
+    from nachverdichtung.errors import InputError
+    from nachverdichtung.reporting import load_saved_assessment
+
+    with pytest.raises(InputError, match="nachverdichtung.gpkg fehlt"):
+        load_saved_assessment(tmp_path)
+
+
+@needs_poppler
+def test_rerender_report_replaces_only_report_files(row_assessment, tmp_path, monkeypatch):
+    import nachverdichtung.reporting as reporting
+    from nachverdichtung.export import write_outputs
+
+    write_outputs(row_assessment, tmp_path, formats=["gpkg"])
+    (tmp_path / "protokoll.txt").write_text("Original", encoding="utf-8")
+    load = reporting.load_saved_assessment
+    monkeypatch.setattr(reporting, "load_saved_assessment",
+                        lambda out, **kw: load(out, layers=row_assessment.layers, **kw))
+    paths = reporting.rerender_report(tmp_path)
+    assert [p.name for p in paths] == ["bericht.html", "bericht.pdf"]
+    assert (tmp_path / "protokoll.txt").read_text(encoding="utf-8") == "Original"
+    assert _pages(tmp_path / "bericht.pdf") > len(row_assessment.areas)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nachverdichtung-")]
