@@ -40,7 +40,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .fit import count_footprints
+from .fit import count_footprints, union_collections
 from .params import param
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def _group_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     if len(multi):
         mask = counts[g] > 1
         coll = shapely.geometrycollections(s[mask], indices=np.searchsorted(multi, g[mask]))
-        out[multi] = shapely.buffer(coll, 0)
+        out[multi] = union_collections(coll)
     return out
 
 
