@@ -271,3 +271,15 @@ def test_rerender_report_replaces_only_report_files(row_assessment, tmp_path, mo
     assert (tmp_path / "protokoll.txt").read_text(encoding="utf-8") == "Original"
     assert _pages(tmp_path / "bericht.pdf") > len(row_assessment.areas)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nachverdichtung-")]
+
+
+def test_method_speaks_german_to_the_council(row_assessment):
+    """No English keywords or internal document references in the method chapter."""
+    m = report_context(row_assessment)["method"]
+    rows = m["kandidaten"] + [r for k in m["kriterien"] for r in k["parameter"]]
+    mode = next(r for r in m["kandidaten"] if r["schluessel"] == "mode")
+    assert mode["wert"] == "ableiten"
+    assert not [r for r in rows if ".md" in r["quelle"] or "[U]" in r["quelle"]]
+    slope = next(r for k in m["kriterien"] if k["name"] == "topographie" for r in k["parameter"]
+                 if r["schluessel"] == "bedingt_ab_pct")
+    assert (slope["wert"], slope["quelle"]) == ("10 %", "keine gesetzliche Schwelle (fachliche Annahme)")

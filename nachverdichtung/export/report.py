@@ -153,6 +153,34 @@ def _fmt_value(value, unit: str, digits: int) -> str:
     return fmt(v, digits, unit)
 
 
+#: German display of configuration choices that are English keywords.
+CHOICES = {"derive": "ableiten", "planner": "Planerflächen", "both": "ableiten und Planerflächen",
+           "street": "je Straße ermittelt", "fixed": "feste Tiefe", "worst": "schlechteste Klasse entscheidet"}
+
+
+def clean_source(text: str) -> str:
+    """A parameter's source without project-internal references (``DOMAIN.md §2 …:``, ``[U]``).
+
+    Examples
+    --------
+    >>> clean_source("DOMAIN.md §2 Slope [U]: keine gesetzliche Schwelle")
+    'keine gesetzliche Schwelle (fachliche Annahme)'
+    >>> clean_source("DIN 18005, Orientierungswert WA tags 55 dB(A) [S]")
+    'DIN 18005, Orientierungswert WA tags 55 dB(A)'
+    >>> clean_source("DOMAIN.md §2, § 34 BauGB (Rechtsprechung)")
+    '§ 34 BauGB (Rechtsprechung)'
+    >>> clean_source("§ 8 LBauO RLP: 0,4 H, mindestens 3 m")
+    '§ 8 LBauO RLP: 0,4 H, mindestens 3 m'
+    """
+    raw = str(text or "")
+    unverified = bool(re.search(r"\[(S/)?U\]", raw))
+    out = re.sub(r"\b[A-Z_]+\.md\b(\s*§\s*\d+)?[^:,;§]*[:,;]?\s*", "", raw)
+    out = re.sub(r"\s*\[[A-Z](/[A-Z])*\]", "", out).strip(" :,;") or "Konvention"
+    if unverified and "Annahme" not in out and "unbestätigt" not in out:
+        out += " (fachliche Annahme)"
+    return out
+
+
 def _fmt_param(value, unit: str) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nein"
@@ -161,12 +189,12 @@ def _fmt_param(value, unit: str) -> str:
     if isinstance(value, int):
         return fmt(value, 0, unit)
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) if value else "–"
+        return ", ".join(str(CHOICES.get(v, v)) if isinstance(v, str) else str(v) for v in value) if value else "–"
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items()) if value else "–"
     if value is None:
         return "–"
-    return f"{value} {unit}".strip()
+    return f"{CHOICES.get(value, value) if isinstance(value, str) else value} {unit}".strip()
 
 
 def _measure_label(measure: str) -> str:
@@ -280,11 +308,12 @@ def report_context(assessment) -> dict:
             "name": name, "titel": crit.title if crit else name, "beschreibung": crit.summary if crit else "",
             "eingaben": ", ".join(crit.inputs) if crit and crit.inputs else "ALKIS",
             "parameter": [{"beschreibung": r["doc"] or r["name"], "schluessel": r["name"],
-                           "wert": _fmt_param(r["value"], r["unit"]), "quelle": r["source"]} for r in rows],
+                           "wert": _fmt_param(r["value"], r["unit"]), "quelle": clean_source(r["source"])}
+                          for r in rows],
             "informativ": name in cfg.rating.advisory,
         })
     cand_rows = [{"beschreibung": r["doc"] or r["name"], "schluessel": r["name"],
-                  "wert": _fmt_param(r["value"], r["unit"]), "quelle": r["source"]}
+                  "wert": _fmt_param(r["value"], r["unit"]), "quelle": clean_source(r["source"])}
                  for r in describe(cfg.candidates)] if dataclasses.is_dataclass(cfg.candidates) else []
     missing_rule = ("Fehlen für ein Kriterium die Daten, ist die Fläche insgesamt „nicht bewertet“ – fehlende "
                     "Daten lassen nie eine Fläche passieren." if cfg.rating.missing == UNBEWERTET else
