@@ -155,16 +155,59 @@ def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max
     depth = np.full(len(b), np.nan)
     if len(b) == 0 or len(s) == 0:
         return street, depth
-    tree = shapely.STRtree(s)
-    bi, si = tree.query_nearest(b, max_distance=max_distance, all_matches=False)
-    street[bi] = si
+    # distances to whole streets cost O(vertices of the street); grid pieces keep each one small
+    pieces, owner = street_pieces(s)
+    tree = shapely.STRtree(pieces)
+    bi, pj, bdist = _nearest(tree, b, max_distance)
+    street[bi] = owner[pj]
     has = np.flatnonzero(street >= 0)
     coords, idx = shapely.get_coordinates(b[has], return_index=True)
-    dist = shapely.distance(shapely.points(coords), s[street[has][idx]])
+    pts = shapely.points(coords)
+    # a corner's distance to its street is the smallest distance to one of the street's pieces; those
+    # pieces lie within the building's distance plus its extent
+    bb = shapely.bounds(b[has])
+    reach = np.zeros(len(b))
+    reach[bi] = bdist
+    radius = (reach[has] + np.hypot(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1]) + 1.0)[idx]
+    ci, qj = tree.query(pts, predicate="dwithin", distance=radius)
+    mine = owner[qj] == street[has][idx[ci]]
+    ci, qj = ci[mine], qj[mine]
+    d = np.full(len(pts), np.inf)
+    np.minimum.at(d, ci, shapely.distance(pts[ci], pieces[qj]))
     dmax = np.full(len(has), -np.inf)
-    np.maximum.at(dmax, idx, dist)
+    np.maximum.at(dmax, idx, d)
     depth[has] = dmax
     return street, depth
+
+
+def _nearest(tree: shapely.STRtree, geoms: np.ndarray, max_distance: float | None = None):
+    """First nearest tree item per geometry: (geometry positions, tree positions, distances)."""
+    (gi, tj), dist = tree.query_nearest(geoms, max_distance=max_distance, all_matches=False, return_distance=True)
+    return gi, tj, dist
+
+
+def street_pieces(geoms: np.ndarray, cell: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+    """Cut (street) polygons along a ``cell`` grid: the pieces and the position of their polygon.
+
+    The union of a polygon's pieces is the polygon, so the distance to it is the smallest distance
+    to one of its pieces, while each piece has few vertices.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    b = shapely.bounds(geoms)
+    ok = ~np.isnan(b[:, 0])
+    if not ok.any():
+        return geoms[:0], np.zeros(0, dtype=np.int64)
+    x0, y0 = np.floor(b[ok, 0].min() / cell) * cell, np.floor(b[ok, 1].min() / cell) * cell
+    nx = max(1, int(np.ceil((b[ok, 2].max() - x0) / cell)))
+    ny = max(1, int(np.ceil((b[ok, 3].max() - y0) / cell)))
+    if nx * ny > 4_000_000:  # very large regions: coarser cells
+        return street_pieces(geoms, cell * np.sqrt(nx * ny / 4_000_000))
+    gx, gy = np.meshgrid(x0 + np.arange(nx) * cell, y0 + np.arange(ny) * cell)
+    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell, gy.ravel() + cell)
+    ci, gi = shapely.STRtree(cells).query(geoms, predicate="intersects")[::-1]
+    pieces = shapely.intersection(geoms[gi], cells[ci])
+    keep = ~shapely.is_empty(pieces)
+    return pieces[keep], gi[keep]
 
 
 def _streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -422,9 +465,10 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
         if (nm != "").all() and len(set(nm)) == len(nm):
             ids = np.array([prefix + str(v) for v in nm], dtype=object)
     blk = _point_in(blocks, pts)
-    near = shapely.STRtree(_arr(streets.geometry)).query_nearest(pts, all_matches=False)
+    spieces, sowner = street_pieces(_arr(streets.geometry))
+    near_i, near_j, _ = _nearest(shapely.STRtree(spieces), pts)
     st = np.full(n, -1)
-    st[near[0]] = near[1]
+    st[near_i] = sowner[near_j]
     out = gpd.GeoDataFrame({
         "quelle": source,
         "flurstuecke": lists.to_numpy(dtype=object),

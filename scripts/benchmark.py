@@ -533,6 +533,7 @@ def main(argv=None) -> int:
     ap.add_argument("--smoke", action="store_true", help="1k parcels, minimal (for the test suite)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for benchmark.json/.md")
     ap.add_argument("--data", type=Path, default=DEFAULT_OUT, help="cache folder for the districts")
+    ap.add_argument("--config", type=Path, help="benchmark this existing district instead of generating one")
     ap.add_argument("--formats", nargs="+", default=list(EXPORTS))
     ap.add_argument("--engine-min", type=int, default=100_000, help="run the dask engine from this size on")
     ap.add_argument("--tile-size", type=float, default=2000.0, help="dask partition tile edge in m")
@@ -550,25 +551,32 @@ def main(argv=None) -> int:
         return 0
 
     if args.smoke:
-        sizes, engine_min, zonal_max, tile = [1_000], 1_000, 100, 400.0
+        sizes, engine_min, zonal_max, tile = [1_000], 0, 100, 500.0
         if args.data == DEFAULT_OUT:
             args.data = args.out
+        if args.formats == list(EXPORTS):
+            args.formats = ["gpkg", "csv"]
     else:
         sizes = sorted(set(args.sizes + ([1_000_000] if args.with_1m else [])))
         engine_min, zonal_max, tile = args.engine_min, args.zonal_max, args.tile_size
+    if args.config:
+        sizes = sizes[:1]
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
         print(f"[benchmark] {n} Flurstücke: Daten …", flush=True)
         entry = {"n": n}
         try:
-            gen = subprocess.run([sys.executable, "-c",
-                                  "import json,sys; sys.path.insert(0, sys.argv[1]); import benchmark as b; "
-                                  "print(json.dumps(b.ensure_data(__import__('pathlib').Path(sys.argv[2]), "
-                                  "int(sys.argv[3]))))", str(Path(__file__).parent),
-                                  str(args.data / f"data_{n}"), str(n)],
-                                 capture_output=True, text=True, check=True)
-            data = json.loads(gen.stdout.strip().splitlines()[-1])
+            if args.config:
+                data = {"config": str(args.config.resolve()), "generator": "vorgegeben"}
+            else:
+                gen = subprocess.run([sys.executable, "-c",
+                                      "import json,sys; sys.path.insert(0, sys.argv[1]); import benchmark as b; "
+                                      "print(json.dumps(b.ensure_data(__import__('pathlib').Path(sys.argv[2]), "
+                                      "int(sys.argv[3]))))", str(Path(__file__).parent),
+                                      str(args.data / f"data_{n}"), str(n)],
+                                     capture_output=True, text=True, check=True)
+                data = json.loads(gen.stdout.strip().splitlines()[-1])
             entry.update(generator=data["generator"], konfiguration=data["config"])
             print(f"[benchmark] {n} Flurstücke: messen …", flush=True)
             with tempfile.TemporaryDirectory(prefix=f"bench_{n}_", dir=args.out) as work:
@@ -582,24 +590,32 @@ def main(argv=None) -> int:
                 if proc.returncode != 0:
                     raise RuntimeError(proc.stderr[-2000:])
                 entry.update(json.loads(target.read_text(encoding="utf-8")))
+                if args.config:
+                    entry["n"] = entry["flurstuecke"]
         except Exception as exc:  # record and go on with the next size
             entry["fehler"] = f"{exc.__class__.__name__}: {exc}"
             if isinstance(exc, subprocess.CalledProcessError):
                 entry["fehler"] += " " + (exc.stderr or "")[-2000:]
             traceback.print_exc()
         results.append(entry)
+        _write(args.out, results, args.smoke)
         if "fehler" not in entry:
             print(f"[benchmark] {n}: Ende zu Ende {entry['ende_zu_ende_s']:.2f} s, "
                   f"Faktor zum I/O-Boden {entry['faktor_zum_io_boden']:.1f}, "
                   f"Speicher {entry['spitzen_speicher_mb']:.0f} MB", flush=True)
-    result = {"datum": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rechner": machine(),
-              "smoke": args.smoke, "groessen": results}
-    result["ziele"] = goals(results)
-    (args.out / "benchmark.json").write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str),
-                                             encoding="utf-8")
-    (args.out / "benchmark.md").write_text(markdown(result), encoding="utf-8")
-    print(markdown(result))
+    print(markdown(_write(args.out, results, args.smoke)))
     return 0 if all("fehler" not in r for r in results) else 1
+
+
+def _write(out: Path, results: list[dict], smoke: bool) -> dict:
+    """Write benchmark.json and benchmark.md (after every size, so a long run keeps what it has)."""
+    result = {"datum": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rechner": machine(),
+              "smoke": smoke, "groessen": results}
+    result["ziele"] = goals(results)
+    (out / "benchmark.json").write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str),
+                                        encoding="utf-8")
+    (out / "benchmark.md").write_text(markdown(result), encoding="utf-8")
+    return result
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ def _district():
     """Three streets, each with 8 parcels (20 m × 60 m) north of it and a house 5–17 m behind the street.
 
     The rear building line is 17 m, the front zone 17 + 3 m; the backland of every parcel is
-    20 m × 40 m and the opening by 4 m keeps it, so every parcel yields one 800 m² area.
+    20 m × 40 m, and the backlands of a row form one block interior: 160 m × 40 m = 6400 m² with
+    all 8 parcels. It spans three 60 m tiles, so the partitions must agree on who keeps it.
     The streets are 120 m apart, so no street's front zone reaches the next row.
     """
     parcels, houses, roads = [], [], []
@@ -43,9 +44,10 @@ def single():
     return assess(_config(), layers=_district())
 
 
-def test_district_gives_one_area_per_parcel(single):
-    assert len(single.areas) == ROWS * PER_ROW
-    assert np.allclose(single.areas["flaeche_m2"], 800.0)
+def test_district_gives_one_area_per_row(single):
+    assert len(single.areas) == ROWS
+    assert np.allclose(single.areas["flaeche_m2"], 160.0 * 40.0)
+    assert single.areas["anzahl_flurstuecke"].tolist() == [PER_ROW] * ROWS
 
 
 @pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
