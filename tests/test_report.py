@@ -283,3 +283,4 @@ def test_method_speaks_german_to_the_council(row_assessment):
     slope = next(r for k in m["kriterien"] if k["name"] == "topographie" for r in k["parameter"]
                  if r["schluessel"] == "bedingt_ab_pct")
     assert (slope["wert"], slope["quelle"]) == ("10 %", "keine gesetzliche Schwelle (fachliche Annahme)")
+    assert next(k for k in m["kriterien"] if k["name"] == "topographie")["eingaben"] == "Geländemodell"

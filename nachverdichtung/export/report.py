@@ -251,6 +251,17 @@ def _date(text) -> str:
         return str(text)
 
 
+def _input_label(name: str) -> str:
+    """German label of an optional input layer (``dem`` → ``Geländemodell``)."""
+    from ..layers import RASTER_INPUTS, VECTOR_INPUTS
+
+    if name in RASTER_INPUTS:
+        return RASTER_INPUTS[name]
+    if name in VECTOR_INPUTS:
+        return VECTOR_INPUTS[name][0]
+    return SOURCES.get(name, (name,))[0]
+
+
 def _titles(names) -> str:
     return ", ".join(REGISTRY[n].title if n in REGISTRY else n for n in names if n)
 
@@ -306,7 +317,7 @@ def report_context(assessment) -> dict:
         rows = describe(params) if params is not None and dataclasses.is_dataclass(params) else []
         method.append({
             "name": name, "titel": crit.title if crit else name, "beschreibung": crit.summary if crit else "",
-            "eingaben": ", ".join(crit.inputs) if crit and crit.inputs else "ALKIS",
+            "eingaben": ", ".join(_input_label(n) for n in crit.inputs) if crit and crit.inputs else "ALKIS",
             "parameter": [{"beschreibung": r["doc"] or r["name"], "schluessel": r["name"],
                            "wert": _fmt_param(r["value"], r["unit"]), "quelle": clean_source(r["source"])}
                           for r in rows],
