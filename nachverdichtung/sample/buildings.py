@@ -75,6 +75,8 @@ def build_buildings(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     (``haupt``/``neben``/``gewerbe``), ``parcel`` (row position in ``parcels``) and ``rear``.
     """
     b = _B()
+    vb = parcels.loc[parcels["case"] == "vorbild", "block"]
+    vorbild_block = int(vb.iloc[0]) if len(vb) else -1
     for i, p in enumerate(parcels.itertuples(index=False)):
         x0, x1, depth = p.x0, p.x1, p.depth
         w = x1 - x0
@@ -98,12 +100,17 @@ def build_buildings(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
             _planted(b, i, p)
             continue
         if p.kind == "flank":
+            # Narrow neighbours of a planted parcel: terraced house, and a workshop or store over the
+            # whole rear garden, so the planted backyard stays a candidate area of its own.
             sb, hd = 5.0, 11.0
             b.add(i, x0, x1, sb, sb + hd, 1010, 2, "haupt")
+            if depth >= 35.0:
+                b.add(i, x0, x1, 22.0, depth - 2.0, COMMERCIAL, 1, "gewerbe")
             continue
         if p.kind == "flag_rear":
             fd = min(30.0, depth / 2)
-            if rng.random() < 0.7:
+            # Rear houses on flag lots are the precedents; the vorbild block always has them.
+            if rng.random() < (1.0 if p.block == vorbild_block else 0.6):
                 hw = min(rng.uniform(9.0, 12.0), w - 4.0 - 6.0)
                 xa = x0 + 4.0 + (w - 4.0 - hw) / 2
                 ya = fd + rng.uniform(4.0, 7.0)

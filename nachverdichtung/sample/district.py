@@ -97,7 +97,7 @@ def thalweg_plan(parcels: pd.DataFrame) -> tuple[TerrainPlan, float]:
     steep = (st.ox + st.x0, st.ox + st.x1, st.oy + 21.0, st.oy + st.depth + 2.0)
     # Flow parcel fronts the street to its north (frame normal points south).
     ub = fl.ox + (fl.x0 + fl.x1) / 2
-    basin = (fl.ox + fl.x0 + 3.0, fl.ox + fl.x1 - 3.0, fl.oy - fl.depth + 3.0, fl.oy - 26.0)
+    basin = (fl.ox + fl.x0 + 1.0, fl.ox + fl.x1 - 1.0, fl.oy - fl.depth + 1.5, fl.oy - 18.0)
     vc = (basin[2] + basin[3]) / 2
     thal = ((-50.0, ub + 6.0), (400.0, ub - 12.0), (vc - 60.0, ub), (vc + 60.0, ub), (1250.0, ub + 8.0),
             (1700.0, ub + 14.0))

@@ -5,7 +5,8 @@ calling any candidate code of the package:
 
 1. only parcels with residential or mixed land use inside the settlement;
 2. per street, the de-facto rear building line is the 80th percentile of the depth (distance from
-   the street area) of the rear facades of the main buildings on the parcels touching that street;
+   the street area) of the rear facades of the main buildings with housing (``haupt``) on the
+   parcels touching that street;
 3. the front zone of a parcel is everything within that line + 3 m of each street it touches;
 4. main buildings (housing and commercial) buffered by 3 m are removed, ancillary buildings
    (garages, sheds, garden houses) count as removable;
@@ -31,25 +32,29 @@ FOOTPRINT = (8.0, 10.0)
 
 
 def rear_lines(parcels, buildings, streets) -> dict[str, float]:
-    """Rear building line (m from the street area) per street name."""
-    main = buildings[buildings["role"].isin(["haupt", "gewerbe"])]
+    """Rear building line (m from the street area) per street name.
+
+    Each main building counts for the nearest street its parcel touches (the street it fronts), so
+    houses of through-lots and corner parcels are not measured from their back or side street.
+    """
+    main = buildings[buildings["role"] == "haupt"]
     names = list(streets)
     sgeoms = np.array([streets[n] for n in names], dtype=object)
     si, pi = shapely.STRtree(parcels.geometry.to_numpy()).query(sgeoms, predicate="dwithin", distance=1.0)
-    bparcel = main["parcel"].to_numpy()
+    pairs = pd.DataFrame({"parcel": pi, "street": si})
+    b = pd.DataFrame({"b": np.arange(len(main)), "parcel": main["parcel"].to_numpy()}).merge(pairs, on="parcel")
     bgeom = main.geometry.to_numpy()
-    coords, cidx = shapely.get_coordinates(bgeom, return_index=True)
-    pts = shapely.points(coords)
+    b["dist"] = shapely.distance(bgeom[b["b"].to_numpy()], sgeoms[b["street"].to_numpy()])
+    front = b.sort_values(["b", "dist", "street"]).drop_duplicates("b")
+    coords, cidx = shapely.get_coordinates(bgeom[front["b"].to_numpy()], return_index=True)
+    street_of = front["street"].to_numpy()
+    d = shapely.distance(shapely.points(coords), sgeoms[street_of[cidx]])
+    depth = pd.Series(d).groupby(cidx).max().to_numpy()
     lines = {}
     for k, name in enumerate(names):
-        touching = pi[si == k]
-        sel = np.isin(bparcel, touching)
-        if not sel.any():
-            continue
-        csel = sel[cidx]
-        d = shapely.distance(pts[csel], sgeoms[k])
-        depth = pd.Series(d).groupby(cidx[csel]).max().to_numpy()
-        lines[name] = float(np.quantile(depth, REAR_LINE_QUANTILE))
+        sel = street_of == k
+        if sel.any():
+            lines[name] = float(np.quantile(depth[sel], REAR_LINE_QUANTILE))
     return lines
 
 

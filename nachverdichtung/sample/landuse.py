@@ -5,7 +5,7 @@ from __future__ import annotations
 import shapely
 
 from nachverdichtung.sample.parcels import STYLES
-from nachverdichtung.sample.streets import COLS, RAIL_V, ROW0_SOUTH, Grid
+from nachverdichtung.sample.streets import RAIL_V, ROW0_SOUTH, Grid, cols_for_row
 
 TILE = shapely.box(0.0, 0.0, 2000.0, 1600.0)
 
@@ -22,7 +22,7 @@ def make_landuse(grid: Grid, roads: list) -> tuple[list[str], list]:
             geoms.append(g)
 
     for r, (v0, v1) in enumerate(grid.rows):
-        for c, (u0, u1) in enumerate(COLS):
+        for c, (u0, u1) in enumerate(cols_for_row(r)):
             st = STYLES[r][c]
             cls = "gemischt" if st in ("mixed", "platz") else ("gruen" if st == "green" else "wohnbau")
             add(cls, shapely.box(u0, v0, u1, v1))

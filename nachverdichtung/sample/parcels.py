@@ -15,7 +15,6 @@ import shapely
 
 from nachverdichtung.sample.geometry import frame_rect
 from nachverdichtung.sample.streets import (
-    COLS,
     CULDESAC,
     EW_NAMES,
     GEWERBE_STREET_V,
@@ -23,6 +22,7 @@ from nachverdichtung.sample.streets import (
     PLATZ,
     RAIL_V,
     Grid,
+    cols_for_row,
 )
 
 #: Block style per row (south to north) and column (west to east).
@@ -31,7 +31,7 @@ STYLES = (
     ("normal", "normal", "mixed", "mixed", "normal", "normal"),
     ("deep", "strip", "mixed", "platz", "deep", "deep_noprec"),
     ("through", "shallow", "green", "mixed", "shallow", "normal"),
-    ("flag", "flag", "mixed", "mixed", "deep", "flag"),
+    ("deep", "flag", "mixed", "mixed", "deep", "flag"),
     ("normal", "normal", "mixed", "mixed", "normal", "strip"),
     ("deep", "culdesac", "mixed", "mixed", "deep", "garden"),
     ("normal", "normal", "mixed", "mixed", "normal", "normal"),
@@ -60,7 +60,7 @@ PLANTED = {
     "erschliessung_frei": (7, 1, "n", 24.0),
     "klima": (7, 0, "s", 22.0),
     "immissionen": (0, 5, "n", 22.0),
-    "vorbild": (4, 1, "s", 22.0),
+    "vorbild": (4, 1, "s", 26.0),
     "vorbild_ohne": (8, 5, "s", 22.0),
 }
 FLANK_W = 9.0
@@ -116,7 +116,7 @@ class _Collector:
             kind = "corner" if i in (0, n - 1) else "normal"
             if pidx is not None and 0 < abs(i - pidx) <= (3 if shadow else 2) or (shadow and i == pidx):
                 kind = "flank"
-            if flag and not case and 0 < i < n - 1 and x1 - x0 >= 18 and rng.random() < 0.6 \
+            if flag and not case and 0 < i < n - 1 and x1 - x0 >= 18 and rng.random() < 0.4 \
                     and (pidx is None or abs(i - pidx) > 2):
                 fd = min(30.0, depth / 2)
                 front = frame_rect(*frame, x0 + 4.0, x1, 0.0, fd)[0]
@@ -162,7 +162,7 @@ def build_parcels(grid: Grid, roads: list, rng: np.random.Generator) -> pd.DataF
     S = (0.0, -1.0)
     for r, (v0, v1) in enumerate(grid.rows):
         depth_total = v1 - v0
-        for c, (u0, u1) in enumerate(COLS):
+        for c, (u0, u1) in enumerate(cols_for_row(r)):
             style = STYLES[r][c]
             landuse = "gemischt" if style in ("mixed", "platz") else ("gruen" if style == "green" else "wohnbau")
             west = c < 3

@@ -25,6 +25,29 @@ NS_STREETS = (
     ("Ostring", 1745.0, 1755.0),
 )
 MAIN_ROAD = ("Hauptstraße", 991.0, 1009.0)
+#: Offsets (m) of the four inner north-south streets per block row: the side streets jog at every
+#: cross street, so junctions are staggered T-junctions rather than a chessboard of crossings.
+JOGS = (
+    (0.0, 0.0, 0.0, 0.0),
+    (18.0, -12.0, 10.0, -20.0),
+    (-15.0, 20.0, -18.0, 12.0),
+    (25.0, 8.0, 22.0, -10.0),
+    (0.0, -20.0, 15.0, 20.0),
+    (-20.0, 15.0, -12.0, 0.0),
+    (10.0, 0.0, 20.0, -15.0),
+    (-10.0, 22.0, -20.0, 18.0),
+    (15.0, -15.0, 0.0, 10.0),
+)
+
+
+def cols_for_row(r: int) -> tuple[tuple[float, float], ...]:
+    """Block columns (u ranges) of block row ``r``, with the inner side streets jogged."""
+    j = JOGS[r]
+    shift = (0.0, j[0], j[1], 0.0, j[2], j[3], 0.0)  # left edge of each column / right edge of the previous
+    out = []
+    for c, (u0, u1) in enumerate(COLS):
+        out.append((u0 + shift[c], u1 + shift[c + 1]))
+    return tuple(out)
 #: Names of the east-west streets s1..s8 (west of / east of the main road).
 EW_NAMES = (
     ("Bahnhofstraße", "Am Bahndamm"),
@@ -96,8 +119,12 @@ def street_polygons(grid: Grid) -> tuple[list[str], list[str], list]:
     for (v0, v1), (west, east) in zip(grid.streets, EW_NAMES):
         add("strassenverkehr", west, _box(245.0, v0, MAIN_ROAD[1], v1))
         add("strassenverkehr", east, _box(MAIN_ROAD[2], v0, 1755.0, v1))
-    for name, u0, u1 in NS_STREETS:
-        add("strassenverkehr", name, _box(u0, ROW0_SOUTH, u1, grid.north))
+    for k, (name, u0, u1) in enumerate(NS_STREETS):
+        parts = []
+        for r, (v0, v1) in enumerate(grid.rows):
+            j = 0.0 if k in (0, len(NS_STREETS) - 1) else JOGS[r][k - 1]
+            parts.append(_box(u0 + j, v0 - (STREET_W if r else 0.0), u1 + j, v1 + (STREET_W if r < len(grid.rows) - 1 else 0.0)))
+        add("strassenverkehr", name, shapely.union_all(parts))
     cd = CULDESAC
     v0 = grid.streets[cd["row"] - 1][1]
     stem = _box(cd["u"] - cd["half_width"], v0, cd["u"] + cd["half_width"], v0 + cd["length"])
@@ -114,12 +141,12 @@ def street_polygons(grid: Grid) -> tuple[list[str], list[str], list]:
 
     k = 0
     for r, (v0, v1) in enumerate(grid.rows):
-        for c, (u0, u1) in enumerate(COLS):
+        for c, (u0, u1) in enumerate(cols_for_row(r)):
             if STYLES[r][c] in ("deep", "deep_noprec", "flag"):
                 vm = (v0 + v1) / 2
                 add("weg", GARDEN_PATHS[k % len(GARDEN_PATHS)], _box(u0, vm - 1.5, u1, vm + 1.5))
                 k += 1
     pr, pc = PLATZ["row"], PLATZ["col"]
-    u0 = COLS[pc][0]
+    u0 = cols_for_row(pr)[pc][0]
     add("platz", "Marktplatz", _box(u0, grid.rows[pr][0], u0 + PLATZ["length"], grid.rows[pr][1]))
     return arts, names, geoms

@@ -66,10 +66,10 @@ def elevation(u: np.ndarray, v: np.ndarray, plan: TerrainPlan) -> np.ndarray:
     v = np.asarray(v, float)
     h = _base(u, v, plan)
     bu0, bu1, bv0, bv1 = plan.basin
-    # Flat-bottomed hollow: 0.9 m below the terrain at its downstream (south) rim.
+    # Flat-bottomed hollow: 1.1 m below the terrain at its downstream (south) rim.
     rim = _base(np.array([(bu0 + bu1) / 2]), np.array([bv0 - 4.0]), plan)[0]
-    m = window(u, bu0, bu1, 4.0) * window(v, bv0, bv1, 4.0)
-    return h * (1 - m) + np.minimum(h, rim - 0.9) * m
+    m = window(u, bu0, bu1, 3.0) * window(v, bv0, bv1, 3.0)
+    return h * (1 - m) + np.minimum(h, rim - 1.1) * m
 
 
 def horn_slope_pct(dem: np.ndarray, res: float) -> np.ndarray:
