@@ -281,7 +281,9 @@ def involved_parcels(areas: np.ndarray, parcels: gpd.GeoDataFrame, *, min_share_
 
 def parcel_unions(areas: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Union of the parcels listed in each area's ``flurstuecke`` column, aligned to ``areas``."""
-    lists = areas["flurstuecke"].str.split(",")
+    if len(areas) == 0:
+        return gpd.GeoSeries([], index=areas.index, crs=areas.crs)
+    lists = areas["flurstuecke"].astype(str).str.split(",")
     exploded = lists.explode()
     pos = pd.Series(np.arange(len(parcels)), index=parcels["flstkennz"].to_numpy())
     ok = exploded.isin(pos.index)
@@ -443,7 +445,8 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
     cols = ["quelle", "flurstuecke", "anzahl_flurstuecke", "haupt_flurstueck", "gemarkung", "flur", "flaeche_m2",
             "strasse", "baulinie_m", "block_id", "block_hinterhaeuser"]
     if n == 0:
-        empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=parcels.crs), crs=parcels.crs)
+        empty = gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in cols},
+                                 geometry=gpd.GeoSeries([], crs=parcels.crs), crs=parcels.crs)
         empty.index.name = "flaeche_id"
         return empty
     ai, pi, inter = involved_parcels(geoms, parcels)
@@ -499,7 +502,7 @@ def _accounting(parcels, layers, areas, scope, nutzung, inside, front_empty, bui
     reason[scope] = sub
     fl_of = pd.Series(dtype=object)
     if len(areas):
-        lists = areas["flurstuecke"].str.split(",").explode()
+        lists = areas["flurstuecke"].astype(str).str.split(",").explode()
         fl_of = pd.Series(lists.index, index=lists.to_numpy()).groupby(level=0).agg(lambda s: ",".join(sorted(s)))
     kennz = parcels["flstkennz"].to_numpy(dtype=object)
     in_area = pd.Series(kennz).map(fl_of).astype(object).fillna("").to_numpy(dtype=object)

@@ -1,4 +1,4 @@
-"""Command line: ``nachverdichtung sample | validate | assess | demo | layers``.
+"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report``.
 
 Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
 traceback), 1 internal error.
@@ -142,6 +142,14 @@ def _cmd_layers(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from .reporting import rerender_report
+
+    for path in rerender_report(args.outdir, progress=Progress(args.quiet)):
+        print(f"geschrieben: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     p = argparse.ArgumentParser(
@@ -180,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     layers = sub.add_parser("layers", help="Layer einer DXF-, Shapefile-Ordner- oder GeoPackage-Datei auflisten")
     layers.add_argument("file", type=Path, help="DXF, GeoPackage oder Shapefile-Ordner")
     layers.set_defaults(func=_cmd_layers)
+
+    r = sub.add_parser("report", help="Bericht (HTML/PDF) aus einem fertigen Ausgabeordner neu erzeugen")
+    r.add_argument("outdir", type=Path, help="Ausgabeordner eines Laufs (mit nachverdichtung.gpkg)")
+    r.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    r.set_defaults(func=_cmd_report)
     return p
 
 

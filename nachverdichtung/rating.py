@@ -89,6 +89,8 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
 
 def decision_counts(rated: pd.DataFrame, criteria: Sequence[str]) -> pd.Series:
     """How often each criterion decided the overall class."""
-    parts = rated["entscheidend"].str.split(", ").explode()
+    if len(rated) == 0:
+        return pd.Series(0, index=list(criteria), dtype=int)
+    parts = rated["entscheidend"].astype(str).str.split(", ").explode()
     parts = parts[parts.astype(bool)]
     return parts.value_counts().reindex(list(criteria), fill_value=0)

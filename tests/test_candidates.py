@@ -161,3 +161,15 @@ def test_planner_areas_replace_derivation():
     assert area["anzahl_flurstuecke"] == 2 and area["flaeche_m2"] == 500.0
     both = derive_candidates(layers, CandidateParams(mode="both", merge_block_interiors=False))
     assert "P-Nord 1" in both.areas.index and len(both.areas) == 1 + 4
+
+
+def test_no_candidates_still_assesses_and_accounts():
+    from nachverdichtung.config import config_from_dict
+    from nachverdichtung.pipeline import assess
+
+    parcels, houses, roads = street_row(3, depth=20.0)
+    result = assess(config_from_dict({"alkis": {"path": "."}}), layers=make_layers(parcels, houses, roads))
+    assert len(result.areas) == 0
+    assert result.class_counts().sum() == 0
+    assert (result.decision_counts() == 0).all()
+    assert len(result.parcels) == 3
