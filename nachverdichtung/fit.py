@@ -87,8 +87,10 @@ def _lattice_count(free: np.ndarray, px: float, py: float) -> np.ndarray:
     bnd = shapely.bounds(free[ids])
     for fx in (0.0, 0.5):
         for fy in (0.0, 0.5):
-            x0 = bnd[:, 0] + fx * px
-            y0 = bnd[:, 1] + fy * py
+            # 1 mm inside: the first row would sit exactly on the edge and be lost to rounding after
+            # rotation (footprints are already 1 cm smaller, so nothing that does not fit is counted)
+            x0 = bnd[:, 0] + fx * px + 1e-3
+            y0 = bnd[:, 1] + fy * py + 1e-3
             nx = np.maximum(np.floor((bnd[:, 2] - x0) / px).astype(np.int64) + 1, 0)
             ny = np.maximum(np.floor((bnd[:, 3] - y0) / py).astype(np.int64) + 1, 0)
             total = nx * ny
