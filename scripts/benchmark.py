@@ -487,6 +487,13 @@ def markdown(result: dict) -> str:
         [(_fmt(s["dask"].get("zeit_s"), 2) + f" ({s['dask'].get('partitionen')} Partitionen, "
           f"{'identisch' if s['dask'].get('gleiche_klassen') else 'ABWEICHEND'})") if "zeit_s" in s.get("dask", {})
          else "–" for s in sizes])
+    syn = result.get("zonal_synthetisch")
+    if syn and "speedup_vs_rasterstats" in syn:
+        lines += ["", f"Zonalstatistik, synthetisch (scripts/zonal_benchmark.py, {syn['flaechen']:,} Flächen, 1-m-Raster): "
+                  f"eigene {syn['zeit_ours_s']:.2f} s, rasterstats {syn['zeit_rasterstats_hochgerechnet_s']:.1f} s "
+                  f"(hochgerechnet aus {syn['rasterstats_flaechen']}) → **{syn['speedup_vs_rasterstats']:.0f}×**"
+                  + (f", exactextract {syn['zeit_exactextract_s']:.2f} s" if "zeit_exactextract_s" in syn else "")
+                  + "."]
     lines.append("")
     g = result.get("ziele", {})
     if g:
@@ -539,6 +546,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tile-size", type=float, default=2000.0, help="dask partition tile edge in m")
     ap.add_argument("--scheduler", default="processes", choices=("threads", "processes", "synchronous"))
     ap.add_argument("--zonal-max", type=int, default=2000, help="areas measured with rasterstats (rest extrapolated)")
+    ap.add_argument("--no-zonal-synthetic", action="store_true",
+                    help="skip scripts/zonal_benchmark.py (10 000 synthetic areas)")
     ap.add_argument("--_worker", nargs=3, metavar=("CONFIG", "WORKDIR", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--_engine", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -551,7 +560,8 @@ def main(argv=None) -> int:
         return 0
 
     if args.smoke:
-        sizes, engine_min, zonal_max, tile = [1_000], 0, 100, 500.0
+        # the engine's equality is tested in tests/test_engine.py; the smoke run stays short
+        sizes, engine_min, zonal_max, tile = [1_000], 10 ** 12, 100, 1000.0
         if args.data == DEFAULT_OUT:
             args.data = args.out
         if args.formats == list(EXPORTS):
@@ -603,14 +613,23 @@ def main(argv=None) -> int:
             print(f"[benchmark] {n}: Ende zu Ende {entry['ende_zu_ende_s']:.2f} s, "
                   f"Faktor zum I/O-Boden {entry['faktor_zum_io_boden']:.1f}, "
                   f"Speicher {entry['spitzen_speicher_mb']:.0f} MB", flush=True)
-    print(markdown(_write(args.out, results, args.smoke)))
+    extra = {}
+    if not args.smoke and not args.no_zonal_synthetic and (ROOT / "scripts" / "zonal_benchmark.py").exists():
+        print("[benchmark] scripts/zonal_benchmark.py (10 000 synthetische Flächen) …", flush=True)
+        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "zonal_benchmark.py"), "--areas", "10000",
+                               "--rasterstats-sample", "1000"], capture_output=True, text=True)
+        try:
+            extra["zonal_synthetisch"] = json.loads(proc.stdout)
+        except ValueError:
+            extra["zonal_synthetisch"] = {"fehler": proc.stderr[-1000:]}
+    print(markdown(_write(args.out, results, args.smoke, extra)))
     return 0 if all("fehler" not in r for r in results) else 1
 
 
-def _write(out: Path, results: list[dict], smoke: bool) -> dict:
+def _write(out: Path, results: list[dict], smoke: bool, extra: dict | None = None) -> dict:
     """Write benchmark.json and benchmark.md (after every size, so a long run keeps what it has)."""
     result = {"datum": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rechner": machine(),
-              "smoke": smoke, "groessen": results}
+              "smoke": smoke, "groessen": results, **(extra or {})}
     result["ziele"] = goals(results)
     (out / "benchmark.json").write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str),
                                         encoding="utf-8")
