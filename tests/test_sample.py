@@ -234,3 +234,25 @@ def test_rasters_cover_district(sample):
         dem = src.read(1)
         assert 200 < dem.min() and dem.max() < 450
         assert 408000 < src.bounds.left < 411000 and 5476000 < src.bounds.bottom < 5479500
+
+
+def test_two_tiles_have_distinct_ids_and_covering_rasters(tmp_path):
+    out = tmp_path / "big"
+    generate_sample(out, n_parcels=2900, seed=3)
+    gt = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
+    p = gpd.read_file(out / "alkis_ax" / "ax_flurstueck.shp")
+    assert len(p) == gt["n_parcels"] and 2700 <= len(p) <= 3100
+    assert p["flurstueck"].is_unique
+    assert set(p["gemarkungs"]) == {"2566", "2567", "2568", "2569"}
+    # The second tile repeats the first one's candidates, shifted, with its own parcel ids.
+    n = len(gt["expected_candidates"])
+    assert n % 2 == 0
+    first, second = gt["expected_candidates"][: n // 2], gt["expected_candidates"][n // 2:]
+    a, b = shapely.from_wkt(first[0]["wkt"]), shapely.from_wkt(second[0]["wkt"])
+    assert abs(a.area - b.area) < 0.5 and b.centroid.distance(a.centroid) > 2000
+    assert all(len(k) == 20 and k[2:6] in ("2568", "2569") for c in second for k in c["flstkennz"])
+    assert set(k for c in gt["expected_candidates"] for k in c["flstkennz"]) <= set(p["flurstueck"])
+    with rasterio.open(out / "dgm1.tif") as src:
+        x0, y0, x1, y1 = p.total_bounds
+        assert src.bounds.left <= x0 and src.bounds.right >= x1 and src.bounds.bottom <= y0 and src.bounds.top >= y1
+    assert not (out / "alkis.dxf").exists() or len(p) <= 5000

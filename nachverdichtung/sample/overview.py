@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import shapely  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 COLOURS = {
     "ax_wohnbauflaeche": "#f4d6c6", "ax_flaechegemischternutzung": "#e8b8b8",
@@ -56,6 +58,15 @@ def render_overview(sample_dir: str | Path, png: str | Path, *, dpi: int = 110) 
         ax.annotate(case["case"], (c.x, c.y), xytext=(c.x + 25, c.y + 25), fontsize=7.5,
                     arrowprops={"arrowstyle": "-", "linewidth": 0.6},
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.85, "lw": 0.4})
+    handles = [Patch(color=c, label=n.replace("ax_", "")) for n, c in COLOURS.items()] + [
+        Patch(color="#b03a2e", label="Hauptgebäude"), Patch(color="#5b4a8a", label="Gewerbe (2000)"),
+        Patch(color="#7f7f7f", label="Nebengebäude"),
+        Line2D([], [], color="#e67e22", label="erwartete Potenzialfläche"),
+        Patch(color="#f1c40f", label="Testfall (planted)"), Line2D([], [], color="#2b6fd6", label="Fließweg"),
+        Line2D([], [], color="#1e8449", linestyle="--", label="Schutzgebiet"),
+        Line2D([], [], color="#3498db", linestyle=":", label="Kaltluftleitbahn"),
+        Line2D([], [], color="#000000", linestyle="-.", label="Innenbereich")]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9, ncol=2)
     ax.set_xlim(xmin - 250, xmax + 250)
     ax.set_ylim(ymin - 150, ymax + 250)
     ax.set_aspect("equal")

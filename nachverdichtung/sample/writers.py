@@ -98,7 +98,7 @@ class VectorSink:
         if gdf.empty and append:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        pyogrio.write_dataframe(gdf, path, layer=layer, append=append, **kw)
+        pyogrio.write_dataframe(gdf, path, layer=layer, append=append, use_arrow=True, **kw)
         self.created.add(key)
 
 
