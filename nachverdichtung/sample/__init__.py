@@ -9,7 +9,6 @@ candidate areas and planted test cases. See ``docs/sample.md``.
 from __future__ import annotations
 
 import logging
-import math
 import shutil
 import time
 from pathlib import Path

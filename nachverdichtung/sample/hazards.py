@@ -144,7 +144,7 @@ def make_rain(dem: np.ndarray, res: float, plan: TerrainPlan) -> RainResult:
     depth = np.maximum.reduce([h_own, h_spread, pond])
     ratio = np.where(h_own[ir, ic] > 0, np.clip(h_spread / np.maximum(h_own[ir, ic], 1e-6), 0, 1), 0.0)
     vel = np.maximum(v_own, v_own[ir, ic] * ratio ** (2 / 3))
-    vel = np.where(pond > depth - 1e-9, np.minimum(vel, 0.05 + 0.0 * pond), vel)
+    vel = np.where(pond >= depth, np.minimum(vel, 0.05), vel)  # ponding water barely moves
     vel = np.where(depth > 0.0, np.minimum(vel, 3.5), 0.0)
     # To the output resolution: interpolate the water surface and subtract the fine DEM.
     f = hr / res

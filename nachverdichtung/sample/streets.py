@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import shapely
 
 #: Depth (north-south extent) of the block rows from south to north. Rows 0 and 8 are one-sided.

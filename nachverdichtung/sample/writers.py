@@ -17,7 +17,7 @@ import rasterio
 import shapely
 from affine import Affine
 
-from nachverdichtung.sample.geometry import ORIGIN_X, ORIGIN_Y, PITCH_X, PITCH_Y
+from nachverdichtung.sample.geometry import ORIGIN_X, ORIGIN_Y, PITCH_Y
 
 CRS = "EPSG:25832"
 NODATA = -9999.0
