@@ -487,6 +487,12 @@ def markdown(result: dict) -> str:
         [(_fmt(s["dask"].get("zeit_s"), 2) + f" ({s['dask'].get('partitionen')} Partitionen, "
           f"{'identisch' if s['dask'].get('gleiche_klassen') else 'ABWEICHEND'})") if "zeit_s" in s.get("dask", {})
          else "–" for s in sizes])
+    if any("dask_mit_laden" in s for s in sizes):
+        row("dask-Engine mit Laden [s]",
+            [(_fmt(s["dask_mit_laden"]["zeit_mit_laden_s"], 1) + f" ({s['dask_mit_laden']['partitionen']} Part., "
+              f"{s['dask_mit_laden']['scheduler']}"
+              + (", gleiche Klassenzahlen" if s["dask_mit_laden"].get("gleiche_klassen_anzahl") else "") + ")")
+             if "dask_mit_laden" in s else "–" for s in sizes])
     syn = result.get("zonal_synthetisch")
     if syn and "speedup_vs_rasterstats" in syn:
         lines += ["", f"Zonalstatistik, synthetisch (scripts/zonal_benchmark.py, {syn['flaechen']:,} Flächen, 1-m-Raster): "
@@ -548,6 +554,9 @@ def main(argv=None) -> int:
     ap.add_argument("--zonal-max", type=int, default=2000, help="areas measured with rasterstats (rest extrapolated)")
     ap.add_argument("--no-zonal-synthetic", action="store_true",
                     help="skip scripts/zonal_benchmark.py (10 000 synthetic areas)")
+    ap.add_argument("--engine-only", action="store_true",
+                    help="only time the dask engine (from loading) per size and merge it into benchmark.json")
+    ap.add_argument("--_engine_worker", nargs=2, metavar=("CONFIG", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--_worker", nargs=3, metavar=("CONFIG", "WORKDIR", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--_engine", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -557,6 +566,46 @@ def main(argv=None) -> int:
         res = worker(cfg, workdir, formats=args.formats, zonal_max=args.zonal_max, engine=args._engine,
                      tile_size_m=args.tile_size, scheduler=args.scheduler)
         Path(target).write_text(json.dumps(res, default=str), encoding="utf-8")
+        return 0
+
+    if args._engine_worker:
+        from nachverdichtung.config import load_config
+        from nachverdichtung.engine import assess_partitioned
+
+        cfg, target = args._engine_worker
+        t0 = time.perf_counter()
+        part = assess_partitioned(load_config(cfg), tile_size_m=args.tile_size, scheduler=args.scheduler)
+        t = time.perf_counter() - t0
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
+        Path(target).write_text(json.dumps({
+            "zeit_mit_laden_s": t, "kachel_m": args.tile_size, "scheduler": args.scheduler,
+            "partitionen": part.manifest["partitionen"], "flaechen": len(part.areas),
+            "klassen": part.areas["klasse"].value_counts().to_dict(), "zeiten_s": part.manifest["zeiten_s"],
+            "spitzen_speicher_mb_haupt_plus_groesster_kindprozess": peak}, default=str), encoding="utf-8")
+        return 0
+    if args.engine_only:
+        path = args.out / "benchmark.json"
+        result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"groessen": []}
+        for n in sorted(set(args.sizes)):
+            data = ensure_data(args.data / f"data_{n}", n)
+            with tempfile.TemporaryDirectory(dir=args.out) as work:
+                target = Path(work) / "engine.json"
+                subprocess.run([sys.executable, __file__, "--_engine_worker", data["config"], str(target),
+                                "--tile-size", str(args.tile_size), "--scheduler", args.scheduler], check=True)
+                eng = json.loads(target.read_text(encoding="utf-8"))
+            entry = next((g for g in result["groessen"] if g.get("n") == n), None)
+            if entry is None:
+                entry = {"n": n, "fehler": "nur Engine gemessen"}
+                result["groessen"].append(entry)
+            if "klassen" in entry:
+                eng["gleiche_klassen_anzahl"] = eng["klassen"] == entry["klassen"]
+            entry["dask_mit_laden"] = eng
+            print(f"[benchmark] {n}: dask-Engine {eng['zeit_mit_laden_s']:.1f} s mit Laden, "
+                  f"{eng['partitionen']} Partitionen", flush=True)
+        path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        if "rechner" in result:
+            (args.out / "benchmark.md").write_text(markdown(result), encoding="utf-8")
         return 0
 
     if args.smoke:
