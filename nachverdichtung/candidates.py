@@ -49,6 +49,8 @@ __all__ = ["CandidateParams", "CandidateResult", "derive_candidates", "involved_
            "parcel_unions", "make_ids"]
 
 STREET_ARTS = ("strassenverkehr", "platz")
+#: Road polygons of the same name farther apart than this belong to different streets (m).
+STREET_GAP_M = 50.0
 
 
 @dataclass(frozen=True)
@@ -214,12 +216,21 @@ def _streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     r = roads[roads["art"].isin(STREET_ARTS)]
     if len(r) == 0:
         r = roads
-    names = r["name"].fillna("").astype(str).str.strip()
-    key = np.where(names != "", names, "_" + pd.Series(np.arange(len(r)), index=r.index).astype(str))
-    codes, uniq = pd.factorize(pd.Series(key, index=r.index), sort=True)
-    geoms = _group_union(_arr(r.geometry), codes, len(uniq))
+    names = r["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    g = _arr(r.geometry)
+    # one street = road polygons of one name that are connected (within STREET_GAP_M): the same
+    # name in another village or district ("Hauptstraße") is another street with its own line
+    ti, tj = shapely.STRtree(g).query(g, predicate="dwithin", distance=STREET_GAP_M)
+    same = (ti < tj) & (names[ti] == names[tj]) & (names[ti] != "")
+    graph = coo_matrix((np.ones(int(same.sum())), (ti[same], tj[same])), shape=(len(g), len(g)))
+    _, comp = connected_components(graph, directed=False)
+    first = pd.Series(np.arange(len(g))).groupby(comp).transform("min").to_numpy()
+    key = pd.Series([f"{n}\0{c:09d}" if n else f"_{i:09d}" for n, c, i in zip(names, first, range(len(g)))],
+                    index=r.index)
+    codes, uniq = pd.factorize(key, sort=True)
+    geoms = _group_union(g, codes, len(uniq))
     return gpd.GeoDataFrame({"street_id": np.arange(len(uniq)),
-                             "name": [u if not u.startswith("_") else "" for u in uniq]},
+                             "name": [u.split("\0")[0] if not u.startswith("_") else "" for u in uniq]},
                             geometry=geoms, crs=roads.crs)
 
 
