@@ -10,8 +10,9 @@ iterations, never over features):
    nearest street; its rear depth is the largest distance of its corners from that street. The
    street's rear building line is a high quantile (default 75 %) of these depths, so a single rear
    house (the precedent itself) does not move the line.
-4. **Front zones.** Each street is buffered by its line depth plus the setback. A corner parcel or
-   through-lot meets several streets and so gets a front zone toward each of them.
+4. **Front zones.** Each street is buffered by its line depth plus the setback, and the zone is
+   taken from the parcels that front (touch) that street. A corner parcel or through-lot fronts
+   several streets and so gets a front zone toward each of them.
 5. **Backland** = parcel − front zones − existing buildings buffered by the setback (ancillary
    buildings are removable by default).
 6. **Block interiors.** Backland pieces of neighbouring parcels that share an edge (≥ 3 m) merge
@@ -49,6 +50,7 @@ __all__ = ["CandidateParams", "CandidateResult", "derive_candidates", "involved_
            "parcel_unions", "make_ids"]
 
 STREET_ARTS = ("strassenverkehr", "platz")
+_GAP_M = 0.05  # tolerance for boundaries of neighbouring parcels that should coincide
 #: Road polygons of the same name farther apart than this belong to different streets (m).
 STREET_GAP_M = 50.0
 
@@ -75,6 +77,8 @@ class CandidateParams:
     min_width_m: float = param(8.0, doc="Mindestbreite einer Fläche", unit="m", min=0)
     footprint_width_m: float = param(8.0, doc="Breite des kleinsten Baukörpers, der passen muss", unit="m", min=1)
     footprint_length_m: float = param(10.0, doc="Länge des kleinsten Baukörpers, der passen muss", unit="m", min=1)
+    front_touch_m: float = param(1.0, doc="Abstand, bis zu dem ein Flurstück als an der Straße gelegen gilt", unit="m",
+                                 min=0)
     merge_block_interiors: bool = param(True, doc="Hinterland-Stücke benachbarter Flurstücke zusammenfassen")
     min_shared_edge_m: float = param(3.0, doc="Gemeinsame Grenze, ab der Stücke zusammengefasst werden", unit="m",
                                      min=0)
@@ -396,7 +400,9 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     # backland per parcel in scope
     scope = np.flatnonzero(in_scope)
     S = P[scope]
-    zi, zj = shapely.STRtree(zones).query(S, predicate="intersects")
+    # a parcel gets the front zone of every street it fronts (touches), and only of those: a side
+    # street's zone does not reach into the gardens of parcels on the cross street
+    zi, zj = shapely.STRtree(_arr(streets.geometry)).query(S, predicate="dwithin", distance=p.front_touch_m)
     after_front = _difference_many(S.copy(), zi, zones[zj])
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
     bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
@@ -411,16 +417,19 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     pieces, owner = pieces[keep], owner[keep]
     if p.merge_block_interiors and len(pieces):
         # block interiors: pieces of neighbouring parcels that share an edge form one area
-        ti, tj = shapely.STRtree(pieces).query(pieces, predicate="intersects")
+        # (5 cm tolerance: neighbouring parcels rarely share bit-identical boundary vertices)
+        ti, tj = shapely.STRtree(pieces).query(pieces, predicate="dwithin", distance=_GAP_M)
         sel = (ti < tj) & (owner[ti] != owner[tj])
         ti, tj = ti[sel], tj[sel]
-        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.boundary(pieces[tj])))
+        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.buffer(pieces[tj], _GAP_M)))
         ok = shared >= p.min_shared_edge_m
         graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(pieces), len(pieces)))
         ncomp, comp = connected_components(graph, directed=False)
     else:
         ncomp, comp = len(pieces), np.arange(len(pieces))
     merged = _group_union(pieces, comp, ncomp)
+    # close the hairline gaps (≤ 5 cm) between neighbouring pieces so a merged interior is one polygon
+    merged = shapely.buffer(shapely.buffer(merged, _GAP_M, join_style="mitre"), -_GAP_M, join_style="mitre")
     merged_parcels = _group_union(S[owner], comp, ncomp)
     opened, usable = _usable(merged, merged_parcels, p)
     slivers = int((~usable).sum())

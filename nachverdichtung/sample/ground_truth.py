@@ -10,9 +10,9 @@ calling any candidate code of the package:
 3. the front zone of a parcel is everything within that line + 3 m of each street it touches;
 4. main buildings (housing and commercial) buffered by 3 m are removed, ancillary buildings
    (garages, sheds, garden houses) count as removable;
-5. a backland piece qualifies if an 8 x 10 m footprint fits with 3 m distance to the parcel
-   boundaries; qualifying pieces of neighbouring parcels in one block merge; a candidate needs
-   at least 250 m².
+5. backland pieces of neighbouring parcels in one block that touch merge into one area (the block
+   interior); it qualifies if an 8 x 10 m footprint fits with 3 m distance to the boundary of the
+   parcels involved and it has at least 250 m².
 """
 
 from __future__ import annotations
@@ -133,10 +133,7 @@ def expected_candidates(parcels, buildings, roads, settlement) -> tuple[list, li
     owner = list(idx[pidx[big]])
     pieces = np.asarray(pieces, dtype=object)
     owner = np.asarray(owner)
-    inner = shapely.intersection(pieces, shapely.buffer(pgeom[owner], -BOUNDARY_M, join_style="mitre"))
-    keep = _fits(inner)
-    pieces, owner = pieces[keep], owner[keep]
-    # Merge touching pieces of neighbouring parcels in one block.
+    # Merge touching pieces of neighbouring parcels in one block (the block interior) …
     blocks = parcels["block"].to_numpy()[owner]
     tree = shapely.STRtree(pieces)
     a, b = tree.query(pieces, predicate="dwithin", distance=0.05)
@@ -149,7 +146,11 @@ def expected_candidates(parcels, buildings, roads, settlement) -> tuple[list, li
         sel = np.nonzero(label == k)[0]
         g = shapely.union_all(pieces[sel]) if len(sel) > 1 else pieces[sel[0]]
         g = shapely.buffer(shapely.buffer(g, 0.01, join_style="mitre"), -0.01, join_style="mitre")
-        if g.area >= MIN_AREA_M2:
+        # … and keep it when together the pieces make a usable area: the footprint fits with 3 m to
+        # the boundary of the parcels involved, and the area is large enough
+        own = shapely.union_all(pgeom[np.unique(owner[sel])])
+        inner = shapely.intersection(g, shapely.buffer(own, -BOUNDARY_M, join_style="mitre"))
+        if g.area >= MIN_AREA_M2 and _fits(np.array([inner], dtype=object))[0]:
             geoms.append(g)
             members.append(sorted(set(owner[sel].tolist())))
     order = np.lexsort((np.round([g.centroid.x for g in geoms], 1), np.round([g.centroid.y for g in geoms], 1)))
