@@ -16,8 +16,9 @@ iterations, never over features):
 5. **Backland** = parcel − front zones − existing buildings buffered by the setback (ancillary
    buildings are removable by default).
 6. **Block interiors.** Backland pieces of neighbouring parcels that share an edge (≥ 3 m) merge
-   into one area (connected components): the block interior, with every parcel involved (each an
-   owner to be convinced). This follows how planning offices delimit second-row areas.
+   into one area (connected components), with every parcel involved (each an owner to be
+   convinced). By default pieces merge along a street row (parcels fronting the same street);
+   ``merge_scope: block`` also joins the gardens of back-to-back rows into one block interior.
 7. **Usable?** Each area is opened by half the minimum width (slivers and thin strips vanish),
    must keep the minimum area and must hold one minimum footprint with the setback to the
    boundary of its parcels; what fails is counted as a sliver.
@@ -80,6 +81,8 @@ class CandidateParams:
     front_touch_m: float = param(1.0, doc="Abstand, bis zu dem ein Flurstück als an der Straße gelegen gilt", unit="m",
                                  min=0)
     merge_block_interiors: bool = param(True, doc="Hinterland-Stücke benachbarter Flurstücke zusammenfassen")
+    merge_scope: str = param("row", doc="Zusammenfassen entlang einer Straßenzeile oder im ganzen Block",
+                             choices=("row", "block"))
     min_shared_edge_m: float = param(3.0, doc="Gemeinsame Grenze, ab der Stücke zusammengefasst werden", unit="m",
                                      min=0)
 
@@ -404,6 +407,14 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     # street's zone does not reach into the gardens of parcels on the cross street
     zi, zj = shapely.STRtree(_arr(streets.geometry)).query(S, predicate="dwithin", distance=p.front_touch_m)
     after_front = _difference_many(S.copy(), zi, zones[zj])
+    # the street each parcel fronts: the one along which it has the longest boundary
+    front_len = shapely.length(shapely.intersection(shapely.boundary(S[zi]),
+                                                    shapely.buffer(_arr(streets.geometry), p.front_touch_m)[zj]))
+    fronts = np.full(len(S), -1, dtype=np.int64)
+    if len(zi):
+        order = np.lexsort((zj, -front_len, zi))
+        first = np.r_[True, zi[order][1:] != zi[order][:-1]]
+        fronts[zi[order][first]] = zj[order][first]
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
     bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
     bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
@@ -419,7 +430,11 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
         # block interiors: pieces of neighbouring parcels that share an edge form one area
         # (5 cm tolerance: neighbouring parcels rarely share bit-identical boundary vertices)
         ti, tj = shapely.STRtree(pieces).query(pieces, predicate="dwithin", distance=_GAP_M)
-        sel = (ti < tj) & (owner[ti] != owner[tj])
+        # pieces merge along a street row: gardens of back-to-back rows that front different streets
+        # stay separate areas (their access and their rear building line come from different streets)
+        fi, fj = fronts[owner[ti]], fronts[owner[tj]]
+        same_row = (fi == fj) | (fi < 0) | (fj < 0)
+        sel = (ti < tj) & (owner[ti] != owner[tj]) & (same_row if p.merge_scope == "row" else True)
         ti, tj = ti[sel], tj[sel]
         shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.buffer(pieces[tj], _GAP_M)))
         ok = shared >= p.min_shared_edge_m

@@ -37,7 +37,7 @@ def test_candidates_recall_and_precision(sample_config, sample_assessment):
     hit_expected, hit_derived = iou_matches(expected, derived)
     recall = hit_expected.mean()
     precision = hit_derived.mean()
-    assert len(expected) >= 75
+    assert len(expected) >= 100
     assert recall >= 0.95, f"recall {recall:.3f}"
     assert precision >= 0.90, f"precision {precision:.3f}"
 

@@ -10,8 +10,8 @@ calling any candidate code of the package:
 3. the front zone of a parcel is everything within that line + 3 m of each street it touches;
 4. main buildings (housing and commercial) buffered by 3 m are removed, ancillary buildings
    (garages, sheds, garden houses) count as removable;
-5. backland pieces of neighbouring parcels in one block that touch merge into one area (the block
-   interior); it qualifies if an 8 x 10 m footprint fits with 3 m distance to the boundary of the
+5. backland pieces of neighbouring parcels in one block and one street row (same street and side)
+   that touch merge into one area; it qualifies if an 8 x 10 m footprint fits with 3 m distance to the boundary of the
    parcels involved and it has at least 250 m².
 """
 
@@ -133,11 +133,12 @@ def expected_candidates(parcels, buildings, roads, settlement) -> tuple[list, li
     owner = list(idx[pidx[big]])
     pieces = np.asarray(pieces, dtype=object)
     owner = np.asarray(owner)
-    # Merge touching pieces of neighbouring parcels in one block (the block interior) …
+    # Merge touching pieces of neighbouring parcels in one block and street row …
     blocks = parcels["block"].to_numpy()[owner]
+    rows = (parcels["street"].astype(str) + "|" + parcels["side"].astype(str)).to_numpy()[owner]
     tree = shapely.STRtree(pieces)
     a, b = tree.query(pieces, predicate="dwithin", distance=0.05)
-    same = (blocks[a] == blocks[b]) & (a != b)
+    same = (blocks[a] == blocks[b]) & (rows[a] == rows[b]) & (a != b)
     n = len(pieces)
     graph = coo_matrix((np.ones(same.sum()), (a[same], b[same])), shape=(n, n))
     ncomp, label = connected_components(graph, directed=False)
