@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .candidates import CandidateResult, _blocks, _point_in
+from .candidates import STREET_GAP_M, CandidateResult, _blocks, _point_in
 from .config import dump_config
 from .layers import Layers, load_layers
 from .pipeline import Assessment, assess, file_hash
@@ -72,6 +72,24 @@ def _rows_near(gdf: gpd.GeoDataFrame, geoms, distance: float = 0.0) -> np.ndarra
     else:
         _, hit = gdf.sindex.query(geoms, predicate="intersects")
     return np.unique(hit)
+
+
+def _street_keys(roads: gpd.GeoDataFrame) -> np.ndarray:
+    """Street of every road polygon: connected polygons of one name, as in ``candidates._streets``.
+
+    All road kinds are linked here (a superset of the street roads), so a partition may take more
+    context than needed, never less.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    names = roads["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object) \
+        if "name" in roads else np.full(len(roads), "", dtype=object)
+    g = _arr(roads.geometry)
+    ti, tj = shapely.STRtree(g).query(g, predicate="dwithin", distance=STREET_GAP_M)
+    same = (ti < tj) & (names[ti] == names[tj]) & (names[ti] != "")
+    graph = coo_matrix((np.ones(int(same.sum())), (ti[same], tj[same])), shape=(len(g), len(g)))
+    return connected_components(graph, directed=False)[1]
 
 
 def partition_layers(layers: Layers, halo_box, *, street_keys: np.ndarray) -> Layers:
@@ -174,9 +192,7 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     tiles, grid = partition_grid(layers.parcels, tile_size_m)
     kennz = layers.parcels["flstkennz"].astype(str).to_numpy()
     tile_of_parcel = pd.Series(_key(tiles), index=kennz)
-    names = layers.roads["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object) \
-        if "name" in layers.roads else np.full(len(layers.roads), "", dtype=object)
-    street_keys = np.where(names != "", names, np.array([f"\0{i}" for i in range(len(names))], dtype=object))
+    street_keys = _street_keys(layers.roads)
     occupied = sorted(set(map(tuple, tiles.tolist())))
     tasks = []
     for tx, ty in occupied:
