@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, fmt, not_rated, register, result_frame
+from .base import BEDINGT, GEEIGNET, NICHT, fmt, not_rated, register, result_frame, query_pairs
 
 NAME = "baeume"
 MEASURES = ("anzahl", "geschuetzt_anzahl", "kronenanteil_pct", "altbaum_anzahl", "ohne_umfang_anzahl",
@@ -69,15 +69,6 @@ class TreeParams:
                                      source="DOMAIN.md §2: alte Bäume sind Lebensstätten [U]", min=0)
 
 
-def _pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: float | None = None):
-    """(geometry index, item index) pairs of an STRtree query; empty int arrays when nothing is there."""
-    if len(items) == 0 or len(geoms) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    kw = {"distance": distance} if distance is not None else {}
-    a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
-    return a.astype(np.int64), b.astype(np.int64)
-
-
 def _listed(art: pd.Series, patterns: tuple[str, ...]) -> np.ndarray:
     text = art.fillna("").astype(str).str.lower()
     out = np.zeros(len(text), dtype=bool)
@@ -92,7 +83,7 @@ def protected_mask(trees, params: TreeParams) -> np.ndarray:
     threshold = np.where(_listed(trees["art"], params.arten_liste), params.umfang_liste_cm, params.umfang_min_cm)
     if params.gruppenregel and len(trees):
         pts = np.asarray(trees.geometry.array, dtype=object)
-        a, _ = _pairs(pts, pts, "dwithin", params.gruppe_abstand_m)
+        a, _ = query_pairs(pts, pts, "dwithin", params.gruppe_abstand_m)
         in_group = np.bincount(a, minlength=len(pts)) >= params.gruppe_min_anzahl
         threshold = np.where(in_group, np.minimum(threshold, params.umfang_gruppe_cm), threshold)
     return ~np.isnan(umfang) & (umfang >= threshold)
@@ -126,7 +117,7 @@ def evaluate(candidates, layers, params: TreeParams):
     protected = protected_mask(trees, params) & (not params.hausgarten_ausnahme)
     old = ~np.isnan(umfang) & (umfang >= params.altbaum_umfang_cm)
 
-    ai, ti = _pairs(pts, g, "intersects")  # trees standing in the area (boundary included)
+    ai, ti = query_pairs(pts, g, "intersects")  # trees standing in the area (boundary included)
     count = np.bincount(ai, minlength=n)
     n_prot = np.bincount(ai, weights=protected[ti], minlength=n).astype(int)
     n_old = np.bincount(ai, weights=old[ti], minlength=n).astype(int)
@@ -135,7 +126,7 @@ def evaluate(candidates, layers, params: TreeParams):
     # crown cover: discs of all trees within reach, unioned per area, clipped to the area
     share = np.zeros(n)
     if len(pts):
-        ci, ct = _pairs(pts, g, "dwithin", float(radius.max()))
+        ci, ct = query_pairs(pts, g, "dwithin", float(radius.max()))
         discs = shapely.buffer(pts[ct], radius[ct], quad_segs=16)
         reach = shapely.intersects(discs, g[ci])
         ci, discs = ci[reach], discs[reach]

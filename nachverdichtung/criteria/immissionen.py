@@ -29,7 +29,7 @@ import shapely
 
 from ..params import param
 from ..zonal import zonal_stats
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, register, result_frame
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, register, result_frame, query_pairs
 
 NAME = "immissionen"
 QUELLE_RASTER = "Lärmkarte (Raster)"
@@ -61,18 +61,10 @@ class NoiseParams:
                                            "(ALKIS unterscheidet Straßenklassen nicht)")
 
 
-def _pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: float | None = None):
-    if len(items) == 0 or len(geoms) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    kw = {"distance": distance} if distance is not None else {}
-    a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
-    return a.astype(np.int64), b.astype(np.int64)
-
-
 def _from_polygons(g: np.ndarray, noise) -> dict[str, np.ndarray]:
     n = len(g)
     ng = np.asarray(noise.geometry.array, dtype=object)
-    ai, ni = _pairs(ng, g, "intersects")
+    ai, ni = query_pairs(ng, g, "intersects")
     inter = shapely.area(shapely.intersection(g[ai], ng[ni])) if len(ai) else np.zeros(0)
     out = {}
     covered = np.bincount(ai, weights=inter, minlength=n)

@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, not_rated, register, result_frame
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, not_rated, register, result_frame, query_pairs
 
 NAME = "naturschutz"
 MEASURES = ("ausschluss_m2", "abstand_ausschluss_m", "vorpruefung_m2", "kategorien", "arten_anzahl", "arten")
@@ -51,14 +51,6 @@ class NatureParams:
                                        "bedingt geeignet ist", unit="m", min=0)
     puffer_arten_m: float = param(50.0, doc="Umkreis, in dem Artnachweise die Fläche bedingt geeignet machen",
                                   unit="m", min=0)
-
-
-def _pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: float | None = None):
-    if len(items) == 0 or len(geoms) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    kw = {"distance": distance} if distance is not None else {}
-    a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
-    return a.astype(np.int64), b.astype(np.int64)
 
 
 def _join(values: pd.Series, by: np.ndarray, n: int) -> np.ndarray:
@@ -94,7 +86,7 @@ def evaluate(candidates, layers, params: NatureParams):
         is_excl = np.isin(lower, [c.lower() for c in params.ausschluss_kategorien])
         is_pre = np.isin(lower, [c.lower() for c in params.vorpruefung_kategorien])
         reach = max(params.puffer_ausschluss_m, 0.0)
-        ai, pi = _pairs(pg, g, "dwithin", reach)
+        ai, pi = query_pairs(pg, g, "dwithin", reach)
         inter = shapely.area(shapely.intersection(g[ai], pg[pi])) if len(ai) else np.zeros(0)
         dist = shapely.distance(g[ai], pg[pi]) if len(ai) else np.zeros(0)
         hit = inter >= params.min_ueberlappung_m2
@@ -112,7 +104,7 @@ def evaluate(candidates, layers, params: NatureParams):
     sp_names = np.full(n, "", dtype=object)
     if species is not None:
         sg = np.asarray(species.geometry.array, dtype=object)
-        si, sj = _pairs(sg, g, "dwithin", params.puffer_arten_m)
+        si, sj = query_pairs(sg, g, "dwithin", params.puffer_arten_m)
         n_sp = np.bincount(si, minlength=n).astype(float)
         sp_names = _join(species["art"].fillna("unbekannte Art").astype(str).iloc[sj].reset_index(drop=True), si, n)
 
