@@ -258,12 +258,8 @@ def _point_in(polys: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
     out = np.full(len(points), -1, dtype=np.int64)
     if len(polys) == 0 or len(points) == 0:
         return out
-    # query with the polygons (prepared once each) against a tree of points: far faster than
-    # point-within-polygon when a polygon is large (a block or land-use area with many vertices)
-    gi, pi = shapely.STRtree(points).query(_arr(polys.geometry), predicate="contains")
-    order = np.lexsort((gi, pi))
-    pi, gi = pi[order], gi[order]
-    out[pi[::-1]] = gi[::-1]  # the smallest polygon position wins where polygons overlap
+    pi, gi = shapely.STRtree(_arr(polys.geometry)).query(points, predicate="within")
+    out[pi[::-1]] = gi[::-1]
     return out
 
 
