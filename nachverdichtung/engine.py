@@ -48,7 +48,7 @@ def _arr(gs) -> np.ndarray:
 
 
 def partition_grid(parcels: gpd.GeoDataFrame, tile_size_m: float) -> tuple[np.ndarray, tuple[float, float]]:
-    """Tile number (row-major over occupied tiles is not implied) of each parcel's representative point.
+    """Tile (column, row) of each parcel's representative point on a square grid.
 
     Returns
     -------
