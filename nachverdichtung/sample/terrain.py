@@ -70,16 +70,3 @@ def elevation(u: np.ndarray, v: np.ndarray, plan: TerrainPlan) -> np.ndarray:
     rim = _base(np.array([(bu0 + bu1) / 2]), np.array([bv0 - 4.0]), plan)[0]
     m = window(u, bu0, bu1, 3.0) * window(v, bv0, bv1, 3.0)
     return h * (1 - m) + np.minimum(h, rim - 1.1) * m
-
-
-def horn_slope_pct(dem: np.ndarray, res: float) -> np.ndarray:
-    """Slope in percent with Horn's method (as gdaldem); edges are NaN."""
-    z = dem.astype(float)
-    out = np.full(z.shape, np.nan)
-    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    d, f = z[1:-1, :-2], z[1:-1, 2:]
-    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * res)
-    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * res)
-    out[1:-1, 1:-1] = 100.0 * np.hypot(dzdx, dzdy)
-    return out
