@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import NachverdichtungError
+from .export import check_formats
 
 __all__ = ["main"]
 
@@ -109,8 +110,8 @@ def summary_text(result) -> str:
 
 
 def _cmd_assess(args) -> int:
-    return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet,
-                           formats=args.formats.split(",") if args.formats else None)
+    formats = check_formats(args.formats.split(",")) if args.formats else None  # before any work
+    return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats)
 
 
 def _cmd_demo(args) -> int:

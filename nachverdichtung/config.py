@@ -36,7 +36,7 @@ TARGET_CRS = "EPSG:25832"
 class SourceConfig:
     """One input file: a vector layer, a CSV of points or a raster."""
 
-    path: Path = param(None, doc="Pfad zur Datei (relativ zur Konfigurationsdatei)")
+    path: Path = param(None, doc="Pfad zur Datei (relativ zur Konfigurationsdatei)", required=True)
     layer: str | None = param(None, doc="Layername in einer GeoPackage-/Mehrlayer-Datei")
     crs: str | None = param(None, doc="Koordinatensystem, falls die Datei keines angibt")
     encoding: str | None = param(None, doc="Zeichenkodierung, falls nicht erkennbar (z. B. cp1252)")
@@ -47,7 +47,7 @@ class SourceConfig:
 class AlkisConfig:
     """The cadastre: parcels, buildings, roads and land use from one Shapefile folder, GeoPackage or DXF."""
 
-    path: Path = param(None, doc="Shapefile-Ordner, GeoPackage oder DXF-Datei mit den ALKIS-Daten")
+    path: Path = param(None, doc="Shapefile-Ordner, GeoPackage oder DXF-Datei mit den ALKIS-Daten", required=True)
     preset: str = param("auto", doc="Schema der Daten", choices=("auto", "ax", "vereinfacht", "dxf_sample", "dxf_ax_objektarten"))
     encoding: str | None = param(None, doc="Zeichenkodierung erzwingen (sonst .cpg bzw. Erkennung)")
     crs: str | None = param(None, doc="Koordinatensystem, falls die Dateien keines angeben (DXF!)")

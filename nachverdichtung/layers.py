@@ -118,8 +118,9 @@ def parse_flstkennz(kennz: pd.Series) -> pd.DataFrame:
 
     Examples
     --------
-    >>> parse_flstkennz(pd.Series(["072566001001230004__"])).iloc[0].tolist()
-    ['2566', 1, 123, 4]
+    >>> row = parse_flstkennz(pd.Series(["072566001001230004__"])).iloc[0]
+    >>> row["gemarkung"], int(row["flur"]), int(row["zaehler"]), int(row["nenner"])
+    ('2566', 1, 123, 4)
     """
     s = kennz.astype(str).str.ljust(20, "_")
     num = lambda a, b: pd.to_numeric(s.str[a:b].str.replace("_", "", regex=False), errors="coerce")

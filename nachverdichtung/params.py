@@ -29,6 +29,7 @@ def param(
     min: float | None = None,
     max: float | None = None,
     choices: tuple | None = None,
+    required: bool = False,
 ) -> Any:
     """Declare a documented parameter field.
 
@@ -46,10 +47,14 @@ def param(
         Inclusive numeric bounds checked by :func:`build`.
     choices
         Allowed values checked by :func:`build`.
+    required
+        The key must be given (and not be empty) in the configuration; ``default`` only serves
+        objects built in code. :func:`build` reports a missing one as "Pflichtangabe fehlt".
     """
     if isinstance(default, list):
         default = tuple(default)
-    meta = {"doc": doc, "source": source, "unit": unit, "min": min, "max": max, "choices": choices}
+    meta = {"doc": doc, "source": source, "unit": unit, "min": min, "max": max, "choices": choices,
+            "required": required}
     if isinstance(default, dict):
         return dataclasses.field(default_factory=lambda d=default: dict(d), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -115,8 +120,8 @@ def build(cls: type, data: Any, *, key: str, file: Path | str | None, base_dir: 
         f = fields[name]
         values[name] = _convert(hints[name], value, f.metadata, key=f"{key}.{name}", file=file,
                                 base_dir=base_dir)
-    missing = [n for n, f in fields.items() if n not in values
-               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [n for n, f in fields.items() if values.get(n) is None and (f.metadata.get("required") or (
+               n not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))]
     if missing:
         raise ConfigError(
             f"Pflichtangabe {', '.join(repr(m) for m in missing)} fehlt",

@@ -23,7 +23,7 @@ def horn_slope_pct(z: np.ndarray, res: tuple[float, float]) -> np.ndarray:
     --------
     >>> x = np.arange(5.0)
     >>> z = np.tile(x * 0.1, (5, 1))          # rises 0.1 m per 1 m pixel eastwards
-    >>> float(horn_slope_pct(z, (1.0, 1.0))[2, 2])
+    >>> round(float(horn_slope_pct(z, (1.0, 1.0))[2, 2]), 9)
     10.0
     """
     xres, yres = res

@@ -308,6 +308,16 @@ def cfg_set(path: str, value):
     return mutate
 
 
+def cfg_drop(path: str):
+    def mutate(d: Path, cfg: dict) -> None:
+        node = cfg
+        *parents, last = path.split(".")
+        for p in parents:
+            node = node[p]
+        del node[last]
+    return mutate
+
+
 def cfg_text(text: str):
     def mutate(d: Path, cfg: dict) -> None:
         cfg.clear()
@@ -464,6 +474,10 @@ CASES = [
          cfg_set("criteria.topographie.bedingt_ab_pct", -5), 2, "außerhalb des zulässigen Bereichs", "config.yml"),
     Case("config_pfad_fehlt", "Konfiguration", "alkis.path zeigt ins Leere", cfg_set("alkis.path", "gibtsnicht"),
          2, "Datei nicht gefunden", "config.yml"),
+    Case("config_alkis_ohne_pfad", "Konfiguration", "Abschnitt alkis ohne path", cfg_drop("alkis.path"),
+         2, "Pflichtangabe 'path' fehlt", "config.yml"),
+    Case("config_eingabe_ohne_pfad", "Konfiguration", "inputs.trees ohne path", cfg_drop("inputs.trees.path"),
+         2, "Pflichtangabe 'path' fehlt", "config.yml"),
     Case("config_kein_yaml", "Konfiguration", "kaputtes YAML", cfg_text("alkis: [path: alkis\n  crs: :"),
          2, "kein gültiges YAML", "config.yml"),
     # Other files

@@ -75,6 +75,25 @@ def test_bad_input(case, base_district, tmp_path, capsys):
         case.check(folder, out)
 
 
+def test_unknown_format_is_refused_before_any_work(base_district, tmp_path, capsys, monkeypatch):
+    """``--formats foo`` is a configuration error (exit 2), found before the assessment runs."""
+    import nachverdichtung.pipeline
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("assess ran although the format is unknown")
+
+    monkeypatch.setattr(nachverdichtung.pipeline, "assess", must_not_run)
+    shutil.copytree(base_district, tmp_path / "d")
+    config = tmp_path / "d" / "config.yml"
+    config.write_text(yaml.safe_dump(base_config()), encoding="utf-8")
+    code = main(["assess", str(config), "--out", str(tmp_path / "out"), "--formats", "gpkg,foo", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.strip().splitlines() == [err.strip()]
+    assert "unbekanntes Ausgabeformat 'foo'" in err and "Lösung: " in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_real_entry_point_refuses_billion_laughs(base_district, tmp_path):
     """The installed command (a new interpreter, default warning filters) gives the same one line."""
     import subprocess

@@ -15,9 +15,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import ConfigError
+
 log = logging.getLogger(__name__)
 
-__all__ = ["WRITERS", "write_outputs"]
+__all__ = ["WRITERS", "check_formats", "write_outputs"]
 
 #: format → "module:function"; each function is ``write(assessment, folder) -> list[Path]``.
 WRITERS: dict[str, str] = {
@@ -29,6 +31,22 @@ WRITERS: dict[str, str] = {
     "report": "nachverdichtung.export.report:write_report",
     "pdf": "nachverdichtung.export.report:write_report",
 }
+
+
+def check_formats(formats, *, key: str = "--formats") -> list[str]:
+    """The requested formats without repeats; an unknown one is a :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> check_formats(["gpkg", "csv", "gpkg"])
+    ['gpkg', 'csv']
+    """
+    formats = [str(f).strip() for f in formats]
+    unknown = [f for f in formats if f not in WRITERS]
+    if unknown:
+        raise ConfigError(f"unbekanntes Ausgabeformat {unknown[0]!r}", key=key,
+                          fix=f"eines oder mehrere von {', '.join(WRITERS)} angeben, durch Komma getrennt")
+    return list(dict.fromkeys(formats))
 
 
 def _writer(fmt: str) -> Callable:
@@ -55,9 +73,9 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
     list of Path
         The written files, in their final place.
     """
+    formats = check_formats(formats or assessment.config.output.formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    formats = list(dict.fromkeys(formats or assessment.config.output.formats))
     staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out_dir))
     try:
         (staging / "konfiguration_effektiv.yml").write_text(
