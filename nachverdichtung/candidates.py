@@ -3,8 +3,11 @@
 The method, step by step (all vectorised over parcels; the few loops run over ranks or
 iterations, never over features):
 
-1. **Scope.** Parcels whose representative point lies in a configured land-use class (default
-   residential and mixed) and inside the settlement boundary (Innenbereich), if one is given.
+1. **Scope.** The part of each parcel on eligible actual land use (:mod:`nachverdichtung.landuse`:
+   a rule table by ALKIS object type and attribute) and inside the settlement boundary
+   (Innenbereich), if one is given. Parcels with such a part are in scope; their backland is
+   later **clipped** to it, so no candidate area lies on vineyards, fields, school grounds or in
+   the Außenbereich.
 2. **Streets.** Public road polygons (Straßenverkehr, Platz) are grouped into streets by name.
 3. **De-facto rear building line** (§ 34 BauGB case law). Every main building is assigned to its
    nearest street; its rear depth is the largest distance of its corners from that street. The
@@ -43,6 +46,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .fit import count_footprints, union_collections
+from .landuse import eligibility, resolve_rules
 from .params import param
 
 log = logging.getLogger(__name__)
@@ -62,8 +66,13 @@ class CandidateParams:
 
     mode: str = param("derive", doc="Flächen ableiten, Planerflächen nutzen oder beides",
                       choices=("derive", "planner", "both"))
-    landuse_classes: tuple[str, ...] = param(("wohnbau", "gemischt"), doc="Nutzungsarten, in denen gesucht wird",
-                                             source="BACKGROUND.md: nur Innenbereich, Wohn- und Mischgebiete")
+    nutzung_zulaessig: dict[str, bool] = param(
+        {}, doc="Zulässigkeit der tatsächlichen Nutzung für Hinterland je Objektart oder "
+                "'Objektart.Attribut.Code' (ergänzt/überschreibt die Voreinstellung, siehe docs/criteria.md)",
+        source="Codes: GeoInfoDok 7.1 AAA-Codelisten (norBIT ALKIS-Import alkis-schema.sql); Voreinstellung: Konvention")
+    oeffentliche_einrichtungen: bool = param(
+        False, doc="Flächen besonderer funktionaler Prägung (Schule, Kirche, Verwaltung …) als Hinterland zulassen",
+        source="Konvention: öffentliche Grundstücke sind meist keine privaten Nachverdichtungspotenziale")
     building_line: str = param("street", doc="Hintere Baulinie je Straße ermitteln oder feste Tiefe",
                                choices=("street", "fixed"), source="DOMAIN.md §2, § 34 BauGB (Rechtsprechung)")
     building_line_quantile: float = param(0.75, doc="Quantil der Hinterkantentiefen der Hauptgebäude je Straße",
@@ -348,6 +357,124 @@ def _letter(k: int) -> str:
     return s
 
 
+OUTSIDE_REASON = "Außenbereich (§ 35 BauGB)"
+
+
+@dataclass(frozen=True)
+class LandScope:
+    """Per parcel: the part that may hold backland, and what the land around it is.
+
+    Attributes
+    ----------
+    allowed
+        Parcel ∩ eligible land use ∩ Innenbereich (an empty polygon where there is none).
+    inside
+        Whether the parcel has at least 1 m² inside the Innenbereich (all True without one).
+    nutzung, label
+        Coarse class and German label of the parcel's largest land-use share ('' / 'unbekannt').
+    settle_part
+        Parcel ∩ Innenbereich, or ``None`` when no Innenbereich is used.
+    blocked, blocked_label
+        Pieces of the non-eligible land use and their labels (for the reasons).
+    outside_reason
+        Reason for parcels outside the Innenbereich.
+    """
+
+    allowed: np.ndarray
+    inside: np.ndarray
+    nutzung: np.ndarray
+    label: np.ndarray
+    settle_part: np.ndarray | None
+    blocked: np.ndarray
+    blocked_label: np.ndarray
+    outside_reason: str = OUTSIDE_REASON
+
+
+def _pair_parts(geoms: np.ndarray, pieces: np.ndarray):
+    """Pairs (geometry i, piece j) that overlap, with the intersection and its area (> 0.01 m²)."""
+    gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects")
+    inter = shapely.intersection(geoms[gi], pieces[pj])
+    a = shapely.area(inter)
+    keep = a > 0.01
+    return gi[keep], pj[keep], inter[keep], a[keep]
+
+
+def _filled(geoms: np.ndarray) -> np.ndarray:
+    out = np.asarray(geoms, dtype=object).copy()
+    out[shapely.is_missing(out)] = shapely.Polygon()
+    return out
+
+
+def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDataFrame | None = None, *,
+               outside_reason: str = OUTSIDE_REASON) -> LandScope:
+    """The part of each parcel on eligible land use inside the Innenbereich (see :class:`LandScope`).
+
+    Land-use and settlement polygons are cut along a 100 m grid first, so every intersection works
+    on small pieces (a settlement polygon can have thousands of vertices).
+    """
+    n = len(P)
+    lu = layers.landuse
+    ok, label = eligibility(lu, resolve_rules(p.nutzung_zulaessig, public_facilities=p.oeffentliche_einrichtungen))
+    pieces, owner = street_pieces(_arr(lu.geometry))
+    pi, qj, inter, a = _pair_parts(P, pieces)
+    lu_of = owner[qj]
+    share = pd.DataFrame({"p": pi, "lu": lu_of, "a": a}).groupby(["p", "lu"], sort=True)["a"].sum().reset_index()
+    top = share.sort_values(["p", "a", "lu"], ascending=[True, False, True], kind="stable").drop_duplicates("p")
+    nutzung = np.full(n, "", dtype=object)
+    lab = np.full(n, "unbekannt", dtype=object)
+    nutzung[top["p"].to_numpy()] = lu["nutzung"].astype(str).to_numpy(dtype=object)[top["lu"].to_numpy()]
+    lab[top["p"].to_numpy()] = label[top["lu"].to_numpy()]
+    good = ok[lu_of]
+    allowed = _filled(_group_union(inter[good], pi[good], n))
+    settle_part = None
+    inside = np.ones(n, dtype=bool)
+    if settlement is None:
+        settlement = layers.vector("settlement")
+    if settlement is not None:
+        spieces, _ = street_pieces(_arr(settlement.geometry))
+        si, _sj, sinter, _sa = _pair_parts(P, spieces)
+        settle_part = _filled(_group_union(sinter, si, n))
+        inside = shapely.area(settle_part) >= 1.0
+        allowed = _filled(shapely.intersection(allowed, settle_part))
+    return LandScope(allowed=allowed, inside=inside, nutzung=nutzung, label=lab, settle_part=settle_part,
+                     blocked=pieces[~ok[owner]], blocked_label=label[owner][~ok[owner]],
+                     outside_reason=outside_reason)
+
+
+def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: np.ndarray,
+                 p: CandidateParams) -> np.ndarray:
+    """Reason per scope parcel whose backland is mostly lost to non-eligible land or the Außenbereich.
+
+    A parcel counts when the clipped-away part is at least the minimum area and larger than what
+    is left; the reason names the land use that takes most of it ("Hinterland liegt auf
+    Weinbaufläche"), or the Außenbereich when most of it lies outside the Innenbereich.
+    """
+    out = np.full(len(scope), "", dtype=object)
+    lost = shapely.difference(full, clipped)
+    la, ca = shapely.area(lost), shapely.area(clipped)
+    cand = np.flatnonzero((la >= p.min_area_m2) & (la > ca))
+    if len(cand) == 0:
+        return out
+    lc = lost[cand]
+    outside = np.zeros(len(cand))
+    if land.settle_part is not None:
+        outside = la[cand] - shapely.area(shapely.intersection(lc, land.settle_part[scope][cand]))
+    best = np.zeros(len(cand))
+    name = np.full(len(cand), "", dtype=object)
+    if len(land.blocked):
+        li, bj, _g, ba = _pair_parts(lc, land.blocked)
+        if len(li):
+            df = pd.DataFrame({"i": li, "lab": land.blocked_label[bj], "a": ba}).groupby(
+                ["i", "lab"], sort=True)["a"].sum().reset_index()
+            df = df.sort_values(["i", "a", "lab"], ascending=[True, False, True], kind="stable").drop_duplicates("i")
+            best[df["i"].to_numpy()] = df["a"].to_numpy()
+            name[df["i"].to_numpy()] = df["lab"].to_numpy(dtype=object)
+    reason = np.where(name != "", "Hinterland liegt auf " + name, "Hinterland ohne zulässige tatsächliche Nutzung")
+    reason = np.where(outside >= np.maximum(best, 1.0), f"Hinterland liegt im {land.outside_reason}", reason)
+    out[cand] = reason
+    return out
+
+
 def derive_candidates(layers, params: CandidateParams | None = None) -> CandidateResult:
     """Find second-row candidate areas and account for every parcel.
 
@@ -365,13 +492,8 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     p = params or CandidateParams()
     parcels = layers.parcels
     P = _arr(parcels.geometry)
-    n = len(P)
-    rp = shapely.point_on_surface(P)
-    lu_pos = _point_in(layers.landuse, rp)
-    nutzung = np.where(lu_pos >= 0, layers.landuse["nutzung"].to_numpy(dtype=object)[np.maximum(lu_pos, 0)], "")
-    settlement = layers.vector("settlement")
-    inside = _point_in(settlement, rp) >= 0 if settlement is not None else np.ones(n, dtype=bool)
-    in_scope = np.isin(nutzung, p.landuse_classes) & inside
+    land = land_scope(layers, P, p)
+    in_scope = shapely.area(land.allowed) >= 1.0
 
     streets = _streets(layers.roads)
     blocks = _blocks(layers.roads, parcels)
@@ -414,9 +536,12 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
     bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
     bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
-    backland = _difference_many(after_front, bi, bbuf[bj])
+    backland_full = _difference_many(after_front, bi, bbuf[bj])
     front_empty = shapely.area(after_front) < 1.0
-    built_empty = ~front_empty & (shapely.area(backland) < 1.0)
+    built_empty = ~front_empty & (shapely.area(backland_full) < 1.0)
+    # clip to the eligible land use inside the Innenbereich: backland never runs into the fields
+    backland = shapely.intersection(backland_full, land.allowed[scope])
+    backland[shapely.is_missing(backland)] = shapely.Polygon()
 
     # pieces
     pieces, owner = shapely.get_parts(backland, return_index=True)
@@ -467,7 +592,8 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
         areas = derived
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=parcels.crs)
 
-    accounting = _accounting(parcels, layers, areas, scope, nutzung, inside, front_empty, built_empty, backland, p)
+    lost = lost_reasons(backland_full, backland, land, scope, p)
+    accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost)
     log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
     return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers)
 
@@ -523,18 +649,19 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
     return out.sort_index()
 
 
-def _accounting(parcels, layers, areas, scope, nutzung, inside, front_empty, built_empty, backland, p) -> gpd.GeoDataFrame:
+def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost) -> gpd.GeoDataFrame:
     """One row per input parcel: candidate parcels and excluded parcels with the reason."""
     n = len(parcels)
     reason = np.full(n, "", dtype=object)
-    reason[~inside] = "außerhalb des Innenbereichs"
-    no_use = inside & ~np.isin(nutzung, p.landuse_classes)
-    reason[no_use] = np.array([f"Nutzung {u or 'unbekannt'}: keine Wohn- oder Mischbaufläche" for u in nutzung[no_use]],
-                              dtype=object)
+    reason[~land.inside] = land.outside_reason
+    no_use = land.inside & (shapely.area(land.allowed) < 1.0)
+    reason[no_use] = "Nutzung " + land.label[no_use] + ": keine für Hinterland zulässige Nutzung"
     sub = np.full(len(scope), "Hinterland zu klein oder zu schmal für einen Baukörper", dtype=object)
+    sub[lost != ""] = lost[lost != ""]
     sub[front_empty] = "kein Hinterland: Flurstück liegt ganz in der Vorderzone"
     sub[built_empty] = "Hinterland überbaut (Gebäude mit Abstandsflächen)"
     reason[scope] = sub
+    nutzung = land.nutzung
     fl_of = pd.Series(dtype=object)
     if len(areas):
         lists = areas["flurstuecke"].astype(str).str.split(",").explode()

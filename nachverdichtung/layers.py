@@ -22,6 +22,7 @@ from .errors import InputError
 from .io.alkis import ROLE_LABEL, read_alkis
 from .io.raster import RasterSource, open_raster_source
 from .io.vector import read_points_csv, read_vector
+from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,8 @@ def _validate_parcels(gdf: gpd.GeoDataFrame, problems: list[str]) -> tuple[gpd.G
     for col in ("flur", "zaehler", "nenner"):
         gdf[col] = pd.to_numeric(gdf[col], errors="coerce").astype("Int64")
     gdf["nenner"] = gdf["nenner"].where(gdf["nenner"] > 0)
-    gdf["flaeche_amtlich"] = pd.to_numeric(gdf.get("flaeche_amtlich", np.nan), errors="coerce").astype(float)
+    gdf["flaeche_amtlich"] = pd.to_numeric(gdf["flaeche_amtlich"] if "flaeche_amtlich" in gdf
+                                           else pd.Series(np.nan, index=gdf.index), errors="coerce").astype(float)
     gdf["flstkennz"] = gdf["flstkennz"].astype(str)
     return gdf.reset_index(drop=True), excluded.reset_index(drop=True)
 
@@ -238,7 +240,8 @@ def _validate_buildings(gdf: gpd.GeoDataFrame, problems: list[str]) -> gpd.GeoDa
         if still.any():
             problems.append(f"{label}: {int(still.sum())} nicht numerische Gebäudefunktionen als 9998 (unbekannt) gewertet")
     gdf["funktion"] = code.fillna(9998).astype(int)
-    gdf["geschosse"] = pd.to_numeric(gdf.get("geschosse", pd.NA), errors="coerce").astype("Int64")
+    gdf["geschosse"] = pd.to_numeric(gdf["geschosse"] if "geschosse" in gdf else pd.Series(np.nan, index=gdf.index),
+                                     errors="coerce").astype("Int64")
     gdf["kategorie"] = building_category(gdf["funktion"])
     return gdf.reset_index(drop=True)
 
@@ -320,6 +323,7 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
     buildings = _validate_buildings(roles["buildings"], problems)
     roads = _validate_simple(roles["roads"], "roads", "art", problems)
     landuse = _validate_simple(roles["landuse"], "landuse", "nutzung", problems)
+    problems.extend(unknown_codes(landuse, what=ROLE_LABEL["landuse"]))
     for role, gdf in (("parcels", parcels), ("landuse", landuse), ("roads", roads)):
         if len(gdf) == 0:
             raise InputError(f"{ROLE_LABEL[role]}: keine brauchbaren Geometrien", file=config.alkis.path,

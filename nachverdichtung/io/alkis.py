@@ -156,6 +156,7 @@ def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis
                 continue
             gdf = _read(path, layer, label, alkis, target_crs)
             gdf["_class"] = cls
+            gdf["_objektart"] = str(layer_name).lower()
             pieces.append(gdf)
         if not pieces:
             raise InputError(
@@ -179,6 +180,9 @@ def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis
                                  fix=f"Feldnamen unter 'alkis.fields.{role}.klasse' angeben")
             classes = {canonical_name(k): v for k, v in spec["classes"].items()}
             gdf["_class"] = gdf[col].astype(str).map(lambda v: classes.get(canonical_name(v)))
+            if spec.get("objektarten"):
+                types = {canonical_name(k): v for k, v in spec["objektarten"].items()}
+                gdf["_objektart"] = gdf[col].astype(str).map(lambda v: types.get(canonical_name(v), ""))
             gdf = gdf[gdf["_class"].notna()].copy()
     return _map_fields(gdf, role, spec.get("fields", {}), override_fields, spec.get("required", ()), label)
 
@@ -222,6 +226,8 @@ def _map_fields(gdf, role, fields, override, required, label) -> gpd.GeoDataFram
         out[canon] = gdf[col]
     if "_class" in gdf:
         out["art" if role == "roads" else "nutzung"] = gdf["_class"]
+    if "_objektart" in gdf and role == "landuse":
+        out["objektart"] = gdf["_objektart"]
     result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs, index=pd.RangeIndex(len(gdf)))
     result.attrs = gdf.attrs
     return result

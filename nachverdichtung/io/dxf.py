@@ -41,7 +41,7 @@ _RULE_ATTRS = {
 }
 _KATEGORIEN = {"haupt", "neben", "gewerbe", "sonstige"}
 _ARTEN = {"strassenverkehr", "weg", "platz"}
-_NUTZUNGEN = {"wohnbau", "gemischt", "gewerbe", "gruen", "wald", "landwirtschaft", "gewaesser",
+_NUTZUNGEN = {"wohnbau", "gemischt", "oeffentlich", "gewerbe", "gruen", "wald", "landwirtschaft", "gewaesser",
               "bahn", "verkehr", "sonstige"}
 #: Land (federal state) key used when a 4-digit Gemarkung is given: 07 = Rheinland-Pfalz [U].
 DEFAULT_LAND = "07"
