@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nachverdichtung`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if not args.debug else logging.INFO,
+    quiet = getattr(args, "quiet", False) and not args.debug
+    logging.basicConfig(level=logging.INFO if args.debug else logging.ERROR if quiet else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
     try:

@@ -56,6 +56,15 @@ class AlkisConfig:
     gemarkung: str | None = param(None, doc="Gemarkungsnummer für DXF-Flurstücksnummern ohne Gemarkung")
     flur: int | None = param(None, doc="Flurnummer für DXF-Flurstücksnummern ohne Flur", min=0)
     dxf_reader: str = param("auto", doc="DXF-Leser", choices=("auto", "ezdxf", "gdal"))
+    offset: tuple[float, ...] = param(
+        (0.0, 0.0), doc="DXF: Reduktionskonstanten [dx, dy], die zu gekürzten Koordinaten addiert werden",
+        unit="m")
+    dxf_tolerance_m: float = param(
+        0.01, doc="DXF: absolute Toleranz für geschlossene Linienzüge und das Fangen von Grenzlinien",
+        unit="m", min=0.0001, max=1.0, source="Konvention (1 cm, Genauigkeit der Katasterkoordinaten)")
+    dxf_number_distance_m: float = param(
+        10.0, doc="DXF: größter Abstand einer Flurstücksnummer außerhalb jedes Flurstücks zum "
+                  "Flurstück ohne Nummer, dem sie zugeordnet wird", unit="m", min=0.0, max=100.0)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,9 @@ class Layers:
         Optional rasters by name (see ``RASTER_INPUTS``), opened lazily.
     problems
         Every repair and every dropped feature, one German sentence each, for the run log.
+        Many cases of one kind (e.g. DXF texts) are one line with their count.
+    problem_details
+        The single cases behind such counted lines (for the run log only).
     sources
         Input name → file path, for the manifest.
     """
@@ -78,6 +81,7 @@ class Layers:
     vectors: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     rasters: dict[str, RasterSource] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    problem_details: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     excluded_parcels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["flstkennz", "grund"]))
 
@@ -312,9 +316,11 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
     """
     say = progress or (lambda msg: None)
     problems: list[str] = []
+    details: list[str] = []
     say("ALKIS-Daten lesen")
     roles = read_alkis(config.alkis, target_crs=config.crs)
     for role, gdf in roles.items():
+        details.extend(gdf.attrs.get("problem_details", []))
         if len(gdf) == 0:
             raise InputError(f"{ROLE_LABEL[role]}: Layer ist leer", file=gdf.attrs.get("source", {}).get("file"),
                              fix="eine Lieferung mit Objekten verwenden oder die Layerzuordnung prüfen")
@@ -347,7 +353,7 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         log.warning(msg)
     return Layers(parcels=parcels, buildings=buildings, roads=roads, landuse=landuse, crs=config.crs,
                   vectors=vectors, rasters=rasters, problems=tuple(problems), sources=sources,
-                  excluded_parcels=excluded)
+                  excluded_parcels=excluded, problem_details=tuple(details))
 
 
 def _check_raster_coverage(rasters: dict, parcels: gpd.GeoDataFrame, crs: str, problems: list[str]) -> None:

@@ -44,6 +44,9 @@ def protocol_text(assessment) -> str:
     problems = list(assessment.layers.problems)
     lines += ["", f"Hinweise zu den Eingangsdaten ({len(problems)})"]
     lines += [f"  - {p}" for p in problems] or ["  keine"]
+    details = list(getattr(assessment.layers, "problem_details", ()))
+    if details:
+        lines += ["", f"Einzelfälle zu den Hinweisen ({len(details)})"] + [f"  - {d}" for d in details]
     dropped = assessment.layers.excluded_parcels
     if len(dropped):
         lines += ["", "Bei der Prüfung verworfene Flurstücke (nicht in Potenzialflächen)"]

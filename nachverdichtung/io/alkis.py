@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from .nas import NAS_SUFFIXES, check_nas
 from .vector import find_field, list_layers, read_vector
 
@@ -73,7 +73,7 @@ def _match_layer(available: list[str], wanted: str) -> str | None:
 def detect_preset(path: Path) -> str:
     """Guess the preset from the layer names of a delivery."""
     if path.suffix.lower() == ".dxf":
-        return "dxf_sample"
+        return "auto"  # the DXF reader chooses by the layer names (io.dxf.detect_dxf_preset)
     names = {canonical_name(n) for n in list_layers(path)}
     if "axflurstueck" in names:
         return "ax"
@@ -120,7 +120,9 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
 
         frames = read_alkis_dxf(path, preset=preset_name, layers=alkis.layers or None, crs=alkis.crs,
                                 encoding=alkis.encoding, gemarkung=alkis.gemarkung, flur=alkis.flur,
-                                reader=alkis.dxf_reader)
+                                reader=alkis.dxf_reader, offset=_offset(alkis.offset, path),
+                                tolerance=alkis.dxf_tolerance_m,
+                                number_distance=alkis.dxf_number_distance_m)
         out = {}
         for role in ROLES:
             if role not in frames:
@@ -137,6 +139,13 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
     preset = load_preset(preset_name)
     available = list_layers(path)
     return {role: _read_role(path, available, role, preset["roles"][role], alkis, target_crs) for role in ROLES}
+
+
+def _offset(value, path: Path) -> tuple[float, float]:
+    if len(value) != 2:
+        raise ConfigError(f"braucht zwei Zahlen [dx, dy], gefunden {list(value)}", key="alkis.offset",
+                          fix="z. B. offset: [32000000, 5000000] unter alkis: angeben")
+    return float(value[0]), float(value[1])
 
 
 def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis, target_crs: str) -> gpd.GeoDataFrame:

@@ -26,14 +26,31 @@ import shapely
 import yaml
 
 from nachverdichtung.errors import ConfigError, CRSError, InputError
-from nachverdichtung.io.dxf_ezdxf import Primitives
+from nachverdichtung.io.dxf_ezdxf import KIND_LABEL, Primitives
+from nachverdichtung.io.dxf_numbers import (
+    BLOCK_KEYS,
+    Hints,
+    Linework,
+    NumberRules,
+    collect_numbers,
+    number_parcels,
+    parse_parcel_text,
+    polygonise,
+    split_gemarkung,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["read_alkis_dxf", "list_dxf_layers", "write_alkis_dxf", "load_preset", "check_crs"]
+__all__ = ["read_alkis_dxf", "list_dxf_layers", "write_alkis_dxf", "load_preset", "check_crs",
+           "detect_dxf_preset", "parse_parcel_text", "DXF_PRESETS"]
 
 ROLES = ("parcels", "buildings", "roads", "landuse")
-_MAPPING_KEYS = {"parcels", "parcel_numbers", *ROLES}
+#: Presets ``preset: auto`` chooses from, by the layer names of the file (first wins a tie).
+DXF_PRESETS = ("dxf_sample", "dxf_ax_objektarten")
+_SPEC_KEYS = {"parcels": ("layers", "boundary_layers"),
+              "parcel_numbers": ("layers", "arrow_layers"),
+              "fluren": ("label_layers", "boundary_layers", "gemarkung_boundary_layers")}
+_MAPPING_KEYS = {*_SPEC_KEYS, "ignore", *ROLES}
 _RULE_ATTRS = {
     "buildings": {"funktion": 9998, "kategorie": None, "geschosse": None},
     "roads": {"art": None, "name": ""},
@@ -43,9 +60,6 @@ _KATEGORIEN = {"haupt", "neben", "gewerbe", "sonstige"}
 _ARTEN = {"strassenverkehr", "weg", "platz"}
 _NUTZUNGEN = {"wohnbau", "gemischt", "oeffentlich", "gewerbe", "gruen", "wald", "landwirtschaft", "gewaesser",
               "bahn", "verkehr", "sonstige"}
-#: Land (federal state) key used when a 4-digit Gemarkung is given: 07 = Rheinland-Pfalz [U].
-DEFAULT_LAND = "07"
-
 _FIX_CRS = "crs: EPSG:25832 in config unter alkis: setzen"
 
 
@@ -96,24 +110,21 @@ def _normalise_mapping(mapping: Mapping) -> dict:
         raise ConfigError(f"unbekannte Rolle(n) {sorted(unknown)} in der DXF-Layerzuordnung",
                           key="alkis.layers",
                           fix=f"nur {', '.join(sorted(_MAPPING_KEYS))} verwenden")
-    out: dict = {}
-    for role in ("parcels", "parcel_numbers"):
+    out: dict = {"ignore": [_key(p) for p in _as_list(mapping.get("ignore"))]}
+    for role, keys in _SPEC_KEYS.items():
         if role in mapping and mapping[role] is not None:
             spec = mapping[role]
             if not isinstance(spec, Mapping):
-                spec = {"layers": spec}
-            out[role] = {
-                "layers": [_key(p) for p in _as_list(spec.get("layers"))],
-                "boundary_layers": [_key(p) for p in _as_list(spec.get("boundary_layers"))],
-            }
+                spec = {keys[0]: spec}
+            bad = set(spec) - set(keys)
+            if bad:
+                raise ConfigError(f"unbekannte Felder {sorted(bad)} unter {role}",
+                                  key=f"alkis.layers.{role}", fix=f"nur {', '.join(keys)} verwenden")
+            out[role] = {k: [_key(p) for p in _as_list(spec.get(k))] for k in keys}
     for role, defaults in _RULE_ATTRS.items():
         if role not in mapping or mapping[role] is None:
             continue
-        rules = mapping[role]
-        if isinstance(rules, Mapping):
-            rules = [rules]
-        elif isinstance(rules, str) or all(isinstance(r, str) for r in rules):
-            rules = [{"layers": rules}]  # shorthand: layer name(s), default attributes
+        rules = _rules_list(mapping[role])  # shorthand: layer name(s), default attributes
         norm = []
         for rule in rules:
             if not isinstance(rule, Mapping) or "layers" not in rule:
@@ -144,11 +155,50 @@ def _check_rule(role: str, attrs: dict) -> None:
                           key=f"alkis.layers.{role}", fix=f"einen von {sorted(values)} angeben")
 
 
+def _rules_list(rules) -> list:
+    """Rules of a role in list form (a single rule or layer-name shorthand allowed)."""
+    if rules is None:
+        return []
+    if isinstance(rules, Mapping):
+        return [rules]
+    if isinstance(rules, str) or all(isinstance(r, str) for r in rules):
+        return [{"layers": rules}]
+    return list(rules)
+
+
+def _extend(base: dict, extra: Mapping) -> dict:
+    """*base* with the roles in *extra* added: rules first (so they win), pattern lists joined."""
+    out = dict(base)
+    for role, value in extra.items():
+        if role not in _MAPPING_KEYS:
+            raise ConfigError(f"unbekannte Rolle '{role}' unter extend", key="alkis.layers.extend",
+                              fix=f"nur {', '.join(sorted(_MAPPING_KEYS))} verwenden")
+        old = out.get(role)
+        if role in _RULE_ATTRS:
+            out[role] = _rules_list(value) + _rules_list(old)
+        elif role == "ignore":
+            out[role] = _as_list(value) + _as_list(old)
+        else:
+            keys = _SPEC_KEYS[role]
+            spec = value if isinstance(value, Mapping) else {keys[0]: value}
+            old = old if isinstance(old, Mapping) else ({keys[0]: old} if old else {})
+            out[role] = {k: _as_list(spec.get(k)) + _as_list(old.get(k)) for k in keys
+                         if spec.get(k) or old.get(k)}
+    return out
+
+
 def resolve_mapping(preset: str | None, layers: Mapping | None) -> dict:
-    """Preset mapping with the roles given in *layers* replacing the preset's roles."""
+    """Preset mapping with the roles given in *layers* replacing the preset's roles, and the
+    roles under ``layers["extend"]`` added to them."""
     merged: dict = dict(load_preset(preset)) if preset else {}
-    if layers:
-        merged.update(layers)
+    layers = dict(layers or {})
+    extra = layers.pop("extend", None)
+    merged.update(layers)
+    if extra:
+        if not isinstance(extra, Mapping):
+            raise ConfigError("extend: erwartet Rollen mit Layern", key="alkis.layers.extend",
+                              fix="z. B. extend: {buildings: [{layers: ['Gebäude X'], funktion: 1000}]}")
+        merged = _extend(merged, extra)
     if not any(r in merged for r in ROLES):
         raise ConfigError("die DXF-Layerzuordnung nennt keine Rolle", key="alkis.layers",
                           fix="preset: dxf_sample oder layers: {parcels: {layers: [...]}} angeben")
@@ -161,32 +211,47 @@ def _matches(key: str, patterns: list[str]) -> bool:
 
 class _LayerClassifier:
     """Assign each DXF layer name to a geometry role (role, rule index) by the first matching
-    pattern, and say whether its texts are parcel numbers. One layer may be both: parcel
-    polygons and their numbers are often drawn on the same layer."""
+    pattern, and say whether its texts are parcel numbers or Flur labels. One layer may be both:
+    parcel polygons and their numbers are often drawn on the same layer.
+
+    Geometry roles, in order: ``ignored``, ``parcel_lines``, ``parcels``, ``flur_lines``,
+    ``gemarkung_lines``, ``arrows``, then the rules of buildings, roads and land use."""
 
     def __init__(self, mapping: dict) -> None:
         self.mapping = mapping
         self._cache: dict[str, tuple[str, int] | None] = {}
-        self._numbers: dict[str, bool] = {}
+        self._texts: dict[str, tuple[bool, bool]] = {}
 
     def __call__(self, layer: str) -> tuple[str, int] | None:
         if layer not in self._cache:
             self._cache[layer] = self._classify(_key(layer))
         return self._cache[layer]
 
+    def _text_roles(self, layer: str) -> tuple[bool, bool]:
+        if layer not in self._texts:
+            key = _key(layer)
+            nums = self.mapping.get("parcel_numbers", {}).get("layers", [])
+            labels = self.mapping.get("fluren", {}).get("label_layers", [])
+            self._texts[layer] = (_matches(key, nums), _matches(key, labels))
+        return self._texts[layer]
+
     def is_numbers(self, layer: str) -> bool:
-        if layer not in self._numbers:
-            pats = self.mapping.get("parcel_numbers", {}).get("layers", [])
-            self._numbers[layer] = _matches(_key(layer), pats)
-        return self._numbers[layer]
+        return self._text_roles(layer)[0]
+
+    def is_labels(self, layer: str) -> bool:
+        return self._text_roles(layer)[1]
 
     def _classify(self, key: str) -> tuple[str, int] | None:
         m = self.mapping
-        if "parcels" in m:
-            if _matches(key, m["parcels"]["boundary_layers"]):
-                return ("parcel_lines", 0)
-            if _matches(key, m["parcels"]["layers"]):
-                return ("parcels", 0)
+        if _matches(key, m.get("ignore", [])):
+            return ("ignored", 0)
+        specs = (("parcel_lines", "parcels", "boundary_layers"), ("parcels", "parcels", "layers"),
+                 ("flur_lines", "fluren", "boundary_layers"),
+                 ("gemarkung_lines", "fluren", "gemarkung_boundary_layers"),
+                 ("arrows", "parcel_numbers", "arrow_layers"))
+        for role, section, field in specs:
+            if _matches(key, m.get(section, {}).get(field, [])):
+                return (role, 0)
         for role in ("buildings", "roads", "landuse"):
             for i, rule in enumerate(m.get(role, [])):
                 if _matches(key, rule["layers"]):
@@ -195,10 +260,22 @@ class _LayerClassifier:
 
     def kind(self, layer: str) -> str | None:
         hit = self(layer)
-        geom = None if hit is None else ("line" if hit[0] == "parcel_lines" else "poly")
-        if self.is_numbers(layer):
+        if hit is not None and hit[0] == "ignored":
+            return None
+        geom = None if hit is None else ("poly" if hit[0] in ROLES else "line")
+        if self.is_numbers(layer) or self.is_labels(layer):
             return "text" if geom is None else f"text+{geom}"
         return geom
+
+    def unmatched(self, counts: Mapping) -> list[tuple[str, dict]]:
+        """Layers (with their entity counts) that no role, number or label rule takes."""
+        return [(lay, c) for lay, c in sorted(counts.items())
+                if self(lay) is None and not self.is_numbers(lay) and not self.is_labels(lay)]
+
+    def score(self, counts: Mapping) -> int:
+        """Entities on layers this mapping takes (for choosing a preset)."""
+        return sum(sum(c.values()) for lay, c in counts.items()
+                   if self.kind(lay) is not None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,51 +335,10 @@ def check_crs(bounds: tuple[float, float, float, float], crs: str, file: str | P
                 "7-stellige Rechtswerte erwartet)", file=file, fix=_FIX_CRS)
 
 
-# --------------------------------------------------------------------------------------------
-# parcel numbers
-# --------------------------------------------------------------------------------------------
-
-_RE_FULL = re.compile(r"^(\d{2})(\d{4})(\d{3})(\d{5})([\d_]{4})([\d_]{2})$")
-_RE_LONG = re.compile(
-    r"^(?:gem(?:arkung|\.)?\s*(\d{6}|\d{4})\D*?)?(?:flur\s*(\d{1,3})\D*?)?"
-    r"(?:flst\.?|flurst(?:ü|ue)ck)?\s*(\d{1,5})(?:\s*/\s*(\d{1,4}))?$", re.IGNORECASE)
-_RE_LAYER = re.compile(r"gemarkung\D*(\d{6}|\d{4})\D+flur\D*(\d{1,3})", re.IGNORECASE)
-
-
-def _split_gemarkung(value: str | int | None) -> tuple[str | None, str | None]:
-    if value is None:
-        return None, None
-    s = str(value).strip()
-    if not s.isdigit() or len(s) not in (1, 2, 3, 4, 6):
+def _check_gemarkung(value) -> None:
+    if value is not None and split_gemarkung(value) == (None, None):
         raise ConfigError(f"Gemarkung {value!r} ist keine 4- oder 6-stellige Nummer",
                           key="alkis.gemarkung", fix="z. B. gemarkung: '2566' oder '072566'")
-    if len(s) == 6:
-        return s[:2], s[2:]
-    return DEFAULT_LAND, s.zfill(4)
-
-
-def parse_parcel_text(text: str) -> dict | None:
-    """Parse a parcel-number text.
-
-    >>> parse_parcel_text("123/4")
-    {'land': None, 'gemarkung': None, 'flur': None, 'zaehler': 123, 'nenner': 4, 'folge': None}
-    >>> parse_parcel_text("07256600100005______")["zaehler"]
-    5
-    """
-    s = " ".join(text.split())
-    m = _RE_FULL.match(s)
-    if m:
-        nen = m.group(5).strip("_")
-        return {"land": m.group(1), "gemarkung": m.group(2), "flur": int(m.group(3)),
-                "zaehler": int(m.group(4)), "nenner": int(nen) if nen else None,
-                "folge": m.group(6)}
-    m = _RE_LONG.match(s)
-    if not m:
-        return None
-    land, gem = _split_gemarkung(m.group(1)) if m.group(1) else (None, None)
-    return {"land": land, "gemarkung": gem,
-            "flur": int(m.group(2)) if m.group(2) else None, "zaehler": int(m.group(3)),
-            "nenner": int(m.group(4)) if m.group(4) else None, "folge": None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,15 +372,6 @@ def _clean_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.reset_index(drop=True)
 
 
-def _polygonise(lines: list) -> list:
-    if not lines:
-        return []
-    arr = shapely.set_precision(np.asarray(lines, dtype=object), 0.001)
-    noded = shapely.node(shapely.multilinestrings(shapely.get_parts(arr)))
-    return [p for p in shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-            if p.area > 0]
-
-
 def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
     layers = np.asarray(prim.poly_layers, dtype=object)
     hits = [classify(lay) for lay in prim.poly_layers]
@@ -352,115 +379,59 @@ def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
     rule = np.fromiter((h[1] if h is not None else -1 for h in hits), int, len(hits))
     geoms = np.asarray(prim.polygons, dtype=object)
     hatch = np.asarray(prim.poly_from_hatch, dtype=bool)
-    return geoms[sel], hatch[sel], rule[sel], layers[sel]
+    pattrs = prim.poly_attrs if len(prim.poly_attrs) == len(hits) else [{}] * len(hits)
+    attrs = [a for a, k in zip(pattrs, sel) if k]
+    return geoms[sel], hatch[sel], rule[sel], layers[sel], attrs
 
 
-def _build_parcels(prim, classify, crs, gemarkung, flur, problems, fname):
-    geoms, hatch, _, _ = _role_polys(prim, classify, "parcels")
-    line_idx = [i for i, lay in enumerate(prim.line_layers)
-                if (h := classify(lay)) is not None and h[0] == "parcel_lines"]
-    if line_idx:
-        faces = _polygonise([prim.lines[i] for i in line_idx])
-        geoms = np.concatenate([geoms, np.asarray(faces, dtype=object)])
+def _lines_of(prim: Primitives, classify: _LayerClassifier, role: str) -> np.ndarray:
+    sel = [i for i, lay in enumerate(prim.line_layers)
+           if (h := classify(lay)) is not None and h[0] == role]
+    return np.asarray([prim.lines[i] for i in sel], dtype=object)
+
+
+def _number_inputs(prim: Primitives, classify: _LayerClassifier):
+    """Texts, Bruchstriche and number blocks of the number and label layers."""
+    tsel = [i for i, lay in enumerate(prim.text_layers)
+            if classify.is_numbers(lay) or classify.is_labels(lay)]
+    texts = pd.DataFrame({"x": [prim.text_xy[i][0] for i in tsel],
+                          "y": [prim.text_xy[i][1] for i in tsel],
+                          "text": [prim.texts[i] for i in tsel],
+                          "layer": [prim.text_layers[i] for i in tsel]})
+    fraction = np.asarray([g for g, lay in zip(prim.lines, prim.line_layers)
+                           if classify.is_numbers(lay)], dtype=object)
+    isel = [i for i, (lay, attrs) in enumerate(zip(prim.insert_layers, prim.insert_attrs))
+            if BLOCK_KEYS & set(attrs)]
+    inserts = pd.DataFrame({"x": [prim.insert_xy[i][0] for i in isel],
+                            "y": [prim.insert_xy[i][1] for i in isel],
+                            "attrs": [prim.insert_attrs[i] for i in isel],
+                            "layer": [prim.insert_layers[i] for i in isel]})
+    return texts, fraction, inserts
+
+
+def _build_parcels(prim, classify, crs, gemarkung, flur, rules: NumberRules, hints: Hints):
+    geoms, hatch, _, _, attrs = _role_polys(prim, classify, "parcels")
+    boundary = _lines_of(prim, classify, "parcel_lines")
+    if len(boundary):
+        faces = polygonise(boundary, rules.tolerance)
+        geoms = np.concatenate([geoms, faces])
         hatch = np.concatenate([hatch, np.zeros(len(faces), bool)])
+        attrs = attrs + [{}] * len(faces)
     keep = _dedupe(geoms, hatch)
-    frame = _clean_polygons(gpd.GeoDataFrame(geometry=list(geoms[keep]), crs=crs))
-    n = len(frame)
-    arg_land, arg_gem = _split_gemarkung(gemarkung)
-
-    # texts → parcels
-    tidx = [i for i, lay in enumerate(prim.text_layers) if classify.is_numbers(lay)]
-    parsed, pts, tlay, raw = [], [], [], []
-    for i in tidx:
-        p = parse_parcel_text(prim.texts[i])
-        if p is None:
-            if prim.texts[i]:
-                problems.append(f"{fname}: Text '{prim.texts[i]}' auf Layer "
-                                f"'{prim.text_layers[i]}' ist keine Flurstücksnummer")
-            continue
-        parsed.append(p)
-        pts.append(prim.text_xy[i])
-        tlay.append(prim.text_layers[i])
-        raw.append(prim.texts[i])
-    owner = np.full(len(parsed), -1)
-    if parsed and n:
-        points = shapely.points(np.asarray(pts, dtype=float))
-        tree = shapely.STRtree(frame.geometry.values)
-        ti, pi = tree.query(points, predicate="within")
-        if len(ti):
-            # a text inside nested parcels belongs to the smallest one
-            order = np.lexsort((frame.area.to_numpy()[pi], ti))
-            ti, pi = ti[order], pi[order]
-            first = np.r_[True, ti[1:] != ti[:-1]]
-            owner[ti[first]] = pi[first]
-    for t in np.flatnonzero(owner < 0):
-        x, y = pts[t]
-        problems.append(f"{fname}: Flurstücksnummer '{raw[t]}' bei ({x:.2f}, {y:.2f}) liegt in "
-                        "keinem Flurstück")
-
-    land = np.full(n, arg_land or "00", dtype=object)
-    gem = np.full(n, arg_gem or "0000", dtype=object)
-    flr = np.full(n, -1 if flur is None else int(flur), dtype=np.int64)
-    zae = np.zeros(n, dtype=np.int64)
-    nen = pd.array([pd.NA] * n, dtype="Int64")
-    folge = np.full(n, "__", dtype=object)
-    numbered = np.zeros(n, dtype=bool)
-    for t in np.flatnonzero(owner >= 0):
-        k = owner[t]
-        p = parsed[t]
-        if numbered[k]:
-            problems.append(f"{fname}: Flurstück mit Nummer '{_label(zae[k], nen[k])}' enthält "
-                            f"eine zweite Nummer '{raw[t]}' (ignoriert)")
-            continue
-        numbered[k] = True
-        zae[k] = p["zaehler"]
-        nen[k] = p["nenner"] if p["nenner"] is not None else pd.NA
-        if p["folge"]:
-            folge[k] = p["folge"]
-        lm = _RE_LAYER.search(tlay[t])
-        if p["gemarkung"]:
-            land[k], gem[k] = p["land"], p["gemarkung"]
-        elif lm:
-            land[k], gem[k] = _split_gemarkung(lm.group(1))
-        if p["flur"] is not None:
-            flr[k] = p["flur"]
-        elif lm:
-            flr[k] = int(lm.group(2))
-    if n and (gem == "0000").any():
-        problems.append(f"{fname}: Gemarkung für {(gem == '0000').sum()} Flurstücke unbekannt; "
-                        "Lösung: gemarkung: unter alkis: in der config setzen")
-    if n and (flr < 0).any():
-        problems.append(f"{fname}: Flur für {(flr < 0).sum()} Flurstücke unbekannt; "
-                        "Lösung: flur: unter alkis: in der config setzen")
-    flr[flr < 0] = 0
-    prefix = [f"{a}{g}{f:03d}" for a, g, f in zip(land, gem, flr)]
-    kennz = np.array([
-        f"{pre}{z:05d}{'____' if pd.isna(nn) else f'{int(nn):04d}'}{fo}"
-        for pre, z, nn, fo in zip(prefix, zae, nen, folge)], dtype=object)
-    dup = pd.Series(kennz).duplicated().to_numpy() & numbered
-    for k in np.flatnonzero(dup):
-        problems.append(f"{fname}: Flurstückskennzeichen {kennz[k]} kommt mehrfach vor; "
-                        "weitere Fläche als Flurstück ohne Nummer übernommen")
-    unnumbered = ~numbered | dup
-    if unnumbered.any():
-        problems.append(f"{fname}: {int(unnumbered.sum())} Flurstücke ohne Flurstücksnummer "
-                        "(Zähler 00000, laufende Nummer im Kennzeichen)")
-        for j, k in enumerate(np.flatnonzero(unnumbered)):
-            zae[k] = 0
-            nen[k] = pd.NA
-            kennz[k] = f"{prefix[k]}00000{j + 1:06d}"
-    frame["flstkennz"] = kennz.astype(str)
-    frame["gemarkung"] = gem.astype(str)
-    frame["flur"] = flr
-    frame["zaehler"] = zae
-    frame["nenner"] = nen
-    frame["flaeche_amtlich"] = np.nan
-    return frame[["flstkennz", "gemarkung", "flur", "zaehler", "nenner", "flaeche_amtlich",
-                  "geometry"]]
-
-
-def _label(z, n) -> str:
-    return f"{z}" if pd.isna(n) else f"{z}/{n}"
+    frame = gpd.GeoDataFrame({"_attrs": [attrs[k] for k in keep]}, geometry=list(geoms[keep]),
+                             crs=crs)
+    frame = _clean_polygons(frame)
+    texts, fraction, inserts = _number_inputs(prim, classify)
+    numbers, labels = collect_numbers(texts, fraction, inserts, rules, hints)
+    lines = Linework(fraction=fraction, arrows=_lines_of(prim, classify, "arrows"),
+                     flur=_lines_of(prim, classify, "flur_lines"),
+                     gemarkung=_lines_of(prim, classify, "gemarkung_lines"))
+    cols = number_parcels(frame.geometry.to_numpy(), list(frame["_attrs"]), numbers, labels,
+                          lines, gemarkung=gemarkung, flur=flur, rules=rules, hints=hints)
+    out = gpd.GeoDataFrame(cols, geometry=frame.geometry.to_numpy(), crs=crs)
+    out["flaeche_amtlich"] = np.nan
+    return out[["flstkennz", "gemarkung", "flur", "zaehler", "nenner", "flaeche_amtlich",
+                "geometry"]]
 
 
 def _building_categories(funktion: np.ndarray) -> np.ndarray:
@@ -470,24 +441,84 @@ def _building_categories(funktion: np.ndarray) -> np.ndarray:
     return building_category(pd.Series(funktion, dtype="int64")).to_numpy(dtype=object)
 
 
-def _build_rule_role(prim, classify, role, rules, crs):
-    geoms, hatch, rule, _ = _role_polys(prim, classify, role)
+#: XDATA / block attribute keys (case-folded) read for buildings and land use.
+_ATTR_KEYS = {
+    "funktion": ("gebaeudefunktion", "funktion", "gfk", "gebfkt", "gfkzshh"),
+    "geschosse": ("anzahlderoberirdischengeschosse", "geschosse", "anzahlgs", "ofl"),
+    "nutzung": ("nutzung", "nutzungsart", "nutzart", "objektart", "objektartenkennung"),
+}
+#: ALKIS object type codes (Objektartenkatalog GeoInfoDok 6/7) and names → canonical land use.
+_NUTZUNG_CODES = {
+    "41001": "wohnbau", "41002": "gewerbe", "41006": "gemischt", "41007": "gemischt",
+    "41008": "gruen", "41009": "gruen", "42001": "verkehr", "42006": "verkehr",
+    "42009": "verkehr", "42010": "bahn", "43001": "landwirtschaft", "43002": "wald",
+    "43003": "wald", "43004": "landwirtschaft", "43007": "sonstige", "44001": "gewaesser",
+    "44006": "gewaesser",
+}
+
+
+def _attr(attrs: dict, name: str):
+    for key in _ATTR_KEYS[name]:
+        v = attrs.get(key)
+        if v not in (None, ""):
+            return v
+    return None
+
+
+def _attrs_from_blocks(prim: Primitives, classify, role: str, geoms: np.ndarray,
+                       attrs: list[dict]) -> list[dict]:
+    """Add the attributes of blocks placed inside a polygon of *role* to that polygon."""
+    sel = [i for i, lay in enumerate(prim.insert_layers)
+           if (h := classify(lay)) is not None and h[0] == role]
+    if not sel or not len(geoms):
+        return attrs
+    pts = shapely.points(np.asarray([prim.insert_xy[i] for i in sel], dtype=float))
+    ti, gi = shapely.STRtree(geoms).query(pts, predicate="within")
+    out = [dict(a) for a in attrs]
+    for t, g in zip(ti, gi):
+        out[g] = {**prim.insert_attrs[sel[t]], **out[g]}
+    return out
+
+
+def _int_or(value, default):
+    try:
+        return int(float(str(value).strip()))
+    except (TypeError, ValueError):
+        return default
+
+
+def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
+    geoms, hatch, rule, _, attrs = _role_polys(prim, classify, role)
     keep = _dedupe(geoms, hatch)
-    frame = gpd.GeoDataFrame({"_rule": rule[keep]}, geometry=list(geoms[keep]), crs=crs)
+    attrs = _attrs_from_blocks(prim, classify, role, geoms[keep], [attrs[k] for k in keep])
+    frame = gpd.GeoDataFrame({"_rule": rule[keep], "_attrs": attrs}, geometry=list(geoms[keep]),
+                             crs=crs)
     frame = _clean_polygons(frame)
     r = frame["_rule"].to_numpy()
+    a = list(frame["_attrs"])
     if role == "buildings":
-        fun = np.array([int(rules[i]["funktion"]) for i in r], dtype=np.int64)
-        kat = np.array([rules[i]["kategorie"] for i in r], dtype=object)
+        fun = np.array([_int_or(_attr(x, "funktion"), int(rules[i]["funktion"]))
+                        for i, x in zip(r, a)], dtype=np.int64)
+        from_attr = np.array([_attr(x, "funktion") is not None for x in a], dtype=bool)
+        kat = np.array([None if f else rules[i]["kategorie"] for i, f in zip(r, from_attr)],
+                       dtype=object)
         missing = np.array([k is None for k in kat], dtype=bool)
         if missing.any():
             kat[missing] = _building_categories(fun[missing])
-        ges = pd.array([rules[i]["geschosse"] for i in r] if len(r) else [], dtype="Int64")
+        ges = pd.array([_int_or(_attr(x, "geschosse"), rules[i]["geschosse"])
+                        for i, x in zip(r, a)] if len(r) else [], dtype="Int64")
         out = {"funktion": fun, "geschosse": ges, "kategorie": np.asarray(kat, dtype=object)}
+        if from_attr.any():
+            hints.count("Gebäudefunktion von {n} Gebäuden aus XDATA/Blockattributen",
+                        int(from_attr.sum()))
     elif role == "roads":
         out = {"art": [rules[i]["art"] for i in r], "name": [rules[i]["name"] or "" for i in r]}
     else:
-        out = {"nutzung": [rules[i]["nutzung"] for i in r]}
+        codes = [_attr(x, "nutzung") for x in a]
+        nutz = [_NUTZUNG_CODES.get(_key(str(c)).split(".")[0],
+                                   c if _key(str(c)) in _NUTZUNGEN else rules[i]["nutzung"])
+                if c is not None else rules[i]["nutzung"] for i, c in zip(r, codes)]
+        out = {"nutzung": nutz}
     data = pd.DataFrame(out, index=frame.index)
     for col in data:
         if data[col].dtype == object:
@@ -532,6 +563,104 @@ def _dxf_version(path: Path) -> str | None:
     return m.group(1).decode() if m else None
 
 
+def _quick_counts(doc) -> dict:
+    """Entities per layer of the modelspace (block references not exploded), cheap."""
+    from nachverdichtung.io.dxf_ezdxf import fix_mojibake
+
+    counts: dict = {}
+    for entity in doc.modelspace():
+        try:
+            layer = fix_mojibake(entity.dxf.get("layer", "0"))
+        except AttributeError:
+            continue
+        per = counts.setdefault(layer, {})
+        per["other"] = per.get("other", 0) + 1
+    return counts
+
+
+def detect_dxf_preset(counts: Mapping) -> tuple[str, int, int]:
+    """The shipped preset that takes the most entities of a file with layer *counts*.
+
+    Returns ``(preset, entities taken, entities in the file)``; ties go to the earlier preset
+    in :data:`DXF_PRESETS`.
+    """
+    total = sum(sum(c.values()) for c in counts.values())
+    scores = [(_LayerClassifier(resolve_mapping(name, None)).score(counts), name)
+              for name in DXF_PRESETS]
+    best = max(scores, key=lambda t: t[0])
+    return best[1], best[0], total
+
+
+def _unmatched_hint(classify: _LayerClassifier, counts: Mapping, fname: str) -> list[str]:
+    """One line listing the layers no role takes, with their entity counts."""
+    rows = classify.unmatched(counts)
+    if not rows:
+        return []
+    parts = []
+    for lay, c in rows:
+        what = ", ".join(f"{n} {KIND_LABEL[k]}" for k, n in sorted(c.items(), key=lambda t: -t[1]))
+        parts.append(f"{lay} ({what})")
+    return [f"{fname}: {len(rows)} Layer nicht zugeordnet: {', '.join(parts)}; Lösung: bei "
+            "Bedarf unter alkis: layers: extend: einer Rolle zuordnen"]
+
+
+def _shift(prim: Primitives, offset) -> None:
+    """Add the reduction constants (dx, dy) of shortened coordinates to every primitive."""
+    dx, dy = (float(v) for v in offset)
+    if dx == 0 and dy == 0:
+        return
+    move = lambda g: shapely.transform(np.asarray(g, dtype=object), lambda c: c + (dx, dy))  # noqa: E731
+    prim.polygons = list(move(prim.polygons)) if prim.polygons else []
+    prim.lines = list(move(prim.lines)) if prim.lines else []
+    prim.text_xy = [(x + dx, y + dy) for x, y in prim.text_xy]
+    prim.insert_xy = [(x + dx, y + dy) for x, y in prim.insert_xy]
+
+
+def _extract(path: Path, preset, layers, encoding, reader, tolerance, hints: Hints):
+    """Open and extract the file; resolve ``preset="auto"`` by its layer names."""
+    if reader == "gdal":
+        from nachverdichtung.io.dxf_gdal import extract_gdal
+
+        if preset == "auto":
+            preset = DXF_PRESETS[0]
+        classify = _LayerClassifier(resolve_mapping(preset, layers))
+        prim = extract_gdal(path, kind=classify.kind, encoding=encoding, version=_dxf_version(path))
+        return prim, classify
+    from nachverdichtung.io.dxf_ezdxf import extract
+
+    doc, file_problems = _open(path, encoding)
+    try:
+        if preset == "auto":
+            preset, taken, total = detect_dxf_preset(_quick_counts(doc))
+            hints.add(f"DXF-Preset automatisch gewählt: {preset} ({taken} von {total} Objekten "
+                      "auf bekannten Layern)")
+            logger.info("%s: preset %s chosen (%d of %d entities)", path.name, preset, taken, total)
+        classify = _LayerClassifier(resolve_mapping(preset, layers))
+        prim = extract(doc, wanted=classify.kind, close_tolerance=tolerance,
+                       block_keys=BLOCK_KEYS)
+    except (ConfigError, InputError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - broken structures surface while iterating
+        raise InputError(f"DXF-Inhalt nicht lesbar ({exc.__class__.__name__}: {exc})",
+                         file=path, fix="die Datei im CAD-Programm öffnen und als DXF "
+                                        "R2018 neu speichern") from exc
+    prim.problems[:0] = file_problems
+    return prim, classify
+
+
+def _no_geometry(path: Path, prim: Primitives) -> InputError:
+    if not prim.layers_seen:
+        return InputError("die DXF-Datei enthält keine Zeichnungsobjekte im Modellbereich",
+                          file=path, fix="prüfen, ob die richtige Datei exportiert wurde "
+                                         "(Objekte im Modellbereich, nicht nur im Layout)")
+    names = ", ".join(prim.layers_seen[:15]) + (" …" if len(prim.layers_seen) > 15 else "")
+    return InputError(
+        "keine nutzbare Geometrie (Flächen, Linien) auf den zugeordneten Layern (Layer in "
+        f"der Datei: {names})", file=path,
+        fix="Layerzuordnung unter alkis: layers anpassen (Layer anzeigen mit "
+            "'nachverdichtung layers DATEI.dxf')")
+
+
 def read_alkis_dxf(
     path: str | PathLike,
     *,
@@ -542,6 +671,9 @@ def read_alkis_dxf(
     gemarkung: str | None = None,
     flur: int | None = None,
     reader: str = "auto",
+    offset: tuple[float, float] = (0.0, 0.0),
+    tolerance: float = 0.01,
+    number_distance: float = 10.0,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Read an ALKIS DXF export into canonical role frames.
 
@@ -550,25 +682,34 @@ def read_alkis_dxf(
     path
         The DXF file (ASCII or binary, R12 … R2018).
     preset
-        Name of a layer-mapping preset in ``io/presets`` (``dxf_sample``), or None.
+        Name of a layer-mapping preset in ``io/presets``, ``"auto"`` (chosen by the layer
+        names, see :func:`detect_dxf_preset`), or None.
     layers
-        Layer mapping in the preset's structure; its roles replace the preset's roles.
+        Layer mapping in the preset's structure; its roles replace the preset's roles, the roles
+        under its key ``extend`` are added to them.
     crs
         CRS of the coordinates (required: a DXF has none). Set on the frames, not reprojected.
     encoding
         Code page for files older than R2007 whose ``$DWGCODEPAGE`` is wrong; R2007 and newer
         are always UTF-8.
     gemarkung, flur
-        Gemarkung (4 digits, or 6 with the Land key) and Flur for parcel numbers that carry
-        neither in their text nor in their layer name.
+        Gemarkung (4 digits, or 6 with the Land key) and Flur for parcel numbers whose Gemarkung
+        and Flur follow neither from the text, the layer name nor the Flur texts and boundaries.
     reader
         ``"ezdxf"`` (full semantics), ``"gdal"`` (GDAL's DXF driver) or ``"auto"`` (= ezdxf).
+    offset
+        Reduction constants (dx, dy) added to shortened coordinates before anything else.
+    tolerance
+        Absolute tolerance in metres: polyline closure and snapping of boundary linework.
+    number_distance
+        Max. distance (m) of a number outside every parcel to the parcel it is given to.
 
     Returns
     -------
     dict
         ``parcels``, ``buildings``, ``roads``, ``landuse`` (the roles the mapping names), each a
-        GeoDataFrame with the columns of ``docs/data_model.md`` and ``attrs["problems"]``.
+        GeoDataFrame with the columns of ``docs/data_model.md`` and ``attrs["problems"]`` (one
+        line per kind of hint, with its count); ``attrs["problem_details"]`` has every case.
 
     Examples
     --------
@@ -581,59 +722,41 @@ def read_alkis_dxf(
     if reader not in ("auto", "ezdxf", "gdal"):
         raise ConfigError(f"unbekannter DXF-Reader {reader!r}", key="alkis.dxf_reader",
                           fix="auto, ezdxf oder gdal angeben")
-    mapping = resolve_mapping(preset, layers)
+    if preset != "auto":
+        resolve_mapping(preset, layers)  # mapping errors before file errors
+    _check_gemarkung(gemarkung)
     _check_file(path)
-    classify = _LayerClassifier(mapping)
-    if reader == "gdal":
-        from nachverdichtung.io.dxf_gdal import extract_gdal
-
-        prim = extract_gdal(path, kind=classify.kind, encoding=encoding,
-                            version=_dxf_version(path))
-    else:
-        from nachverdichtung.io.dxf_ezdxf import extract
-
-        doc, file_problems = _open(path, encoding)
-        try:
-            prim = extract(doc, wanted=classify.kind)
-        except Exception as exc:  # noqa: BLE001 - broken structures surface while iterating
-            raise InputError(f"DXF-Inhalt nicht lesbar ({exc.__class__.__name__}: {exc})",
-                             file=path, fix="die Datei im CAD-Programm öffnen und als DXF "
-                                            "R2018 neu speichern") from exc
-        prim.problems[:0] = file_problems
-    problems = [p if p.startswith(path.name) else f"{path.name}: {p}" for p in prim.problems]
-
-    all_geoms = [*prim.polygons, *prim.lines]
-    if not all_geoms:
-        if not prim.layers_seen:
-            raise InputError("die DXF-Datei enthält keine Zeichnungsobjekte im Modellbereich",
-                             file=path, fix="prüfen, ob die richtige Datei exportiert wurde "
-                                            "(Objekte im Modellbereich, nicht nur im Layout)")
-        names = ", ".join(prim.layers_seen[:15]) + (" …" if len(prim.layers_seen) > 15 else "")
-        raise InputError(
-            "keine nutzbare Geometrie (Flächen, Linien) auf den zugeordneten Layern (Layer in "
-            f"der Datei: {names})", file=path,
-            fix="Layerzuordnung unter alkis: layers anpassen (Layer anzeigen mit "
-                "'nachverdichtung layers DATEI.dxf')")
-    bounds = shapely.total_bounds(np.asarray(all_geoms, dtype=object))
+    hints = Hints(path.name)
+    prim, classify = _extract(path, preset, layers, encoding, reader, tolerance, hints)
+    _shift(prim, offset)
+    if not prim.polygons and not prim.lines:
+        raise _no_geometry(path, prim)
+    bounds = shapely.total_bounds(np.asarray([*prim.polygons, *prim.lines], dtype=object))
     check_crs(tuple(bounds), crs, path)
 
+    rules = NumberRules(max_distance=number_distance, tolerance=tolerance)
+    return _assemble(prim, classify, path.name, crs, gemarkung, flur, rules, hints)
+
+
+def _assemble(prim, classify, fname, crs, gemarkung, flur, rules, hints) -> dict:
+    """The role frames with their (aggregated) problems."""
+    mapping = classify.mapping
     out: dict[str, gpd.GeoDataFrame] = {}
     if "parcels" in mapping:
-        out["parcels"] = _build_parcels(prim, classify, crs, gemarkung, flur, problems,
-                                        path.name)
+        out["parcels"] = _build_parcels(prim, classify, crs, gemarkung, flur, rules, hints)
     for role in ("buildings", "roads", "landuse"):
         if role in mapping:
-            out[role] = _build_rule_role(prim, classify, role, mapping[role], crs)
+            out[role] = _build_rule_role(prim, classify, role, mapping[role], crs, hints)
+    file_lines = [p if p.startswith(fname) else f"{fname}: {p}" for p in prim.problems]
+    problems = file_lines + _unmatched_hint(classify, prim.layer_counts, fname) + hints.lines()
+    first = next(iter(out))
     for role, frame in out.items():
-        frame.attrs["problems"] = list(problems) if role == "parcels" else []
+        frame.attrs["problems"] = list(problems) if role == first else []
+        frame.attrs["problem_details"] = hints.details() if role == first else []
         if frame.empty:
-            frame.attrs["problems"].append(f"{path.name}: keine Objekte für '{role}' gefunden")
-    if "parcels" not in out:
-        next(iter(out.values())).attrs["problems"][:0] = problems
-    for p in problems[:20]:
-        logger.warning(p)
-    if len(problems) > 20:
-        logger.warning("%s: … und %d weitere Hinweise", path.name, len(problems) - 20)
+            frame.attrs["problems"].append(f"{fname}: keine Objekte für '{role}' gefunden")
+    for p in problems:
+        logger.info(p)
     return out
 
 
