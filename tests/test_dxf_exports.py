@@ -148,6 +148,21 @@ def test_xdata_kennzeichen_and_gebaeudefunktion(tmp_path):
     assert b["kategorie"].tolist() == ["haupt", "gewerbe", "neben", "sonstige"]
 
 
+def test_xdata_land_use_codes(tmp_path):
+    doc, msp = _new("AX_Flurstueck", "AX_TatsaechlicheNutzung", "AX_Wohnbauflaeche")
+    doc.appids.add("ALKIS")
+    _square(msp, 0, 0, 60, 20, "AX_Flurstueck")
+    lw = _square(msp, 0, 0, 20, 20, "AX_TatsaechlicheNutzung")
+    lw.set_xdata("ALKIS", [(1000, "objektart=43001"), (1000, "vegetationsmerkmal=1040")])
+    _square(msp, 20, 0, 20, 20, "AX_Wohnbauflaeche")
+    got = _read(doc, tmp_path, preset="dxf_ax_objektarten", gemarkung="2566", flur=1, layers={
+        "extend": {"landuse": [{"layers": ["AX_TatsaechlicheNutzung"], "nutzung": "sonstige"}]}})
+    lu = got["landuse"].sort_values("objektart")
+    assert lu["objektart"].tolist() == ["ax_landwirtschaft", "ax_wohnbauflaeche"]
+    assert lu["nutzung"].tolist() == ["landwirtschaft", "wohnbau"]
+    assert lu["vegetationsmerkmal"].tolist() == ["1040", ""]
+
+
 def test_fraction_block_and_mtext_numbers(tmp_path):
     doc, msp = _new("Flurstücke", "Flurstücksnummern")
     for i in range(4):

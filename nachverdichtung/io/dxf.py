@@ -38,6 +38,7 @@ from nachverdichtung.io.dxf_numbers import (
     polygonise,
     split_gemarkung,
 )
+from nachverdichtung.landuse import ATTRIBUTES, OBJEKTARTEN
 
 logger = logging.getLogger(__name__)
 
@@ -445,16 +446,34 @@ def _building_categories(funktion: np.ndarray) -> np.ndarray:
 _ATTR_KEYS = {
     "funktion": ("gebaeudefunktion", "funktion", "gfk", "gebfkt", "gfkzshh"),
     "geschosse": ("anzahlderoberirdischengeschosse", "geschosse", "anzahlgs", "ofl"),
-    "nutzung": ("nutzung", "nutzungsart", "nutzart", "objektart", "objektartenkennung"),
+    "nutzung": ("nutzung", "nutzungsart", "nutzart"),
+    "objektart": ("objektart", "objektartenkennung", "objektartkennung", "oak"),
 }
-#: ALKIS object type codes (Objektartenkatalog GeoInfoDok 6/7) and names → canonical land use.
-_NUTZUNG_CODES = {
-    "41001": "wohnbau", "41002": "gewerbe", "41006": "gemischt", "41007": "gemischt",
-    "41008": "gruen", "41009": "gruen", "42001": "verkehr", "42006": "verkehr",
-    "42009": "verkehr", "42010": "bahn", "43001": "landwirtschaft", "43002": "wald",
-    "43003": "wald", "43004": "landwirtschaft", "43007": "sonstige", "44001": "gewaesser",
-    "44006": "gewaesser",
+#: ALKIS object type numbers (Objektartenkatalog, GeoInfoDok) → object type name.
+_OBJEKTART_CODES = {
+    "41001": "ax_wohnbauflaeche", "41002": "ax_industrieundgewerbeflaeche", "41003": "ax_halde",
+    "41004": "ax_bergbaubetrieb", "41005": "ax_tagebaugrubesteinbruch",
+    "41006": "ax_flaechegemischternutzung", "41007": "ax_flaechebesondererfunktionalerpraegung",
+    "41008": "ax_sportfreizeitunderholungsflaeche", "41009": "ax_friedhof",
+    "42001": "ax_strassenverkehr", "42006": "ax_weg", "42009": "ax_platz",
+    "42010": "ax_bahnverkehr", "42015": "ax_flugverkehr", "42016": "ax_schiffsverkehr",
+    "43001": "ax_landwirtschaft", "43002": "ax_wald", "43003": "ax_gehoelz", "43004": "ax_heide",
+    "43005": "ax_moor", "43006": "ax_sumpf", "43007": "ax_unlandvegetationsloseflaeche",
+    "44001": "ax_fliessgewaesser", "44005": "ax_hafenbecken", "44006": "ax_stehendesgewaesser",
 }
+_RE_AX = re.compile(r"^ax_[a-z]+")
+
+
+def _objektart(value, layer: str) -> str:
+    """ALKIS object type of a land-use polygon: from its attribute (name or number), else from
+    an ``AX_...`` layer name; '' if unknown."""
+    if value is not None:
+        v = _key(str(value)).split(".")[0]
+        v = _OBJEKTART_CODES.get(v, v)
+        if v in OBJEKTARTEN:
+            return v
+    m = _RE_AX.match(_key(layer))
+    return m.group(0) if m and m.group(0) in OBJEKTARTEN else ""
 
 
 def _attr(attrs: dict, name: str):
@@ -487,12 +506,33 @@ def _int_or(value, default):
         return default
 
 
+def _landuse_columns(r, a, layers, rules) -> dict:
+    """``nutzung`` and ``objektart`` (+ funktion, vegetationsmerkmal, artderbebauung where the
+    XDATA/block attributes carry them) of the land-use polygons."""
+    oa = [_objektart(_attr(x, "objektart"), lay) for x, lay in zip(a, layers)]
+    nutz = []
+    for i, x, o in zip(r, a, oa):
+        given = _attr(x, "nutzung")
+        if given is not None and _key(str(given)) in _NUTZUNGEN:
+            nutz.append(_key(str(given)))
+        elif o and _attr(x, "objektart") is not None:
+            nutz.append(OBJEKTARTEN[o][1])
+        else:
+            nutz.append(rules[i]["nutzung"])
+    out = {"nutzung": nutz, "objektart": oa}
+    for name in ATTRIBUTES:
+        vals = [x.get(name) for x in a]
+        if any(v is not None for v in vals):
+            out[name] = ["" if v is None else str(_int_or(v, v)) for v in vals]
+    return out
+
+
 def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
-    geoms, hatch, rule, _, attrs = _role_polys(prim, classify, role)
+    geoms, hatch, rule, layers, attrs = _role_polys(prim, classify, role)
     keep = _dedupe(geoms, hatch)
     attrs = _attrs_from_blocks(prim, classify, role, geoms[keep], [attrs[k] for k in keep])
-    frame = gpd.GeoDataFrame({"_rule": rule[keep], "_attrs": attrs}, geometry=list(geoms[keep]),
-                             crs=crs)
+    frame = gpd.GeoDataFrame({"_rule": rule[keep], "_attrs": attrs, "_layer": layers[keep]},
+                             geometry=list(geoms[keep]), crs=crs)
     frame = _clean_polygons(frame)
     r = frame["_rule"].to_numpy()
     a = list(frame["_attrs"])
@@ -514,11 +554,7 @@ def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
     elif role == "roads":
         out = {"art": [rules[i]["art"] for i in r], "name": [rules[i]["name"] or "" for i in r]}
     else:
-        codes = [_attr(x, "nutzung") for x in a]
-        nutz = [_NUTZUNG_CODES.get(_key(str(c)).split(".")[0],
-                                   c if _key(str(c)) in _NUTZUNGEN else rules[i]["nutzung"])
-                if c is not None else rules[i]["nutzung"] for i, c in zip(r, codes)]
-        out = {"nutzung": nutz}
+        out = _landuse_columns(r, a, frame["_layer"].to_numpy(), rules)
     data = pd.DataFrame(out, index=frame.index)
     for col in data:
         if data[col].dtype == object:
