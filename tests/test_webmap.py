@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from pyproj import Transformer
 
 from nachverdichtung.config import config_from_dict
 from nachverdichtung.export import webmap
-from nachverdichtung.export.webmap import CLASS_COLOURS, map_data, map_html, show_map, write_map
+from nachverdichtung.export.webmap import CLASS_COLOURS, karte, map_data, map_html, show_map, write_map
 from nachverdichtung.pipeline import assess
 from tests.districts import CRS, X0, Y0, kennz, make_layers, street_row
 
@@ -153,6 +154,52 @@ def test_text_cannot_close_the_script(result):
     page = map_html(dataclasses.replace(result, areas=areas))
     assert "alert(1)</script>" not in page
     assert payload(page)["s"][payload(page)["a"]["st"][0]] == "</script><script>alert(1)</script>"
+
+
+def test_karte_is_a_folium_map_without_cdn_links(result):
+    m = karte(result)
+    assert isinstance(m, folium.Map)
+    page = m.get_root().render()
+    # folium's defaults (Leaflet, jQuery, Bootstrap, Font Awesome from CDNs) are gone
+    for _, url in folium.Map.default_js + folium.Map.default_css:
+        assert url not in page
+    # the only URLs: the switchable OSM background, attribution links, comments in leaflet.js
+    urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", page))
+    assert urls == {"https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://leafletjs.com",
+                    "https://www.openstreetmap.org/copyright", "http://www.w3.org/2000/svg",
+                    "https://bugs.chromium.org/p/chromium/issues/detail?id=600120",
+                    "https://bugzilla.mozilla.org/show_bug.cgi?id=888319"}
+
+
+def test_same_assessment_same_page(result):
+    assert map_html(result) == map_html(result)  # element ids are deterministic, not folium's random ones
+
+
+def test_layer_control_lists_class_criterion_context_and_user_layers(result):
+    m = karte(result)
+    folium.GeoJson({"type": "Point", "coordinates": [7.7585, 49.4483]}, name="Eigener Layer").add_to(m)
+    page = m.get_root().render()
+    control = re.search(r"var (layer_control_\w+)_layers = \{(.*?)\};", page, re.S)
+    names = [json.loads(f'"{k}"') for k in re.findall(r'^\s*"(.*)" : \w+,$', control.group(2), re.M)]
+    assert names[:2] == ["Ohne Hintergrund", "OpenStreetMap (nur online)"]
+    marks = [f'<span class="nv-mark" style="background:{c}"></span>' for c in CLASS_COLOURS.values()]
+    assert names[2:] == ['<span class="nv-ctx">Straßen</span>', '<span class="nv-ctx">Flurstücke</span>',
+                         '<span class="nv-ctx">Gebäude</span>', marks[0] + "geeignet (1)",
+                         marks[1] + "bedingt geeignet (1)", marks[2] + "nicht geeignet (1)",
+                         marks[3] + "nicht bewertet (0)", "Kriterium: Flächenzuschnitt", "Kriterium: Topographie",
+                         "Eigener Layer"]
+    # added after karte(), yet defined before the control and the ready hook use it
+    assert page.index("var geo_json_") < control.start() < page.index("NVK.ready(")
+
+
+def test_popup_lines_from_registered_columns(result, monkeypatch):
+    areas = result.areas.copy()
+    areas["hinweis"] = ["", "Eigentümer angefragt", None]
+    monkeypatch.setattr(webmap, "POPUP_LINES", {"hinweis": "Beteiligung", "fehlt": "nicht da"})
+    data = map_data(dataclasses.replace(result, areas=areas))
+    assert [z["titel"] for z in data["zeilen"]] == ["Beteiligung"]  # missing column skipped
+    assert [data["s"][w] for w in data["zeilen"][0]["w"]] == ["", "Eigentümer angefragt", ""]
+    assert map_data(result)["zeilen"] == []
 
 
 def test_notebook_view_is_an_iframe(result):

@@ -19,7 +19,9 @@ import pandas as pd
 import pytest
 
 from nachverdichtung.criteria.base import KLASSEN
-from nachverdichtung.export.webmap import write_map
+import folium
+
+from nachverdichtung.export.webmap import karte, write_map
 from tests.test_webmap import hand_assessment
 
 pytestmark = pytest.mark.browser
@@ -158,6 +160,28 @@ def test_criterion_layer_colours_by_that_criterion(driver, small):
                        "2566-1-5-a": ["#d7191c", "#9e9e9e"]}
 
 
+def test_user_layer_added_to_the_folium_map(driver, small, tmp_path):
+    """A layer added to the returned folium.Map is drawn and listed; the page still loads offline."""
+    result, _ = small
+    m = karte(result)
+    box = gpd.GeoSeries([result.areas.geometry.iloc[0].buffer(-5)], crs=result.areas.crs).to_crs(4326)
+    folium.GeoJson(box.__geo_interface__, name="Ortstermin", style_function=lambda f: {"color": "#0000ff"}).add_to(m)
+    page = tmp_path / "eigene.html"
+    m.save(str(page))
+    seen = open_map(driver, page)
+    assert seen["errors"] == [] and seen["ready_ms"] is not None
+    assert [u for u in seen["urls"] if not u.startswith(("file://", "data:"))] == []
+    labels = driver.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('.leaflet-control-layers-overlays label'),"
+        " function (l) { return l.innerText.trim(); });")
+    assert labels[-1] == "Ortstermin" and "Kriterium: Topographie" in labels
+    blue = driver.execute_script(
+        "var n = 0; nvMap.eachLayer(function (l) { if (l.options && l.options.color === '#0000ff' && l.feature) n++; });"
+        " return n;")
+    assert blue == 1
+    assert driver.execute_script("return window.nvAreaCount") == len(result.areas)
+
+
 def tiled_assessment(base, n_target: int = 10_000, *, spacing: float | None = None):
     """``base`` repeated on a grid until it has ``n_target`` areas (ids made unique, classes varied)."""
     areas, layers = base.areas, base.layers
@@ -215,6 +239,8 @@ def test_sample_map_screenshot(driver, sample_assessment, tmp_path):
     """The sample district's map renders; the screenshot is kept for docs/karte.png."""
     page = write_map(sample_assessment, tmp_path)[0]
     seen = open_map(driver, page)
+    print(f"\nsample: {len(sample_assessment.areas)} areas, karte.html {page.stat().st_size / 1e6:.2f} MB, "
+          f"ready in browser after {seen['ready_ms']:.0f} ms (performance.now)")
     assert seen["errors"] == []
     assert [u for u in seen["urls"] if not u.startswith(("file://", "data:"))] == []
     assert driver.execute_script("return window.nvAreaCount") == len(sample_assessment.areas)

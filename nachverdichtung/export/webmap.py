@@ -1,8 +1,11 @@
-"""Interactive web map (``karte.html``) that works offline and stays fast.
+"""Interactive web map (``karte.html``): a folium map that works offline and stays fast.
 
-The page is one self-contained HTML file: Leaflet (vendored in ``assets/leaflet``, BSD-2-Clause), its
-images as data URIs, the map script (``assets/webmap``) and the data are inlined, so opening it from
-disk makes no network request. An OpenStreetMap background can be switched on when a network exists.
+:func:`karte` returns a :class:`folium.Map` (extend it with your own layers; it shows inline in
+Jupyter); :func:`write_map` saves it as one self-contained HTML file. folium's default CDN links are
+dropped and Leaflet (vendored in ``assets/leaflet``, BSD-2-Clause), its images as data URIs, the map
+script (``assets/webmap``) and the data are inlined, so opening the page from disk makes no network
+request (see :mod:`nachverdichtung.export.mapelements`). An OpenStreetMap background can be switched
+on when a network exists.
 
 The data are compact: geometries are simplified in the metric CRS, converted to EPSG:4326 only here,
 rounded to 6 decimals (about 0.1 m), and each area carries only indices into a shared string table;
@@ -11,12 +14,10 @@ the popup table is built in the browser. Areas are drawn as one GeoJSON layer pe
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import re
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,10 +25,11 @@ import shapely
 
 from ..criteria import REGISTRY
 from ..criteria.base import KLASSEN
+from .mapelements import (BlankBase, ClassLayer, ContextLayer, CriterionLayer, Ids, InlineAssets, Legend,
+                          MapData, MetricScale, Page, Ready, TitleBox, offline)
 
-__all__ = ["CLASS_COLOURS", "write_map", "map_html", "map_data", "MapView", "show_map"]
+__all__ = ["CLASS_COLOURS", "POPUP_LINES", "karte", "write_map", "map_html", "map_data", "show_map"]
 
-ASSETS = Path(__file__).with_name("assets")
 #: Fill colour per class (ColorBrewer RdYlGn, grey for "nicht bewertet").
 CLASS_COLOURS = {"geeignet": "#1a9641", "bedingt geeignet": "#fdae61", "nicht geeignet": "#d7191c",
                  "nicht bewertet": "#9e9e9e"}
@@ -38,6 +40,70 @@ _UNITS = {"_pct": ("%", 1), "_m2": ("m²", 0), "_m": ("m", 1), "_grad": ("°", 1
 CONTEXT_MIN_ZOOM = 15
 #: Above this many features in a context layer only the surroundings of the areas are shown.
 CONTEXT_ALL_MAX = 5000
+#: Extra popup lines: area column → label. A line is shown where the area's text is not empty;
+#: a column the assessment lacks is skipped (other modules add their columns here).
+POPUP_LINES: dict[str, str] = {}
+#: Context layers: payload key, layer title, Leaflet path style (drawn in this order, below the areas).
+CONTEXT_LAYERS = (
+    ("strassen", "Straßen", {"color": "#b9b9b9", "weight": 1, "fillColor": "#ececec", "fillOpacity": 1}),
+    ("flurstuecke", "Flurstücke", {"color": "#8a8a8a", "weight": 0.7, "fill": False}),
+    ("gebaeude", "Gebäude", {"color": "#4d4d4d", "weight": 0.6, "fillColor": "#8c8c8c", "fillOpacity": 0.85}),
+)
+OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
+
+
+def karte(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0, height: int = 560) -> folium.Map:
+    """The map of ``assessment`` as a :class:`folium.Map`.
+
+    Parameters
+    ----------
+    assessment
+        The result of :func:`nachverdichtung.pipeline.assess`.
+    simplify_m, context_m
+        Simplification tolerance and the distance around the areas within which context is shown
+        for large districts (see :func:`map_data`).
+    height
+        Height in pixels of the inline view in Jupyter.
+
+    Returns
+    -------
+    folium.Map
+        Layers per class (on), per criterion (off), context (from street zoom on), legend, title,
+        metric scale, layer control. Layers added afterwards appear in the layer control too;
+        note that folium plugins may load their own files from CDNs.
+
+    Examples
+    --------
+    >>> m = karte(result)                                        # doctest: +SKIP
+    >>> folium.Marker([49.44, 7.76], tooltip="Ortstermin").add_to(m)  # doctest: +SKIP
+    >>> m.save("karte.html")                                     # doctest: +SKIP
+    """
+    data = map_data(assessment, simplify_m=simplify_m, context_m=context_m)
+    ids = Ids()
+    page = ids(Page(data["titel"], height=height))
+    bbox = data["bbox"]
+    m = folium.Map(location=None if bbox else [51.0, 10.0], zoom_start=6, tiles=None, prefer_canvas=True,
+                   zoom_snap=0.25, maxZoom=21)
+    ids(offline(m)).add_to(page)
+    for element in (InlineAssets(), MapData(_data_json(data))):
+        ids(element).add_to(m)
+    if bbox:  # the view first, so every layer is projected only once
+        m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], padding=(20, 20))
+    ids(MetricScale()).add_to(m)
+    ids(BlankBase()).add_to(m)
+    ids(folium.TileLayer(OSM_URL, attr=OSM_ATTRIBUTION, name="OpenStreetMap (nur online)", max_zoom=21,
+                         max_native_zoom=19, overlay=False, show=False)).add_to(m)
+    for key, title, style in CONTEXT_LAYERS:
+        ids(ContextLayer(key, title, style)).add_to(m)
+    codes = np.bincount(np.asarray(data["a"]["k"], dtype=int), minlength=len(KLASSEN))
+    for k, kl in enumerate(data["klassen"]):
+        ids(ClassLayer(k, kl["name"], kl["farbe"], int(codes[k]))).add_to(m)
+    for j, c in enumerate(data["kriterien"]):
+        ids(CriterionLayer(j, c["titel"])).add_to(m)
+    for element in (Legend(), TitleBox(), folium.LayerControl(collapsed=False, position="topright"), Ready()):
+        ids(element).add_to(m)
+    return m
 
 
 def write_map(assessment, folder: Path, *, simplify_m: float = 0.5, context_m: float = 50.0) -> list[Path]:
@@ -50,8 +116,7 @@ def write_map(assessment, folder: Path, *, simplify_m: float = 0.5, context_m: f
     folder
         Target folder (must exist).
     simplify_m, context_m
-        Simplification tolerance and the distance around the areas within which context is shown
-        for large districts (see :func:`map_data`).
+        See :func:`karte`.
 
     Returns
     -------
@@ -69,22 +134,12 @@ def write_map(assessment, folder: Path, *, simplify_m: float = 0.5, context_m: f
 
 def map_html(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) -> str:
     """The complete, self-contained HTML page of the map."""
-    data = map_data(assessment, simplify_m=simplify_m, context_m=context_m)
-    title = html.escape(data["titel"])
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="de"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title>",
-        f"<style>{_leaflet_css()}</style>",
-        f"<style>{(ASSETS / 'webmap' / 'karte.css').read_text(encoding='utf-8')}</style>",
-        f"<script>{_leaflet_js()}</script>",
-        "</head><body>",
-        '<div id="karte"></div>',
-        f'<script type="application/json" id="nv-daten">{_data_json(data)}</script>',
-        f"<script>{(ASSETS / 'webmap' / 'karte.js').read_text(encoding='utf-8')}</script>",
-        "</body></html>",
-    ])
+    return karte(assessment, simplify_m=simplify_m, context_m=context_m).get_root().render()
+
+
+def show_map(assessment, *, height: int = 560) -> folium.Map:
+    """The map of ``assessment`` for inline display in a notebook (same as :func:`karte`)."""
+    return karte(assessment, height=height)
 
 
 def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) -> dict:
@@ -103,9 +158,9 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     Returns
     -------
     dict
-        ``titel``, ``untertitel``, ``bbox``, ``umgebung_ab_zoom``, ``klassen``, ``kriterien``, ``s``
-        (string table), ``a`` (columns per area; ``a["geom"]`` is a list of GeoJSON geometry strings)
-        and ``ctx`` (context geometry strings).
+        ``titel``, ``untertitel``, ``bbox``, ``umgebung_ab_zoom``, ``klassen``, ``kriterien``, ``zeilen``
+        (extra popup lines, see :data:`POPUP_LINES`), ``s`` (string table), ``a`` (columns per area;
+        ``a["geom"]`` is a list of GeoJSON geometry strings) and ``ctx`` (context geometry strings).
     """
     areas = assessment.areas
     crit = list(assessment.criteria)
@@ -125,7 +180,9 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
                        for c in combos], dtype=object)
     entscheidend = titled[codes] if n else np.array([], dtype=object)
     # One string table for every text column (reasons repeat a lot).
-    texts = [col(f"{c}_grund") for c in crit] + [col("flurstuecke"), entscheidend, col("strasse")]
+    lines = {c: label for c, label in POPUP_LINES.items() if c in areas}
+    texts = [col(f"{c}_grund") for c in crit] + [col("flurstuecke"), entscheidend, col("strasse")] \
+        + [col(c) for c in lines]
     codes, strings = pd.factorize(np.concatenate(texts) if n else np.array([], dtype=object))
     codes = codes.reshape(len(texts), n) if n else np.zeros((len(texts), 0), dtype=int)
 
@@ -153,6 +210,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
                .round(0).astype(float).replace({np.nan: None}).tolist(),
         "geom": _geojson(areas.geometry, areas.crs, simplify_m, keep_empty=True),
     }
+    zeilen = [{"titel": label, "w": codes[len(crit) + 3 + q].tolist()} for q, label in enumerate(lines.values())]
     layers = assessment.layers
     near = shapely.buffer(areas.geometry.to_numpy(), context_m) if n else None
     ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m)
@@ -161,29 +219,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     return {"titel": out.title, "untertitel": getattr(out, "study_area", "") or "",
             "bbox": _bbox(areas, layers), "umgebung_ab_zoom": CONTEXT_MIN_ZOOM,
             "klassen": [{"name": k, "farbe": CLASS_COLOURS[k]} for k in klassen],
-            "kriterien": kriterien, "s": [str(s) for s in strings], "a": a, "ctx": ctx}
-
-
-class MapView:
-    """Inline display of the map in Jupyter (an ``<iframe srcdoc>``; works offline).
-
-    Examples
-    --------
-    >>> show_map(result)  # doctest: +SKIP
-    """
-
-    def __init__(self, page: str, *, height: int = 560):
-        self.page = page
-        self.height = height
-
-    def _repr_html_(self) -> str:
-        return (f'<iframe srcdoc="{html.escape(self.page, quote=True)}" style="width:100%;'
-                f'height:{self.height}px;border:1px solid #ccc"></iframe>')
-
-
-def show_map(assessment, *, height: int = 560) -> MapView:
-    """The map of ``assessment`` for inline display in a notebook."""
-    return MapView(map_html(assessment), height=height)
+            "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx}
 
 
 def _bbox(areas: gpd.GeoDataFrame, layers) -> list[float] | None:
@@ -246,18 +282,3 @@ def _data_json(data: dict) -> str:
     text = (dumps(meta)[:-1] + ',"a":' + dumps(columns)[:-1] + ',"geom":[' + ",".join(data["a"]["geom"])
             + ']},"ctx":{' + ctx + "}}")
     return text.replace("</", "<\\/")
-
-
-def _leaflet_js() -> str:
-    js = (ASSETS / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
-    return re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
-
-
-def _leaflet_css() -> str:
-    css = (ASSETS / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
-
-    def inline(match: re.Match) -> str:
-        data = base64.b64encode((ASSETS / "leaflet" / "images" / match.group(1)).read_bytes()).decode()
-        return f"url(data:image/png;base64,{data})"
-
-    return re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)

@@ -1,18 +1,19 @@
-/* Interactive map of the rated areas (nachverdichtung). Reads the global NV written by webmap.py.
+/* Map library of nachverdichtung: builds the layers of karte.html from the compact payload.
  *
- * NV = {title, untertitel, klassen: [{name, farbe}], kriterien: [{name, titel, einheit, stellen}],
- *       s: [strings], a: {id, k, c: [[class per area] per criterion], v: [[value] per criterion],
- *       g: [[reason string index] per criterion], f, e, st, m, geom: [GeoJSON geometry]},
+ * The page is a folium map (see webmap_elements.py); each folium element's script calls one function
+ * of NVK, in this order: load (the payload, once), then the layers and controls, then ready.
+ *
+ * NV = {titel, untertitel, klassen: [{name, farbe}], kriterien: [{name, titel, einheit, stellen}],
+ *       zeilen: [{titel, w: [string index per area]}], s: [strings],
+ *       a: {id, k, c: [[class per area] per criterion], v: [[value] per criterion],
+ *           g: [[reason string index] per criterion], f, e, st, m, geom: [GeoJSON geometry]},
  *       ctx: {flurstuecke: [...], gebaeude: [...], strassen: [...]}}
  * Hooks for tests: window.nvMap, window.nvAreaCount, window.nvAreaLayer(id), window.nvReady.
  */
-(function () {
+var NVK = (function () {
   "use strict";
-  var T = window.nvTimes = {start: performance.now()};
-  var NV = window.NV = JSON.parse(document.getElementById("nv-daten").textContent);
-  T.daten = performance.now();
-  var A = NV.a, S = NV.s, K = NV.klassen, C = NV.kriterien;
-  var n = A.id.length;
+  var NV = null, A = null, S = null, K = null, C = null, n = 0, T = null, byClass = null;
+  var areaLayers = [], contexts = [], titelBox = null;
 
   function esc(t) {
     return String(t).replace(/[&<>"']/g, function (ch) {
@@ -44,22 +45,34 @@
   function mark(k) {
     return '<span class="nv-mark" style="background:' + K[k].farbe + '"></span>';
   }
-
-  var map = L.map("karte", {preferCanvas: true, zoomSnap: 0.25, maxZoom: 21});
-  window.nvMap = map;
-  // The view first (bounds computed in Python), so every layer is projected only once.
-  if (NV.bbox) map.fitBounds([[NV.bbox[1], NV.bbox[0]], [NV.bbox[3], NV.bbox[2]]], {padding: [20, 20]});
-  else map.setView([51.0, 10.0], 6);
-  L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-
-  // Base layers: none by default (works offline); OpenStreetMap only when switched on.
-  var leer = L.layerGroup();
-  var osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 21, maxNativeZoom: 19,
-    attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
-  });
-  leer.addTo(map);
+  function areaStyle(colour) {
+    return {color: colour, weight: 1.6, opacity: 1, fillColor: colour, fillOpacity: 0.6};
+  }
+  function tooltip(layer) {
+    var i = layer.feature.properties.i;
+    return "<b>Fläche " + esc(A.id[i]) + "</b><br>" + mark(A.k[i]) + esc(K[A.k[i]].name);
+  }
+  function popup(layer) {
+    var i = layer.feature.properties.i;
+    var rows = C.map(function (c, j) {
+      var k = A.c[j][i];
+      return "<tr><td>" + esc(c.titel) + '</td><td class="nv-k">' + mark(k) + esc(K[k].name) + '</td><td class="nv-v">' +
+        esc(fmt(A.v[j][i], c.stellen, c.einheit)) + "</td><td>" + esc(S[A.g[j][i]]) + "</td></tr>";
+    }).join("");
+    var lines = NV.zeilen.map(function (z) {
+      var t = S[z.w[i]];
+      return t ? "<p><b>" + esc(z.titel) + ":</b> " + esc(t) + "</p>" : "";
+    }).join("");
+    return '<div class="nv-popup"><h3>Fläche ' + esc(A.id[i]) + "</h3>" +
+      '<p class="nv-gesamt">' + mark(A.k[i]) + "<b>" + esc(K[A.k[i]].name) + "</b></p>" +
+      "<p>" + esc(fmt(A.m[i], 0, "m²")) + (S[A.st[i]] ? " · " + esc(S[A.st[i]]) : "") + "</p>" +
+      '<table class="nv-tab"><thead><tr><th>Kriterium</th><th>Klasse</th><th>Wert</th><th>Begründung</th></tr></thead>' +
+      "<tbody>" + rows + "</tbody></table>" +
+      '<p class="nv-flst"><b>Flurstücke:</b> ' + flurstuecke(S[A.f[i]]) + "</p>" +
+      (S[A.e[i]] ? '<p><b>Entscheidende Kriterien:</b> ' + esc(S[A.e[i]]) + "</p>" : "") + lines + "</div>";
+  }
+  // Keep an opened popup clear of the layer control on the right.
+  var POPUP = {maxWidth: 640, minWidth: 360, autoPanPaddingTopLeft: [20, 20], autoPanPaddingBottomRight: [280, 20]};
 
   // Bounding boxes [w, s, e, n] of GeoJSON geometries, flat.
   function geomBoxes(geoms) {
@@ -81,21 +94,40 @@
     }
     return out;
   }
+  function syncContext() { contexts.forEach(function (g) { g.nvSync(); }); }
 
-  // Context (drawn first, so the areas lie on top; not clickable, so clicks reach the areas).
-  // Shown from street zoom on only: below it, it would be a grey smear and slow down a large district.
-  var ctx = NV.ctx, overlays = {}, minZoom = NV.umgebung_ab_zoom;
-  var context = [
-    ["Straßen", ctx.strassen, {color: "#b9b9b9", weight: 1, fillColor: "#ececec", fillOpacity: 1}],
-    ["Flurstücke", ctx.flurstuecke, {color: "#8a8a8a", weight: 0.7, fill: false}],
-    ["Gebäude", ctx.gebaeude, {color: "#4d4d4d", weight: 0.6, fillColor: "#8c8c8c", fillOpacity: 0.85}]
-  ].map(function (spec) {
-    // Features are added in pieces: those whose bounding box touches the (padded) view.
-    var geoms = spec[1], group = L.layerGroup(), inner = null, box = null, built = null;
+  /** Parse the payload of the <script type="application/json" id=...> block; set up the map. */
+  function load(id, map) {
+    T = window.nvTimes = {start: performance.now()};
+    NV = window.NV = JSON.parse(document.getElementById(id).textContent);
+    T.daten = performance.now();
+    A = NV.a; S = NV.s; K = NV.klassen; C = NV.kriterien; n = A.id.length;
+    byClass = K.map(function () { return []; });
+    for (var i = 0; i < n; i++) byClass[A.k[i]].push({type: "Feature", geometry: A.geom[i], properties: {i: i}});
+    window.nvMap = map;
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    // Context lies in its own pane (own canvas) below the areas, whenever its pieces are added.
+    map.createPane("nvUmgebung").style.zIndex = 350;
+    map.on("overlayadd", function (e) { if (e.layer.nvBuild) e.layer.nvBuild(); });
+    // The title box gives way to an open popup; the hover tooltip closes.
+    map.on("popupopen", function () {
+      if (titelBox) L.DomUtil.addClass(titelBox.getContainer(), "nv-aus");
+      areaLayers.forEach(function (l) { l.closeTooltip(); });
+    });
+    map.on("popupclose", function () { if (titelBox) L.DomUtil.removeClass(titelBox.getContainer(), "nv-aus"); });
+    map.on("moveend overlayadd overlayremove", syncContext);
+    return NV;
+  }
+
+  /** Context layer ``key`` of NV.ctx: drawn from street zoom on, piece by piece for the view. */
+  function contextLayer(map, key, style) {
+    // Not clickable, so clicks reach the areas; below street zoom it would be a grey smear.
+    var geoms = NV.ctx[key], group = L.layerGroup(), inner = null, box = null, built = null;
+    var minZoom = NV.umgebung_ab_zoom;
     group.nvSync = function () {
       var show = map.hasLayer(group) && map.getZoom() >= minZoom;
       if (show && !inner) {
-        inner = L.geoJSON(null, {style: spec[2], interactive: false});
+        inner = L.geoJSON(null, {style: style, interactive: false, pane: "nvUmgebung"});
         box = geomBoxes(geoms);
         built = new Uint8Array(geoms.length);
       }
@@ -113,57 +145,23 @@
         group.removeLayer(inner);
       }
     };
-    group.addTo(map);
-    overlays['<span class="nv-ctx">' + spec[0] + "</span>"] = group;
+    contexts.push(group);
+    T.umgebung = performance.now();
     return group;
-  });
-  function syncContext() { context.forEach(function (g) { g.nvSync(); }); }
-  T.umgebung = performance.now();
-  // Areas: one GeoJSON layer per overall class; the feature keeps its row number in properties.i.
-  var byClass = K.map(function () { return []; });
-  for (var i = 0; i < n; i++) byClass[A.k[i]].push({type: "Feature", geometry: A.geom[i], properties: {i: i}});
-
-  function areaStyle(colour) {
-    return {color: colour, weight: 1.6, opacity: 1, fillColor: colour, fillOpacity: 0.6};
-  }
-  function tooltip(layer) {
-    var i = layer.feature.properties.i;
-    return "<b>Fläche " + esc(A.id[i]) + "</b><br>" + mark(A.k[i]) + esc(K[A.k[i]].name);
-  }
-  function popup(layer) {
-    var i = layer.feature.properties.i;
-    var rows = C.map(function (c, j) {
-      var k = A.c[j][i];
-      return "<tr><td>" + esc(c.titel) + '</td><td class="nv-k">' + mark(k) + esc(K[k].name) + '</td><td class="nv-v">' +
-        esc(fmt(A.v[j][i], c.stellen, c.einheit)) + "</td><td>" + esc(S[A.g[j][i]]) + "</td></tr>";
-    }).join("");
-    return '<div class="nv-popup"><h3>Fläche ' + esc(A.id[i]) + "</h3>" +
-      '<p class="nv-gesamt">' + mark(A.k[i]) + "<b>" + esc(K[A.k[i]].name) + "</b></p>" +
-      "<p>" + esc(fmt(A.m[i], 0, "m²")) + (S[A.st[i]] ? " · " + esc(S[A.st[i]]) : "") + "</p>" +
-      '<table class="nv-tab"><thead><tr><th>Kriterium</th><th>Klasse</th><th>Wert</th><th>Begründung</th></tr></thead>' +
-      "<tbody>" + rows + "</tbody></table>" +
-      '<p class="nv-flst"><b>Flurstücke:</b> ' + flurstuecke(S[A.f[i]]) + "</p>" +
-      (S[A.e[i]] ? '<p><b>Entscheidende Kriterien:</b> ' + esc(S[A.e[i]]) + "</p>" : "") + "</div>";
   }
 
-  // Keep an opened popup clear of the layer control on the right.
-  var POPUP = {maxWidth: 640, minWidth: 360, autoPanPaddingTopLeft: [20, 20], autoPanPaddingBottomRight: [280, 20]};
-  var areaLayers = [], count = 0;
-  syncContext();
-  K.forEach(function (kl, k) {
-    var lyr = L.geoJSON(byClass[k], {style: areaStyle(kl.farbe)});
+  /** The areas of overall class ``k``: one GeoJSON layer, tooltip and popup bound once. */
+  function classLayer(map, k) {
+    var lyr = L.geoJSON(byClass[k], {style: areaStyle(K[k].farbe)});
     lyr.bindTooltip(tooltip, {sticky: true});
     lyr.bindPopup(popup, POPUP);
-    lyr.addTo(map);
-    count += lyr.getLayers().length;
     areaLayers.push(lyr);
-    overlays[mark(k) + esc(kl.name) + " (" + byClass[k].length + ")"] = lyr;
-  });
+    return lyr;
+  }
 
-  T.flaechen = performance.now();
-  // One optional layer per criterion (its class), built only when first switched on.
-  C.forEach(function (c, j) {
-    var group = L.featureGroup();
+  /** Every area coloured by criterion ``j``'s class; built only when first switched on. */
+  function criterionLayer(map, j) {
+    var c = C[j], group = L.featureGroup();
     group.nvBuild = function () {
       var feats = new Array(n);
       for (var i = 0; i < n; i++) feats[i] = {type: "Feature", geometry: A.geom[i], properties: {i: i}};
@@ -176,52 +174,57 @@
       group.bindPopup(popup, POPUP);
       group.nvBuild = null;
     };
-    overlays["Kriterium: " + esc(c.titel)] = group;
-  });
-  map.on("overlayadd", function (e) { if (e.layer.nvBuild) e.layer.nvBuild(); });
+    return group;
+  }
 
-  L.control.layers({"Ohne Hintergrund": leer, "OpenStreetMap (nur online)": osm}, overlays,
-                   {collapsed: false, position: "topright"}).addTo(map);
+  /** Legend: the classes with their counts, the context symbols. */
+  function legend(map) {
+    var ctl = L.control({position: "bottomright"});
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "nv-legende");
+      var html = "<b>Eignung</b>";
+      K.forEach(function (kl, k) { html += "<div>" + mark(k) + esc(kl.name) + " (" + byClass[k].length + ")</div>"; });
+      html += '<div><span class="nv-mark nv-geb"></span>Gebäude</div>' +
+        '<div><span class="nv-mark nv-flst-mark"></span>Flurstück</div>' +
+        '<div><span class="nv-mark nv-str"></span>Straße</div>' +
+        '<div class="nv-hinweis">Umgebung wird ab Zoomstufe ' + NV.umgebung_ab_zoom + " gezeigt</div>";
+      div.innerHTML = html;
+      return div;
+    };
+    return ctl.addTo(map);
+  }
 
-  var legende = L.control({position: "bottomright"});
-  legende.onAdd = function () {
-    var div = L.DomUtil.create("div", "nv-legende");
-    var html = "<b>Eignung</b>";
-    K.forEach(function (kl, k) { html += "<div>" + mark(k) + esc(kl.name) + " (" + byClass[k].length + ")</div>"; });
-    html += '<div><span class="nv-mark nv-geb"></span>Gebäude</div>' +
-      '<div><span class="nv-mark nv-flst-mark"></span>Flurstück</div>' +
-      '<div><span class="nv-mark nv-str"></span>Straße</div>' +
-      '<div class="nv-hinweis">Umgebung wird ab Zoomstufe ' + minZoom + " gezeigt</div>";
-    div.innerHTML = html;
-    return div;
-  };
-  legende.addTo(map);
+  /** Title box: title, study area, number of areas. */
+  function title(map) {
+    titelBox = L.control({position: "topleft"});
+    titelBox.onAdd = function () {
+      var div = L.DomUtil.create("div", "nv-titel");
+      div.innerHTML = "<b>" + esc(NV.titel) + "</b>" + (NV.untertitel ? "<br>" + esc(NV.untertitel) : "") +
+        "<br><small>" + n + " Potenzialflächen · Klick auf eine Fläche zeigt die Bewertung</small>";
+      return div;
+    };
+    return titelBox.addTo(map);
+  }
 
-  var titel = L.control({position: "topleft"});
-  titel.onAdd = function () {
-    var div = L.DomUtil.create("div", "nv-titel");
-    div.innerHTML = "<b>" + esc(NV.titel) + "</b>" + (NV.untertitel ? "<br>" + esc(NV.untertitel) : "") +
-      "<br><small>" + n + " Potenzialflächen · Klick auf eine Fläche zeigt die Bewertung</small>";
-    return div;
-  };
-  titel.addTo(map);
-  // The title box gives way to an open popup; the hover tooltip closes.
-  map.on("popupopen", function () {
-    L.DomUtil.addClass(titel.getContainer(), "nv-aus");
-    areaLayers.forEach(function (l) { l.closeTooltip(); });
-  });
-  map.on("popupclose", function () { L.DomUtil.removeClass(titel.getContainer(), "nv-aus"); });
+  /** Last call: build the context for the view, publish the test hooks, mark the first painted frame. */
+  function ready(map) {
+    T.flaechen = performance.now();
+    syncContext();
+    T.eingepasst = performance.now();
+    var count = 0;
+    areaLayers.forEach(function (l) { if (map.hasLayer(l)) count += l.getLayers().length; });
+    window.nvAreaCount = count;
+    window.nvAreaLayer = function (id) {
+      for (var q = 0; q < areaLayers.length; q++) {
+        var ls = areaLayers[q].getLayers();
+        for (var r = 0; r < ls.length; r++) if (A.id[ls[r].feature.properties.i] === id) return ls[r];
+      }
+      return null;
+    };
+    // Ready once the first frame with all layers has been painted.
+    requestAnimationFrame(function () { setTimeout(function () { window.nvReady = T.bereit = performance.now(); }, 0); });
+  }
 
-  map.on("moveend overlayadd overlayremove", syncContext);
-  T.eingepasst = performance.now();
-  window.nvAreaCount = count;
-  window.nvAreaLayer = function (id) {
-    for (var q = 0; q < areaLayers.length; q++) {
-      var ls = areaLayers[q].getLayers();
-      for (var r = 0; r < ls.length; r++) if (A.id[ls[r].feature.properties.i] === id) return ls[r];
-    }
-    return null;
-  };
-  // Ready once the first frame with all layers has been painted.
-  requestAnimationFrame(function () { setTimeout(function () { window.nvReady = T.bereit = performance.now(); }, 0); });
+  return {load: load, contextLayer: contextLayer, classLayer: classLayer, criterionLayer: criterionLayer,
+          legend: legend, title: title, ready: ready, esc: esc, fmt: fmt};
 })();
