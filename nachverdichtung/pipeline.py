@@ -7,6 +7,7 @@ Every stage takes plain objects and returns new ones; exporters only read the
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import platform
 import time
@@ -20,8 +21,9 @@ import pandas as pd
 
 from . import __version__
 from .candidates import CandidateResult, derive_candidates
-from .config import Config, dump_config, missing_paths
+from .config import Config, dump_config, load_config, missing_paths
 from .criteria import REGISTRY
+from .criteria.base import KLASSEN
 from .errors import ConfigError
 from .layers import Layers, load_layers
 from .rating import decision_counts, rate
@@ -64,9 +66,51 @@ class Assessment:
 
     def class_counts(self) -> pd.Series:
         """Number of areas per overall class, in the fixed class order."""
-        from .criteria.base import KLASSEN
-
         return self.areas["klasse"].value_counts().reindex(list(KLASSEN), fill_value=0)
+
+    def summary(self) -> pd.DataFrame:
+        """The class table: areas and their share (%) and area (m²) per overall class.
+
+        Examples
+        --------
+        >>> result.summary()  # doctest: +SKIP
+                          Flächen  Anteil %  Fläche m²
+        Klasse
+        geeignet               40      31.5      41230
+        """
+        counts = self.class_counts()
+        n = int(counts.sum())
+        area = (self.areas.groupby("klasse")["flaeche_m2"].sum() if "flaeche_m2" in self.areas
+                else pd.Series(dtype=float)).reindex(counts.index, fill_value=0.0)
+        table = pd.DataFrame({"Flächen": counts.astype(int),
+                              "Anteil %": (100 * counts / n).round(1) if n else counts * 0.0,
+                              "Fläche m²": area.round(0).astype(int)})
+        table.index.name = "Klasse"
+        return table
+
+    def to_geopandas(self) -> gpd.GeoDataFrame:
+        """The rated areas as a new GeoDataFrame (index ``flaeche_id``, every criterion's columns)."""
+        return self.areas.copy()
+
+    def explore(self, **kwargs):
+        """The interactive map as a :class:`folium.Map` (shown inline in Jupyter; add layers to it).
+
+        Keyword arguments go to :func:`nachverdichtung.export.webmap.karte`.
+        """
+        from .export.webmap import karte  # heavy: folium takes about a second to import
+
+        return karte(self, **kwargs)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k} {v}" for k, v in self.class_counts().items())
+        source = f", Konfiguration {self.config.file}" if self.config.file else ""
+        return (f"<Assessment: {len(self.areas)} Potenzialflächen ({counts}); {len(self.parcels)} Flurstücke; "
+                f"Kriterien: {', '.join(self.criteria) or 'keine'}{source}>")
+
+    def _repr_html_(self) -> str:
+        title = html.escape(self.config.output.title)
+        return (f"<p><b>{title}</b>: {len(self.areas)} Potenzialflächen aus {len(self.parcels)} Flurstücken, "
+                f"{len(self.criteria)} Kriterien</p>" + self.summary().to_html(float_format=lambda v: f"{v:.1f}"))
 
     def decision_counts(self) -> pd.Series:
         """How often each criterion decided the overall class."""
@@ -104,14 +148,15 @@ def evaluate_criteria(areas: gpd.GeoDataFrame, layers: Layers, criteria: dict, *
     return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=areas.index)
 
 
-def assess(config: Config, *, progress: Callable[[str], None] | None = None,
+def assess(config: Config | str | Path, *, progress: Callable[[str], None] | None = None,
            layers: Layers | None = None) -> Assessment:
     """Run the whole assessment.
 
     Parameters
     ----------
     config
-        The configuration (see :func:`nachverdichtung.config.load_config`).
+        The configuration, or the path of its ``config.yml`` (see
+        :func:`nachverdichtung.config.load_config`).
     progress
         Called with a short German message at the start of each step.
     layers
@@ -119,10 +164,11 @@ def assess(config: Config, *, progress: Callable[[str], None] | None = None,
 
     Examples
     --------
-    >>> from nachverdichtung.config import load_config
-    >>> result = assess(load_config("data/raw/sample/config.yml"))  # doctest: +SKIP
-    >>> result.class_counts()                                        # doctest: +SKIP
+    >>> result = assess("data/raw/sample/config.yml")  # doctest: +SKIP
+    >>> result.summary()                               # doctest: +SKIP
     """
+    if isinstance(config, (str, Path)):
+        config = load_config(config)
     say = progress or (lambda msg: None)
     timings: dict[str, float] = {}
     started = datetime.now(timezone.utc)

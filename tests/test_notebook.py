@@ -43,6 +43,11 @@ def test_walkthrough_runs(sample_config, tmp_path, monkeypatch):
     assert "Potenzialflächen" in text and "Flurstücke" in text
     html = [o["data"]["text/html"] for outs in outputs.values() for o in outs
             if o.output_type in ("execute_result", "display_data") and "text/html" in o.get("data", {})]
-    assert any(h.startswith("<iframe srcdoc=") for h in html)  # the inline map
+    maps = [h for h in html if h.startswith("<iframe srcdoc=")]  # the inline folium map
+    assert len(maps) == 1 and "Fläche " in maps[0] and "#2b59c3" in maps[0]  # with the notebook's own layer
+    assert any("<table" in h and "bedingt geeignet" in h for h in html)  # the Assessment's class table
+    images = [o for outs in outputs.values() for o in outs if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the histogram of one criterion's values
+    assert "Die Konfiguration nennt keine Szenarien" in text
     assert (tmp_path / "ausgabe" / "karte.html").exists()
     assert any((tmp_path / "ausgabe").glob("*.gpkg"))

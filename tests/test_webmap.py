@@ -221,3 +221,11 @@ def test_sample_district_map(sample_assessment, tmp_path):
     assert len(data["a"]["id"]) == len(sample_assessment.areas) > 0
     assert sum(g != "null" for g in data["a"]["geom"]) == len(sample_assessment.areas)
     assert len(data["ctx"]["gebaeude"]) > 0 and len(data["ctx"]["flurstuecke"]) > 0
+
+
+def test_rendering_twice_gives_the_same_page_and_keeps_user_elements(result):
+    m = karte(result)
+    m.get_root().html.add_child(folium.Element('<div id="eigen">Hinweis</div>'))
+    first = m.get_root().render()
+    assert first == m.get_root().render()  # e.g. shown in Jupyter, then saved
+    assert first.count('<div id="eigen">Hinweis</div>') == 1

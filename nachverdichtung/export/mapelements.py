@@ -73,7 +73,16 @@ class Page(Figure):
             last.sort(key=lambda k: isinstance(child._children[k], Ready))
             for key in last:
                 child._children.move_to_end(key)
-        return super().render(**kwargs)
+        # Rendering fills header, html and script; drop what the previous rendering put there (folium
+        # would append a second copy), keep what a user added to them directly.
+        parts = (self.header, self.html, self.script)
+        for part, keys in zip(parts, getattr(self, "_rendered", ((), (), ()))):
+            for key in keys:
+                part._children.pop(key, None)
+        before = [set(part._children) for part in parts]
+        page = super().render(**kwargs)
+        self._rendered = tuple(set(part._children) - b for part, b in zip(parts, before))
+        return page
 
     def _repr_html_(self, **kwargs) -> str:
         page = html.escape(self.render(**kwargs), quote=True)
