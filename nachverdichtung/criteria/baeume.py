@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, fmt, not_rated, register, result_frame, query_pairs
+from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, query_pairs, register, result_frame, rule_class
 
 NAME = "baeume"
 MEASURES = ("anzahl", "geschuetzt_anzahl", "kronenanteil_pct", "altbaum_anzahl", "ohne_umfang_anzahl",
@@ -69,6 +69,23 @@ class TreeParams:
                                      source="DOMAIN.md §2: alte Bäume sind Lebensstätten [U]", min=0)
 
 
+_FELLING = "Fällgenehmigung nach Baumschutzsatzung (Eigentümer beantragt, Stadt genehmigt)"
+RULES = (
+    Rule("kronenanteil_pct", ">=", NICHT, "kronenanteil_nicht_ab_pct", step=0.1, digits=1, unit="%",
+         wenn="Baumkronen höchstens {target} statt {value} der Fläche bedecken", hebel=_FELLING),
+    Rule("geschuetzt_anzahl", ">", BEDINGT, value=0.0, step=1.0, digits=0,
+         wenn="die Fällung der geschützten Bäume genehmigt wird (Anzahl: {delta})", hebel=_FELLING),
+)
+#: Circumference thresholds and switches decide which trees are protected (a measure): measuring.
+RATING_PARAMS = ("kronenanteil_nicht_ab_pct",)
+
+
+def classify(m, params: TreeParams) -> np.ndarray:
+    """Class from the stored measures: the crown and protected-tree rules; no tree register → nicht bewertet."""
+    count = pd.to_numeric(m["anzahl"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isnan(count), UNBEWERTET, rule_class(m, RULES, params)).astype(object)
+
+
 def _listed(art: pd.Series, patterns: tuple[str, ...]) -> np.ndarray:
     text = art.fillna("").astype(str).str.lower()
     out = np.zeros(len(text), dtype=bool)
@@ -102,7 +119,7 @@ def _species_text(names: pd.Series) -> str:
 @register(name=NAME, title="Baumbestand", params=TreeParams, inputs=("trees",),
           summary="Bäume in der Fläche, davon nach Baumschutzsatzung geschützte (Standard Kaiserslautern: "
                   "Stammumfang ≥ 60 cm, ≥ 40 cm bei acht Arten), Kronenanteil und alte Habitatbäume.",
-          key_measure="geschuetzt_anzahl")
+          key_measure="geschuetzt_anzahl", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: TreeParams):
     """Rate the tree stock: crown cover ≥ 50 % → nicht geeignet; a protected tree → bedingt geeignet."""
     trees = layers.vector("trees")
@@ -145,8 +162,12 @@ def evaluate(candidates, layers, params: TreeParams):
     species_text = np.full(n, "", dtype=object)
     species_text[species.index.to_numpy(dtype=int)] = species.to_numpy()
 
-    nicht = share_pct >= params.kronenanteil_nicht_ab_pct
-    klasse = np.select([nicht, n_prot > 0], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    measures = {
+        "anzahl": count, "geschuetzt_anzahl": n_prot, "kronenanteil_pct": share_pct, "altbaum_anzahl": n_old,
+        "ohne_umfang_anzahl": n_nou, "artenschutz_pruefen": n_old > 0, "geschuetzte_arten": species_text,
+    }
+    klasse = classify(pd.DataFrame(measures), params)
+    nicht = klasse == NICHT
     grund = []
     for k in range(n):
         if nicht[k]:
@@ -164,7 +185,4 @@ def evaluate(candidates, layers, params: TreeParams):
             text += (f"; {_trees(n_old[k], 'alt')} (Umfang ≥ {fmt(params.altbaum_umfang_cm, 0, 'cm')}): "
                      "§ 44 BNatSchG prüfen")
         grund.append(text)
-    return result_frame(candidates.index, NAME, {
-        "anzahl": count, "geschuetzt_anzahl": n_prot, "kronenanteil_pct": share_pct, "altbaum_anzahl": n_old,
-        "ohne_umfang_anzahl": n_nou, "artenschutz_pruefen": n_old > 0, "geschuetzte_arten": species_text,
-    }, klasse, grund)
+    return result_frame(candidates.index, NAME, measures, klasse, grund)

@@ -13,10 +13,32 @@ The returned frame is indexed like ``candidates`` and holds
 
 A criterion never modifies its inputs and returns "nicht bewertet" (with the reason) for every area
 whose data is missing; it never lets missing data pass.
+
+How the class depends on the measures (the rule protocol)
+---------------------------------------------------------
+A criterion splits its work into *measuring* (geometry, rasters: slow) and *classifying* (numpy on
+the measures: fast) and declares the second part, so that counterfactuals, threshold sensitivity
+and scenarios re-use the criterion's own rule instead of re-implementing it::
+
+    @register(name=..., params=..., rules=RULES, classify=classify, rating_params=("bedingt_ab_pct", ...))
+
+* ``classify(measures, params) -> ndarray`` takes a frame of the criterion's measures *without*
+  prefix (``breite_m``, ``laenge_m`` …) and returns the class per area; ``evaluate`` calls it on
+  the measures it just computed, so the stored measures always reproduce the stored class.
+* ``rules`` is a tuple of :class:`Rule`: one threshold test each (measure, comparison, parameter or
+  fixed value, the class it leads to, and what an owner or the city can do about it; an empty
+  ``hebel`` declares "cannot be changed", e.g. slope or a nature reserve).
+* ``rating_params`` names the parameters that enter *only* ``classify``; changing them can be
+  re-rated from stored measures. Every other parameter changes the measurement and needs the
+  geometry again (scenarios then re-run that criterion; sensitivity skips it).
+
+A criterion without ``classify`` still works everywhere; it simply offers no levers and is never
+re-rated (its class stays as measured).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +49,7 @@ import shapely
 
 __all__ = [
     "KLASSEN", "GEEIGNET", "BEDINGT", "NICHT", "UNBEWERTET", "RANK", "Criterion", "REGISTRY", "register",
-    "result_frame", "not_rated", "fmt", "classify", "query_pairs",
+    "result_frame", "not_rated", "fmt", "classify", "query_pairs", "Rule", "rule_class", "step_class",
 ]
 
 GEEIGNET = "geeignet"
@@ -37,6 +59,108 @@ UNBEWERTET = "nicht bewertet"
 KLASSEN = (GEEIGNET, BEDINGT, NICHT, UNBEWERTET)
 #: Order used to find the worst class; "nicht bewertet" is handled separately by the rating.
 RANK = {GEEIGNET: 0, BEDINGT: 1, NICHT: 2, UNBEWERTET: -1}
+
+_OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One threshold test of a criterion: where ``measure op threshold`` holds, the area is at most ``klasse``.
+
+    Attributes
+    ----------
+    measure
+        Measure column without the criterion prefix; ``{name}`` parts are filled from the parameters
+        (``"neigung_{kennwert}_pct"`` with ``kennwert: p90`` → ``neigung_p90_pct``).
+    op
+        ``">"``, ``">="``, ``"<"`` or ``"<="``: the comparison that makes the area worse.
+    klasse
+        :data:`BEDINGT` or :data:`NICHT`.
+    param
+        Parameter holding the threshold; empty for a fixed ``value`` (e.g. "more than 0 protected trees").
+    value
+        The fixed threshold when ``param`` is empty.
+    at_least
+        Lower bound applied to the parameter value (e.g. 1e-9 so that ``>= 0`` still means "some").
+    step
+        Resolution of the measure (0.01 m, 0.1 %, 1 tree): the smallest passing value of a ``>=``
+        rule is ``threshold − step``, of a ``<=`` rule ``threshold + step``.
+    digits, unit
+        How values are written in sentences.
+    wenn
+        German condition clause with ``{target}``, ``{value}``, ``{delta}``, ``{threshold}``, e.g.
+        ``"die Zufahrt {target} statt {value} breit ist"``.
+    hebel
+        Who can bring the change about and how (``"Baulast über ein Nachbarflurstück"``); empty:
+        the owner and the city cannot change it (slope, nature reserve).
+    """
+
+    measure: str
+    op: str
+    klasse: str
+    param: str = ""
+    value: float = 0.0
+    at_least: float = -math.inf
+    step: float = 0.0
+    digits: int = 1
+    unit: str = ""
+    wenn: str = ""
+    hebel: str = ""
+
+    def column(self, params) -> str:
+        """The measure column for these parameters."""
+        return self.measure.format(**{k: getattr(params, k) for k in _fields(params)}) \
+            if "{" in self.measure else self.measure
+
+    def threshold(self, params) -> float:
+        """The threshold value under ``params``."""
+        t = float(getattr(params, self.param)) if self.param else float(self.value)
+        return max(t, self.at_least)
+
+    def hits(self, measures: pd.DataFrame, params) -> np.ndarray:
+        """True where the rule makes the area worse (NaN never hits)."""
+        v = pd.to_numeric(measures[self.column(params)], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            return _OPS[self.op](v, self.threshold(params)) & ~np.isnan(v)
+
+    def passing_value(self, params) -> float:
+        """The measured value closest to the threshold that passes the rule."""
+        t = self.threshold(params)
+        return {">": t, ">=": t - self.step, "<": t, "<=": t + self.step}[self.op]
+
+    def passing_threshold(self, values) -> np.ndarray:
+        """Per value, the threshold closest to the values that lets it pass."""
+        v = np.asarray(values, dtype=float)
+        return {">": v, ">=": v + self.step, "<": v, "<=": v - self.step}[self.op]
+
+
+def _fields(params) -> list[str]:
+    return [f.name for f in dataclasses.fields(params)]
+
+
+def rule_class(measures: pd.DataFrame, rules: Sequence[Rule], params) -> np.ndarray:
+    """The worst class of the rules that hit (geeignet where none does).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> r = (Rule("x", ">", BEDINGT, value=10), Rule("x", ">", NICHT, value=20))
+    >>> rule_class(pd.DataFrame({"x": [5, 15, 25]}), r, SimpleNamespace()).tolist()
+    ['geeignet', 'bedingt geeignet', 'nicht geeignet']
+    """
+    n = len(measures)
+    out = np.full(n, GEEIGNET, dtype=object)
+    for level in (BEDINGT, NICHT):
+        for rule in rules:
+            if rule.klasse == level:
+                out[rule.hits(measures, params)] = level
+    return out
+
+
+def step_class(klasse) -> np.ndarray:
+    """The class one step better (nicht → bedingt → geeignet); other classes stay."""
+    k = np.asarray(klasse, dtype=object)
+    return np.select([k == NICHT, k == BEDINGT], [BEDINGT, GEEIGNET], k).astype(object)
 
 
 @dataclass(frozen=True)
@@ -59,6 +183,12 @@ class Criterion:
         One German sentence: what it measures.
     key_measure
         The measure column (without prefix) shown as "the value" in maps and fact sheets.
+    rules
+        The threshold rules behind the class (:class:`Rule`), for counterfactuals and sensitivity.
+    classify
+        ``classify(measures, params) -> ndarray`` of classes from unprefixed measures, or ``None``.
+    rating_params
+        Parameters that enter only ``classify`` (re-ratable from stored measures).
     """
 
     name: str
@@ -68,6 +198,15 @@ class Criterion:
     inputs: tuple[str, ...] = ()
     summary: str = ""
     key_measure: str = ""
+    rules: tuple[Rule, ...] = ()
+    classify: Callable | None = None
+    rating_params: tuple[str, ...] = ()
+
+    def measures(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """This criterion's columns of an assessment frame, without the prefix."""
+        p = f"{self.name}_"
+        cols = [c for c in frame.columns if c.startswith(p)]
+        return frame[cols].rename(columns=lambda c: c[len(p):])
 
     def __call__(self, candidates, layers, params=None) -> pd.DataFrame:
         return self.evaluate(candidates, layers, params if params is not None else self.params_type())
@@ -77,14 +216,16 @@ REGISTRY: dict[str, Criterion] = {}
 
 
 def register(*, name: str, title: str, params: type, inputs: tuple[str, ...] = (), summary: str = "",
-             key_measure: str = "") -> Callable:
-    """Decorator that registers an ``evaluate`` function as a criterion."""
+             key_measure: str = "", rules: tuple[Rule, ...] = (), classify: Callable | None = None,
+             rating_params: tuple[str, ...] = ()) -> Callable:
+    """Decorator that registers an ``evaluate`` function as a criterion (see the module docstring)."""
 
     def deco(func: Callable) -> Callable:
         if name in REGISTRY:
             raise RuntimeError(f"criterion {name!r} registered twice")
         REGISTRY[name] = Criterion(name=name, title=title, params_type=params, evaluate=func, inputs=inputs,
-                                   summary=summary, key_measure=key_measure)
+                                   summary=summary, key_measure=key_measure, rules=tuple(rules),
+                                   classify=classify, rating_params=tuple(rating_params))
         return func
 
     return deco

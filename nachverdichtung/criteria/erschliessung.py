@@ -26,13 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from ..candidates import parcel_unions
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, not_rated, register, result_frame
+from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 
 NAME = "erschliessung"
 MEASURES = ("breite_m", "laenge_m", "ueber_nachbar")
@@ -62,6 +63,27 @@ class AccessParams:
                                            source="DOMAIN.md §1: ax_strassenverkehr, ax_weg, ax_platz")
     nachbarn_pruefen: bool = param(True, doc="Ohne eigene Zufahrt prüfen, ob eine über Nachbarflurstücke "
                                              "(Baulast) möglich ist", source="DOMAIN.md §2: Baulast kennzeichnen")
+
+
+_WIDER = "Baulast über ein Nachbarflurstück oder Nebengebäude in der Zufahrt beseitigen (Eigentümer)"
+RULES = (
+    Rule("breite_m", "<", NICHT, "breite_min_m", digits=2, unit="m", wenn="die Zufahrt {target} statt {value} "
+         "breit ist", hebel=_WIDER),
+    Rule("breite_m", "<", BEDINGT, "breite_geeignet_m", unit="m", wenn="die Zufahrt {target} statt {value} breit ist",
+         hebel=_WIDER),
+    Rule("laenge_m", ">", BEDINGT, "laenge_max_m", digits=0, unit="m", wenn="die Zufahrt höchstens {target} statt "
+         "{value} lang ist", hebel="kürzere Zufahrt über ein Nachbarflurstück sichern (Baulast, Eigentümer)"),
+    Rule("ueber_nachbar", ">", BEDINGT, value=0.0, step=1.0, wenn="die Zufahrt über das Nachbarflurstück "
+         "rechtlich gesichert ist", hebel="Baulast mit dem Nachbarn eintragen lassen (Eigentümer)"),
+)
+#: The widths decide where neighbours are searched and how wide the walking corridor is: measuring.
+RATING_PARAMS = ("laenge_max_m",)
+
+
+def classify(m, params: "AccessParams") -> np.ndarray:
+    """Class from the stored measures: no width (no parcels) → nicht bewertet, else the access rules."""
+    width = m["breite_m"].to_numpy(dtype=float)
+    return np.where(np.isnan(width), UNBEWERTET, rule_class(m, RULES, params)).astype(object)
 
 
 def _arr(gs) -> np.ndarray:
@@ -283,7 +305,7 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
 @register(name=NAME, title="Erschließung", params=AccessParams,
           summary="Lichte Breite und Lauflänge der gebäudefreien Zufahrt von der öffentlichen Verkehrsfläche "
                   "über die eigenen Flurstücke; Zufahrt nur über Nachbarflurstücke (Baulast) wird gekennzeichnet.",
-          key_measure="breite_m")
+          key_measure="breite_m", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: AccessParams):
     """Rate access: ≥ 3 m and ≤ 50 m geeignet; 1,25–3 m, > 50 m or only via a neighbour bedingt; else nicht.
 
@@ -333,14 +355,14 @@ def evaluate(candidates, layers, params: AccessParams):
     length[has_access] = walking_length(free[has_access], road[has_access], area[has_access], lw[has_access],
                                         pitch=params.raster_m, tol=tol)
     length = np.round(length, 1)
+    # whole centimetres, rounded down: a width below a threshold (given in cm) never rounds up to it
+    width = np.where(no_parcel, np.nan, np.floor(np.round(width * 100.0, 6)) / 100.0)
+    measures = {"breite_m": width, "laenge_m": length, "ueber_nachbar": via_nb}
+    klasse = classify(pd.DataFrame(measures), params)
     wide = width >= params.breite_geeignet_m
     too_long = length > params.laenge_max_m
-    klasse = np.select([no_parcel, ~has_access, via_nb | ~wide | too_long], [UNBEWERTET, NICHT, BEDINGT],
-                       GEEIGNET).astype(object)
     grund = _reasons(klasse, width, length, via_nb, wide, too_long, params)
-    width_out = np.where(no_parcel, np.nan, np.round(width, 2))
-    return result_frame(idx, NAME, {"breite_m": width_out, "laenge_m": length,
-                                    "ueber_nachbar": via_nb}, klasse, grund)
+    return result_frame(idx, NAME, measures, klasse, grund)
 
 
 def _reasons(klasse, width, length, via_nb, wide, too_long, p: AccessParams) -> list[str]:

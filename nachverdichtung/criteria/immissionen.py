@@ -25,11 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..params import param
 from ..zonal import zonal_stats
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, register, result_frame, query_pairs
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, fmt, query_pairs, register, result_frame, rule_class
 
 NAME = "immissionen"
 QUELLE_RASTER = "Lärmkarte (Raster)"
@@ -59,6 +60,35 @@ class NoiseParams:
                                      source="Konvention [U]", min=0)
     hauptstrassen: tuple[str, ...] = param((), doc="Namen der Hauptverkehrsstraßen für den Ersatzwert "
                                            "(ALKIS unterscheidet Straßenklassen nicht)")
+
+
+_LEVEL = ""  # the noise level at the place cannot be changed by the owner (passive protection does not lower it)
+_DB = {"step": 0.1, "digits": 1, "unit": "dB(A)", "hebel": _LEVEL}
+RULES = (
+    Rule("lden_{kennwert}_db", ">=", BEDINGT, "lden_bedingt_ab_db", wenn="L_DEN unter {threshold} liegt ({value})", **_DB),
+    Rule("lnight_{kennwert}_db", ">=", BEDINGT, "lnight_bedingt_ab_db", wenn="L_Night unter {threshold} liegt "
+         "({value})", **_DB),
+    Rule("lden_{kennwert}_db", ">=", NICHT, "lden_nicht_ab_db", wenn="L_DEN unter {threshold} liegt ({value})", **_DB),
+    Rule("lnight_{kennwert}_db", ">=", NICHT, "lnight_nicht_ab_db", wenn="L_Night unter {threshold} liegt ({value})",
+         **_DB),
+    Rule("abstand_quelle_m", "<", BEDINGT, "abstand_bedingt_m", digits=0, unit="m",
+         wenn="die nächste Lärmquelle mindestens {target} statt {value} entfernt ist", hebel=_LEVEL),
+)
+RATING_PARAMS = ("lden_bedingt_ab_db", "lnight_bedingt_ab_db", "lden_nicht_ab_db", "lnight_nicht_ab_db", "kennwert",
+                 "min_abdeckung_pct", "abstand_bedingt_m")
+
+
+def classify(m, params: "NoiseParams") -> np.ndarray:
+    """Class from the stored levels (noise map) or the stored distance (proxy), by ``quelle``."""
+    quelle = m["quelle"].astype(str).to_numpy()
+    klasse = rule_class(m, RULES, params)
+    lden = pd.to_numeric(m[RULES[0].column(params)], errors="coerce").to_numpy(dtype=float)
+    night = pd.to_numeric(m[RULES[1].column(params)], errors="coerce").to_numpy(dtype=float)
+    mapped = np.isin(quelle, (QUELLE_RASTER, QUELLE_POLY))
+    unrated = mapped & np.isnan(lden) & np.isnan(night) & (klasse != NICHT)
+    cover = pd.to_numeric(m["abdeckung_pct"], errors="coerce").to_numpy(dtype=float)
+    partial = ~(cover >= params.min_abdeckung_pct) & (quelle == QUELLE_RASTER) & (klasse != NICHT)
+    return np.where(unrated | partial | ~(mapped | (quelle == QUELLE_ABSTAND)), UNBEWERTET, klasse).astype(object)
 
 
 def _from_polygons(g: np.ndarray, noise) -> dict[str, np.ndarray]:
@@ -116,7 +146,8 @@ def _source_distance(g: np.ndarray, layers, params: NoiseParams) -> tuple[np.nda
 @register(name=NAME, title="Immissionen", params=NoiseParams,
           inputs=("noise_lden", "noise_night", "noise_areas", "railways"),
           summary="Lärmpegel L_DEN und L_Night in der Fläche (Lärmkarte); ohne Karte Abstand zu Bahn, Gewerbe "
-                  "und Hauptstraßen als Ersatzwert.", key_measure="lden_mittel_db")
+                  "und Hauptstraßen als Ersatzwert.", key_measure="lden_mittel_db",
+          rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: NoiseParams):
     """Rate noise: L_DEN ≥ 65 / L_Night ≥ 55 → nicht geeignet; ≥ 55 / 45 → bedingt geeignet."""
     g = np.asarray(candidates.geometry.array, dtype=object)
@@ -140,15 +171,12 @@ def evaluate(candidates, layers, params: NoiseParams):
         else:
             m["quelle"][:] = QUELLE_POLY
             m.update(_from_polygons(g, areas))
+        for key in ("lden_mittel_db", "lnight_mittel_db", "abdeckung_pct"):
+            m[key] = np.round(m[key], 1)  # the stored values decide the class
         stat = "mittel" if params.kennwert == "mittel" else "max"
         lden, night = m[f"lden_{stat}_db"], m[f"lnight_{stat}_db"]
-        nicht = (lden >= params.lden_nicht_ab_db) | (night >= params.lnight_nicht_ab_db)
-        bedingt = (lden >= params.lden_bedingt_ab_db) | (night >= params.lnight_bedingt_ab_db)
-        rated = ~np.isnan(lden) | ~np.isnan(night)
-        klasse = np.select([nicht, ~rated, bedingt], [NICHT, UNBEWERTET, BEDINGT], GEEIGNET).astype(object)
+        klasse = classify(pd.DataFrame(m), params)
         cover = m["abdeckung_pct"]
-        partial = ~(cover >= params.min_abdeckung_pct) & (m["quelle"] == QUELLE_RASTER)
-        klasse = np.where(partial & (klasse != NICHT), UNBEWERTET, klasse).astype(object)
         label = "Mittel" if stat == "mittel" else "Maximum"
         for k in range(n):
             vals = f"L_DEN {fmt(lden[k], 0, 'dB(A)')}, L_Night {fmt(night[k], 0, 'dB(A)')} ({label})"
@@ -164,16 +192,14 @@ def evaluate(candidates, layers, params: NoiseParams):
             else:
                 grund.append(f"{vals} unter {fmt(params.lden_bedingt_ab_db, 0)}/"
                              f"{fmt(params.lnight_bedingt_ab_db, 0)} dB(A)")
-        for key in ("lden_mittel_db", "lnight_mittel_db"):
-            m[key] = np.round(m[key], 1)
-        m["abdeckung_pct"] = np.round(m["abdeckung_pct"], 1)
         return result_frame(candidates.index, NAME, m, klasse, grund)
     # no noise map: distance proxy
     m["quelle"][:] = QUELLE_ABSTAND
     dist, which, used = _source_distance(g, layers, params)
-    m["abstand_quelle_m"] = np.round(dist, 1)
-    near = dist < params.abstand_bedingt_m
-    klasse = np.where(near, BEDINGT, GEEIGNET).astype(object)
+    dist = np.round(dist, 1)
+    m["abstand_quelle_m"] = dist
+    klasse = classify(pd.DataFrame(m), params)
+    near = klasse == BEDINGT
     missing = "" if "Bahnstrecken" in used else "; Bahnstrecken nicht angegeben"
     for k in range(n):
         if near[k]:

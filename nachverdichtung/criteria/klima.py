@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, fmt, not_rated, register, result_frame
+from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 
 NAME = "klima"
 FUNCTIONS = {"kaltluftleitbahn": "Kaltluftleitbahn", "kaltluftentstehung": "Kaltluftentstehungsgebiet",
@@ -43,6 +44,26 @@ class ClimateParams:
                                                 source="DOMAIN.md §2 Climate [U]", min=0, max=100)
     min_ueberlappung_m2: float = param(1.0, doc="Kleinere Überlappungen gelten als Digitalisierungssplitter",
                                        unit="m²", min=0)
+
+
+_PLACE = ""  # the climate function of the place cannot be changed by the owner or the city
+RULES = (
+    Rule("leitbahn_pct", ">=", NICHT, "leitbahn_nicht_ab_pct", step=0.1, digits=1, unit="%",
+         wenn="höchstens {target} statt {value} der Fläche in einer Kaltluftleitbahn liegen", hebel=_PLACE),
+    Rule("leitbahn_pct", ">", BEDINGT, value=0.0, digits=1, unit="%",
+         wenn="die Fläche keine Kaltluftleitbahn berührt ({value})", hebel=_PLACE),
+    Rule("entstehung_pct", ">=", BEDINGT, "entstehung_bedingt_ab_pct", step=0.1, digits=1, unit="%",
+         wenn="höchstens {target} statt {value} in einem Kaltluftentstehungsgebiet liegen", hebel=_PLACE),
+    Rule("ueberwaermung_pct", ">", BEDINGT, "ueberwaermung_bedingt_ab_pct", digits=1, unit="%",
+         wenn="höchstens {target} statt {value} in einem Überwärmungsgebiet liegen", hebel=_PLACE),
+)
+RATING_PARAMS = ("leitbahn_nicht_ab_pct", "entstehung_bedingt_ab_pct", "ueberwaermung_bedingt_ab_pct")
+
+
+def classify(m, params: ClimateParams) -> np.ndarray:
+    """Class from the stored shares; no climate map (NaN) → nicht bewertet."""
+    lb = pd.to_numeric(m["leitbahn_pct"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isnan(lb), UNBEWERTET, rule_class(m, RULES, params)).astype(object)
 
 
 def polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +112,8 @@ def overlap_shares(geoms: np.ndarray, layer, column: str, values, *, min_m2: flo
 
 @register(name=NAME, title="Klimaverträglichkeit", params=ClimateParams, inputs=("climate",),
           summary="Anteil der Fläche in Kaltluftleitbahnen, Kaltluftentstehungs- und Überwärmungsgebieten "
-                  "(Klimafunktionskarte).", key_measure="leitbahn_pct")
+                  "(Klimafunktionskarte).", key_measure="leitbahn_pct",
+          rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: ClimateParams):
     """Rate the climate function: cold-air corridor → nicht geeignet; formation / overheating → bedingt."""
     climate = layers.vector("climate")
@@ -104,7 +126,8 @@ def evaluate(candidates, layers, params: ClimateParams):
     b_ke = ke >= params.entstehung_bedingt_ab_pct
     b_uw = uw > params.ueberwaermung_bedingt_ab_pct
     b_lb = lb > 0
-    klasse = np.select([nicht, b_ke | b_uw | b_lb], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    measures = {"leitbahn_pct": lb, "entstehung_pct": ke, "ueberwaermung_pct": uw}
+    klasse = classify(pd.DataFrame(measures), params)
     grund = []
     for k in range(len(g)):
         if nicht[k]:
@@ -120,5 +143,4 @@ def evaluate(candidates, layers, params: ClimateParams):
         if b_uw[k]:
             parts.append(f"{fmt(uw[k], 0, '%')} in einem Überwärmungsgebiet")
         grund.append("; ".join(parts) if parts else "keine Klimafunktion betroffen")
-    return result_frame(candidates.index, NAME, {"leitbahn_pct": lb, "entstehung_pct": ke, "ueberwaermung_pct": uw},
-                        klasse, grund)
+    return result_frame(candidates.index, NAME, measures, klasse, grund)

@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, fmt, not_rated, register, result_frame, query_pairs
+from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, query_pairs, register, result_frame, rule_class
 
 NAME = "naturschutz"
 MEASURES = ("ausschluss_m2", "abstand_ausschluss_m", "vorpruefung_m2", "kategorien", "arten_anzahl", "arten")
@@ -53,6 +53,29 @@ class NatureParams:
                                   unit="m", min=0)
 
 
+RULES = (
+    Rule("ausschluss_m2", ">", NICHT, value=0.0, digits=0, unit="m²",
+         wenn="kein Schutzgebiet die Fläche überlagert ({value})", hebel=""),
+    Rule("abstand_ausschluss_m", "<=", BEDINGT, "puffer_ausschluss_m", step=0.1, digits=0, unit="m",
+         wenn="das Schutzgebiet mehr als {threshold} statt {value} entfernt ist", hebel=""),
+    Rule("vorpruefung_m2", ">", BEDINGT, value=0.0, digits=0, unit="m²",
+         wenn="eine Vorprüfung die Verträglichkeit bestätigt (überlagert: {value})",
+         hebel="FFH-/Natura-2000-Vorprüfung bzw. Befreiung vom LSG (Eigentümer beantragt, Naturschutzbehörde)"),
+    Rule("arten_anzahl", ">", BEDINGT, value=0.0, step=1.0, digits=0,
+         wenn="eine artenschutzrechtliche Prüfung keinen Konflikt ergibt (Nachweise: {value})",
+         hebel="artenschutzrechtliche Prüfung (Eigentümer beauftragt)"),
+)
+#: The buffers set how far the layers are searched (the measured distance ends there): measuring.
+RATING_PARAMS: tuple[str, ...] = ()
+
+
+def classify(m, params: NatureParams) -> np.ndarray:
+    """Class from the stored measures; without protected areas (NaN) only a species record rates (bedingt)."""
+    no_prot = np.isnan(pd.to_numeric(m["ausschluss_m2"], errors="coerce").to_numpy(dtype=float))
+    klasse = rule_class(m, RULES, params)
+    return np.where(no_prot & (klasse != BEDINGT), UNBEWERTET, klasse).astype(object)
+
+
 def _join(values: pd.Series, by: np.ndarray, n: int) -> np.ndarray:
     """Sorted unique values per area, comma-separated ('' where none)."""
     out = np.full(n, "", dtype=object)
@@ -66,7 +89,7 @@ def _join(values: pd.Series, by: np.ndarray, n: int) -> np.ndarray:
 @register(name=NAME, title="Natur- und Artenschutz", params=NatureParams, inputs=("protected_areas", "species"),
           summary="Überlagerung mit Schutzgebieten (NSG, § 30-Biotope, Naturdenkmale schließen aus; FFH, "
                   "Vogelschutz, LSG verlangen eine Vorprüfung) und Artnachweise im Umkreis.",
-          key_measure="ausschluss_m2")
+          key_measure="ausschluss_m2", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: NatureParams):
     """Rate protected areas and species records."""
     prot = layers.vector("protected_areas")
@@ -108,14 +131,14 @@ def evaluate(candidates, layers, params: NatureParams):
         n_sp = np.bincount(si, minlength=n).astype(float)
         sp_names = _join(species["art"].fillna("unbekannte Art").astype(str).iloc[sj].reset_index(drop=True), si, n)
 
+    area_excl, area_pre = np.round(area_excl, 1), np.round(area_pre, 1)  # the stored values decide
     excl = area_excl > 0
     near = ~excl & (dist_excl <= params.puffer_ausschluss_m)
     pre = area_pre > 0
     has_sp = n_sp > 0
-    if prot is None:
-        klasse = np.where(has_sp, BEDINGT, UNBEWERTET).astype(object)
-    else:
-        klasse = np.select([excl, near | pre | has_sp], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    measures = {"ausschluss_m2": area_excl, "abstand_ausschluss_m": dist_excl, "vorpruefung_m2": area_pre,
+                "kategorien": cats, "arten_anzahl": n_sp, "arten": sp_names}
+    klasse = classify(pd.DataFrame(measures), params)
     grund = []
     for k in range(n):
         parts = []
@@ -135,7 +158,4 @@ def evaluate(candidates, layers, params: NatureParams):
         elif has_sp[k]:
             parts.append(f"Artnachweise im Umkreis von {fmt(params.puffer_arten_m, 0, 'm')}: {sp_names[k]}")
         grund.append("; ".join(parts))
-    return result_frame(candidates.index, NAME, {
-        "ausschluss_m2": np.round(area_excl, 1), "abstand_ausschluss_m": dist_excl,
-        "vorpruefung_m2": np.round(area_pre, 1), "kategorien": cats, "arten_anzahl": n_sp, "arten": sp_names,
-    }, klasse, grund)
+    return result_frame(candidates.index, NAME, measures, klasse, grund)

@@ -28,12 +28,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..hydrology import sinks_and_flow
 from ..params import param
 from ..zonal import zonal_stats
-from .base import BEDINGT, GEEIGNET, NICHT, RANK, UNBEWERTET, fmt, register, result_frame
+from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, fmt, register, result_frame, rule_class
 
 NAME = "starkregen"
 QUELLE_KARTE = "Starkregengefahrenkarte"
@@ -71,6 +72,50 @@ MEASURES = ("quelle", "tiefe_max_m", "tiefe_p90_m", "anteil_gt_10cm_pct", "antei
             "geschwindigkeit_max_ms", "senke_max_m", "senke_p90_m", "abfluss_max_m2", "fliessweg_m", "abdeckung_pct")
 
 
+_DRAIN = "Entwässerungs- und Überflutungskonzept (Eigentümer, mit der Stadt abgestimmt)"
+_DEPTH = {"digits": 2, "unit": "m", "hebel": _DRAIN}
+RULES = (
+    Rule("tiefe_p90_m", ">", BEDINGT, "tiefe_bedingt_ab_m", wenn="die Wassertiefe höchstens {target} statt {value} "
+         "beträgt", **_DEPTH),
+    Rule("tiefe_p90_m", ">", NICHT, "tiefe_nicht_ab_m", wenn="die Wassertiefe höchstens {target} statt {value} "
+         "beträgt", **_DEPTH),
+    Rule("senke_p90_m", ">", BEDINGT, "tiefe_bedingt_ab_m", wenn="die Senkentiefe höchstens {target} statt {value} "
+         "beträgt", **_DEPTH),
+    Rule("senke_p90_m", ">", NICHT, "tiefe_nicht_ab_m", wenn="die Senkentiefe höchstens {target} statt {value} "
+         "beträgt", **_DEPTH),
+    Rule("geschwindigkeit_max_ms", ">", BEDINGT, "geschwindigkeit_bedingt_ab_ms", unit="m/s", hebel=_DRAIN,
+         wenn="die Fließgeschwindigkeit höchstens {target} statt {value} beträgt"),
+    Rule("geschwindigkeit_max_ms", ">", NICHT, "geschwindigkeit_nicht_ab_ms", unit="m/s", hebel=_DRAIN,
+         wenn="die Fließgeschwindigkeit höchstens {target} statt {value} beträgt"),
+    Rule("abfluss_max_m2", ">=", BEDINGT, "abfluss_bedingt_ab_m2", step=1.0, digits=0, unit="m²", hebel=_DRAIN,
+         wenn="der Abflussweg sicher abgeleitet wird (Einzugsgebiet {value})"),
+    Rule("fliessweg_m", ">=", BEDINGT, "fliessweg_min_m", at_least=1e-9, step=0.1, digits=1, unit="m", hebel=_DRAIN,
+         wenn="der Fließweg ({value}) um die Bebauung herumgeführt wird"),
+)
+RATING_PARAMS = ("tiefe_bedingt_ab_m", "tiefe_nicht_ab_m", "geschwindigkeit_bedingt_ab_ms",
+                 "geschwindigkeit_nicht_ab_ms", "fliessweg_min_m", "min_abdeckung_pct", "abfluss_bedingt_ab_m2")
+
+
+def classify(m, params: "RainParams") -> np.ndarray:
+    """Class from the stored measures: the depth, velocity, flow rules; no raster and no flow path → nicht bewertet.
+
+    A raster that covers too little of the area gives nicht bewertet unless it already decides
+    nicht geeignet; a crossing flow path makes an area without raster bedingt geeignet.
+    """
+    quelle = m["quelle"].astype(str).to_numpy()
+    num = {c: pd.to_numeric(m[c], errors="coerce").to_numpy(dtype=float)
+           for c in ("tiefe_p90_m", "senke_p90_m", "abdeckung_pct")}
+    depth = np.where(quelle == QUELLE_DGM, num["senke_p90_m"], num["tiefe_p90_m"])
+    klasse = np.where(np.isin(quelle, (QUELLE_KARTE, QUELLE_DGM)) & ~np.isnan(depth),
+                      rule_class(m, RULES, params), UNBEWERTET)
+    has_raster = ~np.isnan(num["abdeckung_pct"])
+    partial = has_raster & ~(num["abdeckung_pct"] >= params.min_abdeckung_pct)
+    klasse = np.where(partial & (klasse != NICHT), UNBEWERTET, klasse)
+    crossing = RULES[-1].hits(m, params)
+    klasse = np.where(crossing & ((klasse == GEEIGNET) | ~has_raster), BEDINGT, klasse)
+    return klasse.astype(object)
+
+
 def flow_path_length(geoms: np.ndarray, lines) -> np.ndarray:
     """Length (m) of the flow-path lines inside each area."""
     out = np.zeros(len(geoms))
@@ -101,17 +146,11 @@ def _inside_share(geoms, raster) -> np.ndarray:
     return np.where(area > 0, inside / np.maximum(area, 1e-12), np.nan)
 
 
-def _worse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ra = np.vectorize(RANK.get, otypes=[int])(a)
-    rb = np.vectorize(RANK.get, otypes=[int])(b)
-    return np.where(rb > ra, b, a).astype(object)
-
-
 @register(name=NAME, title="Starkregenvorsorge", params=RainParams,
           inputs=("rain_depth", "rain_velocity", "flow_paths", "dem"),
           summary="Wassertiefe und Fließgeschwindigkeit bei Starkregen (Gefahrenkarte SRI 10, 1 h), Fließwege "
                   "durch die Fläche; ohne Karte Senken und Abflusswege aus dem DGM abgeleitet.",
-          key_measure="tiefe_p90_m")
+          key_measure="tiefe_p90_m", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: RainParams):
     """Rate the heavy-rain hazard of each area."""
     g = np.asarray(candidates.geometry.array, dtype=object)
@@ -121,7 +160,6 @@ def evaluate(candidates, layers, params: RainParams):
     lines = layers.vector("flow_paths")
     m["fliessweg_m"] = np.round(flow_path_length(g, lines), 1) if lines is not None else np.full(n, np.nan)
     depth, velo, dem = layers.raster("rain_depth"), layers.raster("rain_velocity"), layers.raster("dem")
-    klasse = np.full(n, UNBEWERTET, dtype=object)
     reasons = [[] for _ in range(n)]
     cover = np.full(n, np.nan)
     if depth is not None:
@@ -133,7 +171,7 @@ def evaluate(candidates, layers, params: RainParams):
         m.update(tiefe_max_m=z["max"].to_numpy(), tiefe_p90_m=p90,
                  anteil_gt_10cm_pct=z["anteil_gt_0.1"].to_numpy() * 100.0,
                  anteil_gt_50cm_pct=z["anteil_gt_0.5"].to_numpy() * 100.0)
-        klasse = _by_depth(p90, params, reasons, "Wassertiefe (90. Perzentil)")
+        _by_depth(p90, params, reasons, "Wassertiefe (90. Perzentil)")
         if velo is not None:
             v = zonal_stats(candidates.geometry, velo, transform=dry)
             vmax = v["max"].to_numpy()
@@ -143,7 +181,6 @@ def evaluate(candidates, layers, params: RainParams):
             for k in np.nonzero(kv != GEEIGNET)[0]:
                 limit = params.geschwindigkeit_nicht_ab_ms if kv[k] == NICHT else params.geschwindigkeit_bedingt_ab_ms
                 reasons[k].append(f"Fließgeschwindigkeit bis {fmt(vmax[k], 1, 'm/s')} > {fmt(limit, 1, 'm/s')}")
-            klasse = np.where(klasse == UNBEWERTET, klasse, _worse(klasse, kv.astype(object)))
         else:
             for r in reasons:
                 r.append("keine Fließgeschwindigkeit angegeben")
@@ -156,21 +193,20 @@ def evaluate(candidates, layers, params: RainParams):
         p90 = z["senke_p90"].to_numpy()
         acc = z["abfluss_max"].to_numpy()
         m.update(senke_max_m=z["senke_max"].to_numpy(), senke_p90_m=p90, abfluss_max_m2=acc)
-        klasse = _by_depth(p90, params, reasons, "Senkentiefe aus DGM (90. Perzentil)")
+        _by_depth(p90, params, reasons, "Senkentiefe aus DGM (90. Perzentil)")
         flow = acc >= params.abfluss_bedingt_ab_m2
         for k in np.nonzero(flow)[0]:
             reasons[k].append(f"Abflussweg aus DGM (Einzugsgebiet {fmt(acc[k], 0, 'm²')})")
-        klasse = np.where(flow & (klasse == GEEIGNET), BEDINGT, klasse).astype(object)
+    cover = np.round(cover, 1)  # the stored coverage decides
+    m["abdeckung_pct"] = cover
     has_raster = ~np.isnan(cover)
     partial = has_raster & ~(cover >= params.min_abdeckung_pct)
-    klasse = np.where(partial & (klasse != NICHT), UNBEWERTET, klasse).astype(object)
     # flow paths from the line layer
     crossing = m["fliessweg_m"] >= max(params.fliessweg_min_m, 1e-9)
     for k in np.nonzero(crossing)[0]:
         reasons[k].append(f"Fließweg quert die Fläche ({fmt(m['fliessweg_m'][k], 0, 'm')})")
-    klasse = np.where(crossing & (klasse == GEEIGNET), BEDINGT, klasse).astype(object)
+    klasse = classify(pd.DataFrame(m), params)
     no_data = ~has_raster & ~crossing
-    klasse[~has_raster & crossing] = BEDINGT
     grund = []
     for k in range(n):
         parts = list(reasons[k])
@@ -185,7 +221,6 @@ def evaluate(candidates, layers, params: RainParams):
         if m["quelle"][k] == QUELLE_DGM:
             parts.append("abgeleitet aus DGM, geringere Aussagekraft (keine Gefahrenkarte)")
         grund.append("; ".join(parts))
-    m["abdeckung_pct"] = np.round(cover, 1)
     return result_frame(candidates.index, NAME, m, klasse, grund)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..params import param
 from ..terrain import horn_slope_pct
 from ..zonal import zonal_stats
-from .base import NICHT, UNBEWERTET, classify, fmt, not_rated, register, result_frame
+from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 
 NAME = "topographie"
 MEASURES = ("neigung_mittel_pct", "neigung_p90_pct", "neigung_max_pct", "neigung_mittel_grad",
@@ -30,13 +31,32 @@ class TopographyParams:
                                      min=0, max=100)
 
 
+_TERRAIN = ""  # the terrain cannot be changed by the owner or the city
+RULES = (
+    Rule("neigung_{kennwert}_pct", ">", BEDINGT, "bedingt_ab_pct", unit="%", wenn="die Neigung höchstens "
+         "{target} statt {value} beträgt", hebel=_TERRAIN),
+    Rule("neigung_{kennwert}_pct", ">", NICHT, "nicht_geeignet_ab_pct", unit="%", wenn="die Neigung höchstens "
+         "{target} statt {value} beträgt", hebel=_TERRAIN),
+)
+RATING_PARAMS = ("bedingt_ab_pct", "nicht_geeignet_ab_pct", "kennwert", "min_abdeckung_pct")
+
+
+def classify(m, params: TopographyParams) -> np.ndarray:
+    """Class from the stored measures: the slope rules; NaN or too little DEM coverage → nicht bewertet."""
+    value = m[RULES[0].column(params)].to_numpy(dtype=float)
+    klasse = np.where(np.isnan(value), UNBEWERTET, rule_class(m, RULES, params))
+    partial = ~(m["abdeckung_pct"].to_numpy(dtype=float) >= params.min_abdeckung_pct)
+    return np.where(partial & (klasse != NICHT), UNBEWERTET, klasse).astype(object)
+
+
 def _slope_and_height(z: np.ndarray, res: tuple[float, float]) -> dict:
     return {"neigung": horn_slope_pct(z, res), "hoehe": z}
 
 
 @register(name=NAME, title="Topographie", params=TopographyParams, inputs=("dem",),
           summary="Geländeneigung in der Fläche nach Horn (wie gdaldem): Mittel, 90. Perzentil, Maximum "
-                  "und Höhenunterschied.", key_measure="neigung_mittel_pct")
+                  "und Höhenunterschied.", key_measure="neigung_mittel_pct",
+          rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: TopographyParams):
     """Rate the slope of each area from the DEM.
 
@@ -51,10 +71,14 @@ def evaluate(candidates, layers, params: TopographyParams):
     deg = lambda pct: np.degrees(np.arctan(pct / 100.0))
     cover = z["abdeckung"].to_numpy() * 100.0
     # slope pixels need all 8 neighbours, so coverage is judged on elevation pixels
+    measures = {
+        "neigung_mittel_pct": mean, "neigung_p90_pct": p90, "neigung_max_pct": mx,
+        "neigung_mittel_grad": deg(mean), "neigung_p90_grad": deg(p90), "neigung_max_grad": deg(mx),
+        "hoehenunterschied_m": z["hoehe_max"].to_numpy() - z["hoehe_min"].to_numpy(),
+        "abdeckung_pct": cover,
+    }
     value = mean if params.kennwert == "mittel" else p90
-    klasse = classify(value, params.bedingt_ab_pct, params.nicht_geeignet_ab_pct)
-    partial = ~(cover >= params.min_abdeckung_pct)
-    klasse = np.where(partial & (klasse != NICHT), UNBEWERTET, klasse)
+    klasse = classify(pd.DataFrame(measures), params)
     label = "mittlere Neigung" if params.kennwert == "mittel" else "Neigung (90. Perzentil)"
     grund = []
     for k, v, c in zip(klasse, value, cover):
@@ -62,13 +86,8 @@ def evaluate(candidates, layers, params: TopographyParams):
             grund.append(f"DGM deckt nur {fmt(c, 0, '%')} der Fläche ab" if c == c else "DGM deckt die Fläche nicht ab")
         elif k == NICHT:
             grund.append(f"{label} {fmt(v, 1, '%')} > {fmt(params.nicht_geeignet_ab_pct, 0, '%')}")
-        elif k == "bedingt geeignet":
+        elif k == BEDINGT:
             grund.append(f"{label} {fmt(v, 1, '%')} > {fmt(params.bedingt_ab_pct, 0, '%')}")
         else:
             grund.append(f"{label} {fmt(v, 1, '%')} ≤ {fmt(params.bedingt_ab_pct, 0, '%')}")
-    return result_frame(candidates.index, NAME, {
-        "neigung_mittel_pct": mean, "neigung_p90_pct": p90, "neigung_max_pct": mx,
-        "neigung_mittel_grad": deg(mean), "neigung_p90_grad": deg(p90), "neigung_max_grad": deg(mx),
-        "hoehenunterschied_m": z["hoehe_max"].to_numpy() - z["hoehe_min"].to_numpy(),
-        "abdeckung_pct": cover,
-    }, klasse, grund)
+    return result_frame(candidates.index, NAME, measures, klasse, grund)

@@ -25,10 +25,10 @@ import shapely
 
 from ..candidates import _blocks, _streets, street_depths
 from ..params import param
-from .base import BEDINGT, GEEIGNET, UNBEWERTET, fmt, not_rated, register, result_frame
+from .base import BEDINGT, GEEIGNET, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 
 NAME = "vorbild"
-MEASURES = ("hinterhaeuser_anzahl", "abstand_m", "tiefe_m", "baulinie_m")
+MEASURES = ("hinterhaeuser_anzahl", "abstand_m", "tiefe_m", "baulinie_m", "im_block")
 REQUIRED = ("block_id", "block_hinterhaeuser", "strasse", "baulinie_m")
 
 
@@ -43,6 +43,24 @@ class PrecedentParams:
                              source="§ 8 LBauO RLP: 0,4 H, mindestens 3 m", min=0)
     suchradius_m: float = param(300.0, doc="Bis zu dieser Entfernung wird das nächste Vorbild gesucht", unit="m",
                                 min=0)
+
+
+RULES = (
+    Rule("hinterhaeuser_anzahl", "<", BEDINGT, "min_hinterhaeuser", step=1.0, digits=0,
+         wenn="im Block {target} statt {value} Hauptgebäude in zweiter Reihe stehen",
+         hebel="Stadt: Bebauungsplan aufstellen, der die zweite Reihe zulässt"),
+)
+#: The setback also selects the precedent buildings whose distance is reported: measuring.
+RATING_PARAMS = ("min_hinterhaeuser",)
+
+
+def classify(m, params: PrecedentParams) -> np.ndarray:
+    """Class from the stored measures: outside a block → nicht bewertet; in the front zone → geeignet; else the rule."""
+    in_block = m["im_block"].fillna(False).to_numpy(dtype=bool)
+    depth = pd.to_numeric(m["tiefe_m"], errors="coerce").to_numpy(dtype=float)
+    line = pd.to_numeric(m["baulinie_m"], errors="coerce").to_numpy(dtype=float)
+    in_front = in_block & (depth <= line + params.setback_m)
+    return np.select([~in_block, in_front], [UNBEWERTET, GEEIGNET], rule_class(m, RULES, params)).astype(object)
 
 
 def _arr(gs) -> np.ndarray:
@@ -101,7 +119,7 @@ def _rear_depth(candidates, streets) -> np.ndarray:
 @register(name=NAME, title="Vorbild (§ 34 BauGB)", params=PrecedentParams,
           summary="Gibt es im Straßenblock schon Hauptgebäude in zweiter Reihe (hinter der faktischen Baulinie)? "
                   "Ohne Vorbild fügt sich eine Bebauung nach § 34 BauGB meist nicht ein.",
-          key_measure="hinterhaeuser_anzahl")
+          key_measure="hinterhaeuser_anzahl", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: PrecedentParams):
     """Rate the precedent: one in the block → geeignet; none → bedingt; no block → nicht bewertet.
 
@@ -119,11 +137,13 @@ def evaluate(candidates, layers, params: PrecedentParams):
     no_block = block < 0
     count = np.where(no_block, 0, count)
     streets = _streets(layers.roads) if n and len(layers.roads) else None
-    depth = _rear_depth(candidates, streets) if streets is not None else np.full(n, np.nan)
+    depth = np.round(_rear_depth(candidates, streets), 1) if streets is not None else np.full(n, np.nan)
     in_front = ~no_block & (depth <= line + params.setback_m)
     has = ~no_block & (count >= params.min_hinterhaeuser)
     dist = _nearest_precedent(candidates, layers, params, block, streets) if has.any() else np.full(n, np.nan)
-    klasse = np.select([no_block, in_front | has], [UNBEWERTET, GEEIGNET], BEDINGT).astype(object)
+    measures = {"hinterhaeuser_anzahl": count, "abstand_m": np.round(dist, 1), "tiefe_m": depth,
+                "baulinie_m": line, "im_block": ~no_block}
+    klasse = classify(pd.DataFrame(measures), params)
     grund = []
     for nb, fr, h, c, d, dp, ln in zip(no_block, in_front, has, count, dist, depth, line):
         if nb:
@@ -139,7 +159,4 @@ def evaluate(candidates, layers, params: PrecedentParams):
             grund.append(f"nur {c} Hauptgebäude in zweiter Reihe im Block (verlangt: {params.min_hinterhaeuser})")
         else:
             grund.append("kein Vorbild in zweiter Reihe")
-    return result_frame(idx, NAME, {
-        "hinterhaeuser_anzahl": count, "abstand_m": np.round(dist, 1), "tiefe_m": np.round(depth, 1),
-        "baulinie_m": line,
-    }, klasse, grund)
+    return result_frame(idx, NAME, measures, klasse, grund)

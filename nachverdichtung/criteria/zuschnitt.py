@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..candidates import parcel_unions
 from ..fit import count_footprints
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, fmt, register, result_frame
+from .base import BEDINGT, GEEIGNET, NICHT, Rule, fmt, register, result_frame, rule_class
 
 NAME = "zuschnitt"
 
@@ -31,9 +32,28 @@ class PlotParams:
     dwelling_m2: float = param(90.0, doc="Bruttogeschossfläche je Wohnung für die Schätzung", unit="m²", min=1)
 
 
+_RECUT = "Flurstücke mit dem Nachbarn zusammenlegen oder Grenzen verschieben (Eigentümer, Umlegung)"
+RULES = (
+    Rule("kleine_bauplaetze_anzahl", "<", NICHT, value=1.0, step=1.0, digits=0,
+         wenn="mindestens {target} statt {value} kleiner Baukörper passt", hebel=_RECUT),
+    Rule("bauplaetze_anzahl", "<", BEDINGT, value=1.0, step=1.0, digits=0,
+         wenn="mindestens {target} statt {value} Baukörper in Regelgröße passt", hebel=_RECUT),
+)
+
+
+def classify(m, params: PlotParams) -> np.ndarray:
+    """Class from the stored footprint counts (every parameter changes the measurement).
+
+    A regular footprint that fits decides geeignet even where the small-footprint count says otherwise.
+    """
+    full = pd.to_numeric(m["bauplaetze_anzahl"], errors="coerce").to_numpy(dtype=float)
+    return np.where(full >= 1, GEEIGNET, rule_class(m, RULES, params)).astype(object)
+
+
 @register(name=NAME, title="Flächenzuschnitt", params=PlotParams,
           summary="Größe, Breite und Kompaktheit der Fläche; Zahl der Baukörper (Standard 10 × 12 m), die mit "
-                  "3 m Abstand zu Grenzen und Bestand passen.", key_measure="bauplaetze_anzahl")
+                  "3 m Abstand zu Grenzen und Bestand passen.", key_measure="bauplaetze_anzahl",
+          rules=RULES, classify=classify)
 def evaluate(candidates, layers, params: PlotParams):
     """Rate the plot geometry: a typical house fits → geeignet; only a small one → bedingt; none → nicht.
 
@@ -52,7 +72,6 @@ def evaluate(candidates, layers, params: PlotParams):
     n_full = count_footprints(envelope, params.footprint_width_m, params.footprint_length_m, gap=2 * params.setback_m)
     n_min = count_footprints(envelope, params.min_footprint_width_m, params.min_footprint_length_m,
                              gap=2 * params.setback_m)
-    klasse = np.select([n_full >= 1, n_min >= 1], [GEEIGNET, BEDINGT], NICHT).astype(object)
     fp = f"{fmt(params.footprint_width_m, 0)} × {fmt(params.footprint_length_m, 0)} m"
     fpmin = f"{fmt(params.min_footprint_width_m, 0)} × {fmt(params.min_footprint_length_m, 0)} m"
     grund = np.where(
@@ -62,10 +81,12 @@ def evaluate(candidates, layers, params: PlotParams):
                  f"kein Baukörper {fpmin} passt mit {fmt(params.setback_m, 0, 'm')} Abstand"))
     dwellings = np.floor(np.maximum(n_full, 0) * params.footprint_width_m * params.footprint_length_m
                          * params.storeys / params.dwelling_m2)
-    return result_frame(candidates.index, NAME, {
+    measures = {
         "flaeche_m2": np.round(area, 1), "breite_m": np.round(width, 1), "kompaktheit": np.round(compact, 3),
         "bauplaetze_anzahl": n_full, "kleine_bauplaetze_anzahl": n_min, "wohneinheiten_schaetzung": dwellings,
-    }, klasse, grund)
+    }
+    klasse = classify(pd.DataFrame(measures), params)
+    return result_frame(candidates.index, NAME, measures, klasse, grund)
 
 
 def _inscribed_diameter(g: np.ndarray) -> np.ndarray:
