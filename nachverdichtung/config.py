@@ -25,7 +25,7 @@ from .errors import ConfigError
 from .params import build, param, to_plain
 
 __all__ = [
-    "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "Config",
+    "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "Scenario", "Config",
     "load_config", "config_from_dict", "dump_config", "missing_paths",
 ]
 
@@ -115,6 +115,26 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A named policy variant: the base configuration with some criterion parameters and switches overlaid.
+
+    In YAML::
+
+        scenarios:
+          streng: {criteria: {topographie: {bedingt_ab_pct: 8}}}
+          locker: {criteria: {klima: false}, rating: {missing: bedingt geeignet}}
+
+    ``criteria`` and ``rating`` are the full, effective sections of the variant; ``overlay`` is what
+    the file said.
+    """
+
+    name: str
+    criteria: Mapping[str, Any]
+    rating: RatingConfig
+    overlay: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``criteria`` maps each enabled criterion to its parameters."""
 
@@ -126,9 +146,11 @@ class Config:
     rating: RatingConfig = dataclasses.field(default_factory=RatingConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
     file: Path | None = None
+    scenarios: tuple[Scenario, ...] = ()
 
 
-_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output")
+_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output", "scenarios")
+_SCENARIO_KEYS = ("criteria", "rating")
 
 
 def load_config(path: str | Path) -> Config:
@@ -188,14 +210,26 @@ def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,
     candidates = build(CandidateParams, data.get("candidates"), key="candidates", file=file,
                        base_dir=base_dir)
 
-    raw_criteria = data.get("criteria") or {}
+    criteria, rating = _criteria_and_rating(data.get("criteria"), data.get("rating"), registry=REGISTRY, file=file,
+                                            base_dir=base_dir)
+    scenarios = _scenarios(data, registry=REGISTRY, file=file, base_dir=base_dir)
+    output = build(OutputConfig, data.get("output"), key="output", file=file, base_dir=base_dir)
+    return Config(alkis=alkis, crs=crs, inputs=inputs, candidates=candidates, criteria=criteria,
+                  rating=rating, output=output, file=None if file is None else Path(file), scenarios=scenarios)
+
+
+def _criteria_and_rating(raw_criteria, raw_rating, *, registry, file, base_dir,
+                         key: str = "") -> tuple[dict, RatingConfig]:
+    """The enabled criteria with their parameters and the rating section (``key`` prefixes messages)."""
+    REGISTRY = registry
+    raw_criteria = raw_criteria or {}
     if not isinstance(raw_criteria, Mapping):
-        raise ConfigError("erwartet einen Abschnitt (Kriterium: Parameter)", file=file, key="criteria",
+        raise ConfigError("erwartet einen Abschnitt (Kriterium: Parameter)", file=file, key=f"{key}criteria",
                           fix="z. B. 'criteria: {topographie: {nicht_geeignet_ab_pct: 25}}'")
     unknown = sorted(set(map(str, raw_criteria)) - set(REGISTRY))
     if unknown:
         raise ConfigError(f"unbekanntes Kriterium {', '.join(repr(u) for u in unknown)}", file=file,
-                          key=f"criteria.{unknown[0]}", fix=f"bekannt sind: {', '.join(REGISTRY)}")
+                          key=f"{key}criteria.{unknown[0]}", fix=f"bekannt sind: {', '.join(REGISTRY)}")
     criteria = {}
     for name, criterion in REGISTRY.items():
         value = raw_criteria.get(name, {})
@@ -203,16 +237,53 @@ def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,
             continue  # disabled explicitly
         if value is True:
             value = {}
-        criteria[name] = build(criterion.params_type, value, key=f"criteria.{name}", file=file,
+        criteria[name] = build(criterion.params_type, value, key=f"{key}criteria.{name}", file=file,
                                base_dir=base_dir)
-    rating = build(RatingConfig, data.get("rating"), key="rating", file=file, base_dir=base_dir)
+    rating = build(RatingConfig, raw_rating, key=f"{key}rating", file=file, base_dir=base_dir)
     bad = [c for c in rating.advisory if c not in REGISTRY]
     if bad:
-        raise ConfigError(f"unbekanntes Kriterium {bad[0]!r}", file=file, key="rating.advisory",
+        raise ConfigError(f"unbekanntes Kriterium {bad[0]!r}", file=file, key=f"{key}rating.advisory",
                           fix=f"bekannt sind: {', '.join(REGISTRY)}")
-    output = build(OutputConfig, data.get("output"), key="output", file=file, base_dir=base_dir)
-    return Config(alkis=alkis, crs=crs, inputs=inputs, candidates=candidates, criteria=criteria,
-                  rating=rating, output=output, file=None if file is None else Path(file))
+    return criteria, rating
+
+
+def _overlay(base: Any, over: Any) -> Any:
+    """``over`` laid over ``base``: mappings merge key by key, anything else replaces (``true`` keeps a section)."""
+    if over is True and (isinstance(base, Mapping) or base is None):
+        return dict(base or {})
+    if isinstance(over, Mapping):
+        start = dict(base) if isinstance(base, Mapping) else {}
+        for k, v in over.items():
+            start[k] = _overlay(start.get(k), v)
+        return start
+    return over
+
+
+def _scenarios(data: Mapping, *, registry, file, base_dir) -> tuple[Scenario, ...]:
+    raw = data.get("scenarios") or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError("erwartet einen Abschnitt (Szenario: Überlagerung)", file=file, key="scenarios",
+                          fix="z. B. 'scenarios: {streng: {criteria: {topographie: {bedingt_ab_pct: 8}}}}'")
+    out = []
+    for name, over in raw.items():
+        name = str(name)
+        key = f"scenarios.{name}."
+        if not name.isidentifier() or name == "klasse":
+            raise ConfigError(f"Szenarioname {name!r} ist kein einfacher Name", file=file, key=f"scenarios.{name}",
+                              fix="Buchstaben, Ziffern und _ verwenden, z. B. streng, mittel, locker")
+        over = over or {}
+        if not isinstance(over, Mapping):
+            raise ConfigError("erwartet einen Abschnitt (criteria/rating)", file=file, key=f"scenarios.{name}",
+                              fix="z. B. 'streng: {criteria: {topographie: {bedingt_ab_pct: 8}}}'")
+        unknown = sorted(set(map(str, over)) - set(_SCENARIO_KEYS))
+        if unknown:
+            raise ConfigError(f"unbekannter Schlüssel {unknown[0]!r} im Szenario", file=file, key=f"{key}{unknown[0]}",
+                              fix=f"ein Szenario überlagert nur: {', '.join(_SCENARIO_KEYS)}")
+        criteria, rating = _criteria_and_rating(_overlay(data.get("criteria") or {}, over.get("criteria") or {}),
+                                                _overlay(data.get("rating") or {}, over.get("rating") or {}),
+                                                registry=registry, file=file, base_dir=base_dir, key=key)
+        out.append(Scenario(name=name, criteria=criteria, rating=rating, overlay=dict(over)))
+    return tuple(out)
 
 
 def _check_crs(value: str, *, file, key: str) -> None:
@@ -252,5 +323,7 @@ def dump_config(config: Config) -> str:
         "rating": to_plain(config.rating),
         "output": to_plain(config.output),
     }
+    if config.scenarios:
+        data["scenarios"] = {s.name: to_plain(dict(s.overlay)) for s in config.scenarios}
     header = "# Effektive Konfiguration (alle Voreinstellungen ausgeschrieben)\n"
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -26,7 +26,10 @@ from .criteria import REGISTRY
 from .criteria.base import KLASSEN
 from .errors import ConfigError
 from .layers import Layers, load_layers
+from .levers import lever_columns
 from .rating import decision_counts, rate
+from .scenarios import comparison, scenario_classes
+from .sensitivity import sensitivity
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,11 @@ class Assessment:
         Names of the evaluated criteria, in display order.
     manifest
         Versions, input file hashes, timings, counts.
+    sensitivity
+        Areas per class for every re-ratable threshold moved by ±10/20 % and to the scenario values
+        (:func:`nachverdichtung.sensitivity.sensitivity`).
+    scenario_table
+        Areas and estimated dwellings per class and scenario (:func:`nachverdichtung.scenarios.comparison`).
     """
 
     areas: gpd.GeoDataFrame
@@ -63,6 +71,8 @@ class Assessment:
     config: Config
     criteria: tuple[str, ...]
     manifest: dict = field(default_factory=dict)
+    sensitivity: pd.DataFrame | None = None
+    scenario_table: pd.DataFrame | None = None
 
     def class_counts(self) -> pd.Series:
         """Number of areas per overall class, in the fixed class order."""
@@ -196,6 +206,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     result = gpd.GeoDataFrame(pd.concat([areas.drop(columns="geometry"), crit, rated], axis=1),
                               geometry=areas.geometry, crs=areas.crs)
     result.index.name = "flaeche_id"
+    result, sens, table, notes = _decisions(result, layers, config, say, timings)
     manifest = {
         "software": {"nachverdichtung": __version__, "python": platform.python_version(),
                      **_versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
@@ -207,10 +218,28 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
         "zeiten_s": timings,
         "anzahl": {"flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
         "protokoll": list(layers.problems),
+        "szenarien": notes,
         "konfiguration_effektiv": dump_config(config),
     }
     return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
-                      criteria=names, manifest=manifest)
+                      criteria=names, manifest=manifest, sensitivity=sens, scenario_table=table)
+
+
+def _decisions(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict):
+    """Levers (``hebel_*``), scenario classes (``klasse_<name>``), the sensitivity sweep and the comparison."""
+    say("Hebel, Szenarien und Sensitivität")
+    t0 = time.perf_counter()
+    criteria = dict(config.criteria)
+    levers = lever_columns(result, criteria, config.rating.advisory)
+    timings["hebel"] = round(time.perf_counter() - t0, 3)
+    scen, notes = scenario_classes(result, layers, config, progress=say, timings=timings)
+    result = gpd.GeoDataFrame(pd.concat([result.drop(columns="geometry"), levers, scen], axis=1),
+                              geometry=result.geometry, crs=result.crs)
+    t0 = time.perf_counter()
+    sens = sensitivity(result, criteria, missing=config.rating.missing, advisory=config.rating.advisory,
+                       scenarios=config.scenarios)
+    timings["sensitivitaet"] = round(time.perf_counter() - t0, 3)
+    return result, sens, comparison(result, config.scenarios), notes
 
 
 def _versions(*names: str) -> dict[str, str]:

@@ -9,7 +9,25 @@ import pandas as pd
 
 from .criteria.base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET
 
-__all__ = ["rate", "decision_counts"]
+__all__ = ["rate", "combine", "decision_counts"]
+
+
+def combine(klassen: np.ndarray, *, missing: str = UNBEWERTET) -> np.ndarray:
+    """The overall class from a matrix of deciding criterion classes (areas × criteria), vectorised.
+
+    Examples
+    --------
+    >>> combine(np.array([[GEEIGNET, BEDINGT], [NICHT, UNBEWERTET], [GEEIGNET, UNBEWERTET]], dtype=object)).tolist()
+    ['bedingt geeignet', 'nicht geeignet', 'nicht bewertet']
+    """
+    klassen = np.asarray(klassen, dtype=object)
+    if klassen.ndim != 2 or klassen.shape[1] == 0:
+        return np.full(len(klassen), UNBEWERTET, dtype=object)
+    any_nicht = (klassen == NICHT).any(axis=1)
+    any_unb = (klassen == UNBEWERTET).any(axis=1)
+    any_bed = (klassen == BEDINGT).any(axis=1)
+    return np.select([any_nicht, any_unb & (missing == UNBEWERTET), any_bed | any_unb], [NICHT, UNBEWERTET, BEDINGT],
+                     GEEIGNET).astype(object)
 
 
 def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | None = None, *,
@@ -66,9 +84,7 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
     is_unb_all = all_k == UNBEWERTET
     any_nicht = is_nicht.any(axis=1)
     any_unb = (klassen == UNBEWERTET).any(axis=1)
-    any_bed = is_bed.any(axis=1)
-    overall = np.select([any_nicht, any_unb & (missing == UNBEWERTET), any_bed | any_unb], [NICHT, UNBEWERTET, BEDINGT],
-                        GEEIGNET).astype(object)
+    overall = combine(klassen, missing=missing)
     deciding_mask = np.where(any_nicht[:, None], is_nicht, np.where(any_unb[:, None] & (missing == UNBEWERTET),
                                                                     klassen == UNBEWERTET, is_bed | (klassen == UNBEWERTET)))
     names = np.array(deciding_names, dtype=object)

@@ -69,7 +69,7 @@ class TreeParams:
                                      source="DOMAIN.md §2: alte Bäume sind Lebensstätten [U]", min=0)
 
 
-_FELLING = "Fällgenehmigung nach Baumschutzsatzung (Eigentümer beantragt, Stadt genehmigt)"
+_FELLING = "Eigentümer beantragt, Stadt erteilt die Fällgenehmigung nach Baumschutzsatzung"
 RULES = (
     Rule("kronenanteil_pct", ">=", NICHT, "kronenanteil_nicht_ab_pct", step=0.1, digits=1, unit="%",
          wenn="Baumkronen höchstens {target} statt {value} der Fläche bedecken", hebel=_FELLING),

@@ -65,16 +65,16 @@ class AccessParams:
                                              "(Baulast) möglich ist", source="DOMAIN.md §2: Baulast kennzeichnen")
 
 
-_WIDER = "Baulast über ein Nachbarflurstück oder Nebengebäude in der Zufahrt beseitigen (Eigentümer)"
+_WIDER = "Eigentümer: Baulast über ein Nachbarflurstück oder Nebengebäude in der Zufahrt beseitigen"
 RULES = (
     Rule("breite_m", "<", NICHT, "breite_min_m", digits=2, unit="m", wenn="die Zufahrt {target} statt {value} "
          "breit ist", hebel=_WIDER),
-    Rule("breite_m", "<", BEDINGT, "breite_geeignet_m", unit="m", wenn="die Zufahrt {target} statt {value} breit ist",
+    Rule("breite_m", "<", BEDINGT, "breite_geeignet_m", digits=2, unit="m", wenn="die Zufahrt {target} statt {value} breit ist",
          hebel=_WIDER),
     Rule("laenge_m", ">", BEDINGT, "laenge_max_m", digits=0, unit="m", wenn="die Zufahrt höchstens {target} statt "
-         "{value} lang ist", hebel="kürzere Zufahrt über ein Nachbarflurstück sichern (Baulast, Eigentümer)"),
+         "{value} lang ist", hebel="Eigentümer: kürzere Zufahrt über ein Nachbarflurstück per Baulast sichern"),
     Rule("ueber_nachbar", ">", BEDINGT, value=0.0, step=1.0, wenn="die Zufahrt über das Nachbarflurstück "
-         "rechtlich gesichert ist", hebel="Baulast mit dem Nachbarn eintragen lassen (Eigentümer)"),
+         "rechtlich gesichert ist", hebel="Eigentümer: Baulast mit dem Nachbarn eintragen lassen"),
 )
 #: The widths decide where neighbours are searched and how wide the walking corridor is: measuring.
 RATING_PARAMS = ("laenge_max_m",)

@@ -60,10 +60,10 @@ RULES = (
          wenn="das Schutzgebiet mehr als {threshold} statt {value} entfernt ist", hebel=""),
     Rule("vorpruefung_m2", ">", BEDINGT, value=0.0, digits=0, unit="m²",
          wenn="eine Vorprüfung die Verträglichkeit bestätigt (überlagert: {value})",
-         hebel="FFH-/Natura-2000-Vorprüfung bzw. Befreiung vom LSG (Eigentümer beantragt, Naturschutzbehörde)"),
+         hebel="Eigentümer: Natura-2000-Vorprüfung bzw. Befreiung vom LSG bei der Naturschutzbehörde beantragen"),
     Rule("arten_anzahl", ">", BEDINGT, value=0.0, step=1.0, digits=0,
          wenn="eine artenschutzrechtliche Prüfung keinen Konflikt ergibt (Nachweise: {value})",
-         hebel="artenschutzrechtliche Prüfung (Eigentümer beauftragt)"),
+         hebel="Eigentümer: artenschutzrechtliche Prüfung beauftragen"),
 )
 #: The buffers set how far the layers are searched (the measured distance ends there): measuring.
 RATING_PARAMS: tuple[str, ...] = ()

@@ -72,7 +72,7 @@ MEASURES = ("quelle", "tiefe_max_m", "tiefe_p90_m", "anteil_gt_10cm_pct", "antei
             "geschwindigkeit_max_ms", "senke_max_m", "senke_p90_m", "abfluss_max_m2", "fliessweg_m", "abdeckung_pct")
 
 
-_DRAIN = "Entwässerungs- und Überflutungskonzept (Eigentümer, mit der Stadt abgestimmt)"
+_DRAIN = "Eigentümer: Entwässerungs- und Überflutungskonzept, mit der Stadt abgestimmt"
 _DEPTH = {"digits": 2, "unit": "m", "hebel": _DRAIN}
 RULES = (
     Rule("tiefe_p90_m", ">", BEDINGT, "tiefe_bedingt_ab_m", wenn="die Wassertiefe höchstens {target} statt {value} "

@@ -32,7 +32,7 @@ class PlotParams:
     dwelling_m2: float = param(90.0, doc="Bruttogeschossfläche je Wohnung für die Schätzung", unit="m²", min=1)
 
 
-_RECUT = "Flurstücke mit dem Nachbarn zusammenlegen oder Grenzen verschieben (Eigentümer, Umlegung)"
+_RECUT = "Eigentümer: Flurstücke mit dem Nachbarn zusammenlegen oder Grenzen verschieben (Umlegung)"
 RULES = (
     Rule("kleine_bauplaetze_anzahl", "<", NICHT, value=1.0, step=1.0, digits=0,
          wenn="mindestens {target} statt {value} kleiner Baukörper passt", hebel=_RECUT),

@@ -152,6 +152,19 @@ CURATED: dict[str, tuple[str, str]] = {
     "street_id": ("street_id", "Nummer der Straße"),
     "name": ("name", "Straßenname"),
     "n_hauptgebaeude": ("n_haupt", "Anzahl Hauptgebäude an der Straße"),
+    # levers ("Was müsste sich ändern?", nachverdichtung.levers)
+    "hebel": ("hebel", "Was müsste sich ändern: Hebel der entscheidenden Kriterien"),
+    "hebel_machbar": ("hebel_mach", "Hebel durch Eigentümer oder Stadt machbar: ja / teilweise / nein"),
+    "vorbild_im_block": ("vorb_block", "Vorbild: Fläche liegt in einem Straßenblock"),
+    "hebel_zuschnitt": ("hb_zus", "Hebel zuschnitt: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_erschliessung": ("hb_ersch", "Hebel erschliessung: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_topographie": ("hb_topo", "Hebel topographie: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_vorbild": ("hb_vorb", "Hebel vorbild: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_baeume": ("hb_baum", "Hebel baeume: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_starkregen": ("hb_regen", "Hebel starkregen: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_naturschutz": ("hb_natur", "Hebel naturschutz: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_klima": ("hb_klima", "Hebel klima: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_immissionen": ("hb_imm", "Hebel immissionen: kleinste Änderung, die die Klasse um eine Stufe hebt"),
 }
 
 _UNIT_TEXT = {"m": "m", "m2": "m²", "pct": "%", "grad": "Grad", "cm": "cm", "db": "dB(A)", "ms": "m/s",
