@@ -35,7 +35,7 @@ class Lever:
     Attributes
     ----------
     frame
-        ``von``, ``nach`` (classes), ``machbar`` ("ja" / "nein" / "" where nothing is proposed),
+        ``von``, ``nach`` (classes; ``nach`` is at least one step better), ``machbar`` ("ja" / "nein" / "" where nothing is proposed),
         ``satz`` (German sentence), ``aenderung`` (dict measure → value that lifts the class),
         ``schwelle`` (dict parameter → threshold that lifts it, only re-ratable parameters).
     """
@@ -100,16 +100,16 @@ def criterion_levers(frame: pd.DataFrame, name: str, params) -> Lever:
         doable = all(r.hebel for r in rules)
         clause = " und ".join(dict.fromkeys(clauses))
         if doable:
-            text = f"{klasse[k]} → {goal[k]}, wenn {clause} ({'; '.join(hebel)})"
+            text = f"{klasse[k]} → {lifted[k]}, wenn {clause} ({'; '.join(hebel)})"
         else:  # named, but not proposed: nobody can bring it about
-            text = f"kein Hebel: {klasse[k]} → {goal[k]} nur, wenn {clause} (weder Eigentümer noch Stadt können das ändern)"
+            text = f"kein Hebel: {klasse[k]} → {lifted[k]} nur, wenn {clause} (weder Eigentümer noch Stadt können das ändern)"
         full = bool(schwelle) and len(schwelle) == len(rules)
         if full:
             digits = {r.param: r.digits for r in rules}
             text += "; oder Schwelle " + ", ".join(
                 f"{p} {fmt(getattr(params, p), digits[p], units.get(p, ''))} → {fmt(v, digits[p], units.get(p, ''))}"
                 for p, v in schwelle.items())
-        out.iat[k, 1] = goal[k] if doable else ""
+        out.iat[k, 1] = lifted[k] if doable else ""
         out.iat[k, 2] = MACHBAR if doable else NICHT_MACHBAR
         out.iat[k, 3] = text
         out.iat[k, 4] = changes if doable else {}

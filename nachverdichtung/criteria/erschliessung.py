@@ -355,14 +355,27 @@ def evaluate(candidates, layers, params: AccessParams):
     length[has_access] = walking_length(free[has_access], road[has_access], area[has_access], lw[has_access],
                                         pitch=params.raster_m, tol=tol)
     length = np.round(length, 1)
-    # whole centimetres, rounded down: a width below a threshold (given in cm) never rounds up to it
-    width = np.where(no_parcel, np.nan, np.floor(np.round(width * 100.0, 6)) / 100.0)
+    width = np.where(no_parcel, np.nan, _to_cm(width, thresholds))
     measures = {"breite_m": width, "laenge_m": length, "ueber_nachbar": via_nb}
     klasse = classify(pd.DataFrame(measures), params)
     wide = width >= params.breite_geeignet_m
     too_long = length > params.laenge_max_m
     grund = _reasons(klasse, width, length, via_nb, wide, too_long, params)
     return result_frame(idx, NAME, measures, klasse, grund)
+
+
+def _to_cm(width: np.ndarray, thresholds) -> np.ndarray:
+    """Widths rounded to whole centimetres, never rounded up onto a threshold they failed.
+
+    Examples
+    --------
+    >>> _to_cm(np.array([2.996, 3.004, 1.994]), (1.25, 3.0)).tolist()
+    [2.99, 3.0, 1.99]
+    """
+    out = np.round(width, 2)
+    for t in thresholds:
+        out = np.where((width < t) & (out >= t), np.floor(t * 100.0 - 1e-6) / 100.0, out)
+    return out
 
 
 def _reasons(klasse, width, length, via_nb, wide, too_long, p: AccessParams) -> list[str]:

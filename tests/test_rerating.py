@@ -1,0 +1,128 @@
+"""Re-rating stored measures (scenarios, sensitivity) gives exactly the classes of a full re-run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from nachverdichtung.config import _overlay, config_from_dict, load_config
+from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, NICHT
+from nachverdichtung.pipeline import assess
+from nachverdichtung.rerating import NotReratable, rerate
+from nachverdichtung.sensitivity import sweep_values, thresholds
+
+SCENARIOS = {
+    # one threshold, at the −10 % point of the sweep
+    "eins": {"criteria": {"immissionen": {"lden_nicht_ab_db": 58.5}}},
+    # many rating parameters and both switches of value (kennwert) at once
+    "streng": {"criteria": {
+        "topographie": {"bedingt_ab_pct": 8, "kennwert": "p90"},
+        "baeume": {"kronenanteil_nicht_ab_pct": 30},
+        "starkregen": {"geschwindigkeit_bedingt_ab_ms": 0.4, "tiefe_bedingt_ab_m": 0.05},
+        "klima": {"entstehung_bedingt_ab_pct": 5},
+        "immissionen": {"lnight_bedingt_ab_db": 40, "kennwert": "max"},
+        "erschliessung": {"laenge_max_m": 30},
+        "vorbild": {"min_hinterhaeuser": 2}}},
+    # a measuring parameter (measured again), a criterion switched off, another rating rule
+    "locker": {"criteria": {"erschliessung": {"breite_geeignet_m": 2.5}, "klima": False},
+               "rating": {"missing": "bedingt geeignet"}},
+}
+
+
+@pytest.fixture(scope="module")
+def runs(sample_config):
+    data = yaml.safe_load(sample_config.read_text(encoding="utf-8"))
+    path = sample_config.with_name("config_szenarien.yml")
+    path.write_text(yaml.safe_dump({**data, "scenarios": SCENARIOS}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    base = assess(load_config(path))
+    full = {}
+    for name, over in SCENARIOS.items():
+        merged = {**data, "criteria": _overlay(data.get("criteria") or {}, over.get("criteria", {})),
+                  "rating": _overlay(data.get("rating") or {}, over.get("rating", {}))}
+        full[name] = assess(config_from_dict(merged, file=path, base_dir=path.parent))
+    return base, full
+
+
+@pytest.mark.slow
+def test_scenario_columns_equal_full_runs(runs):
+    base, full = runs
+    for name, run in full.items():
+        assert list(base.areas[f"klasse_{name}"]) == list(run.areas["klasse"]), name
+    # the scenarios really move areas (otherwise the test proves little)
+    assert (base.areas["klasse_streng"] != base.areas["klasse"]).sum() > 10
+    assert (base.areas["klasse_locker"] != base.areas["klasse"]).sum() > 0
+
+
+@pytest.mark.slow
+def test_rerate_equals_full_run_per_criterion(runs):
+    base, full = runs
+    for name in ("eins", "streng"):
+        sc = next(s for s in base.config.scenarios if s.name == name)
+        out = rerate(base.areas, base.config.criteria, sc.criteria, missing=sc.rating.missing,
+                     advisory=sc.rating.advisory)
+        for c in sc.criteria:
+            assert list(out[f"{c}_klasse"]) == list(full[name].areas[f"{c}_klasse"]), (name, c)
+        assert list(out["klasse"]) == list(full[name].areas["klasse"])
+    locker = next(s for s in base.config.scenarios if s.name == "locker")
+    with pytest.raises(NotReratable, match="breite_geeignet_m"):
+        rerate(base.areas, base.config.criteria, locker.criteria)
+
+
+@pytest.mark.slow
+def test_sensitivity_rows_equal_full_run(runs):
+    base, full = runs
+    t = base.sensitivity
+    row = t[(t["parameter"] == "lden_nicht_ab_db") & (t["variante"] == "−10 %")].iloc[0]
+    counts = full["eins"].class_counts()
+    assert row["wert"] == pytest.approx(58.5)
+    assert [row[k] for k in counts.index] == counts.tolist()
+    assert row["geaendert"] == int((full["eins"].areas["klasse"] != base.areas["klasse"]).sum())
+    named = t[(t["parameter"] == "lden_nicht_ab_db") & (t["variante"] == "Szenario eins")]
+    assert len(named) == 1 and named.iloc[0][list(counts.index)].tolist() == counts.tolist()
+    # the base row is the assessment itself
+    b = t.iloc[0]
+    assert b["variante"] == "Basis" and [b[k] for k in counts.index] == base.class_counts().tolist()
+
+
+@pytest.mark.slow
+def test_comparison_table(runs):
+    base, full = runs
+    table = base.scenario_table
+    assert list(table.index) == ["Basis", "eins", "streng", "locker"]
+    for name, run in full.items():
+        for k, v in run.class_counts().items():
+            assert table.loc[name, f"{k} Flächen"] == v
+        dw = run.areas["zuschnitt_wohneinheiten_schaetzung"]
+        assert table.loc[name, "geeignet Wohneinheiten"] == int(dw[run.areas["klasse"] == GEEIGNET].sum())
+    assert any("neu gemessen" in n for n in base.manifest["szenarien"])
+
+
+def test_sweep_values_bounds_and_integers():
+    from nachverdichtung.criteria.klima import ClimateParams
+    from nachverdichtung.criteria.vorbild import PrecedentParams
+
+    assert sweep_values(ClimateParams(leitbahn_nicht_ab_pct=90.0), "leitbahn_nicht_ab_pct", (0.2,)) == [("+20 %", 100.0)]
+    assert sweep_values(PrecedentParams(min_hinterhaeuser=5), "min_hinterhaeuser", (-0.2, 0.1)) == \
+        [("−20 %", 4), ("+10 %", 6)]  # 5.5 → 6 (round half to even)
+
+
+def test_thresholds_are_only_rating_parameters():
+    cfg = config_from_dict({"alkis": {"path": "x"}})
+    found = thresholds(dict(cfg.criteria))
+    assert ("topographie", "bedingt_ab_pct") in found and ("erschliessung", "laenge_max_m") in found
+    # the access widths change the measurement (neighbour search, corridor width): not swept
+    assert ("erschliessung", "breite_geeignet_m") not in found
+    assert not any(c == "naturschutz" for c, _ in found)
+
+
+def test_rerate_small_frame_by_hand():
+    """Two areas, slope only: 12 % and 25 % mean slope; thresholds 10/20 % → bedingt/nicht, at 15/30 % → bedingt/bedingt."""
+    from nachverdichtung.criteria.topographie import TopographyParams
+
+    f = pd.DataFrame({"topographie_neigung_mittel_pct": [12.0, 25.0], "topographie_neigung_p90_pct": np.nan,
+                      "topographie_abdeckung_pct": 100.0, "topographie_klasse": [BEDINGT, NICHT]})
+    base = {"topographie": TopographyParams()}
+    out = rerate(f, base, {"topographie": TopographyParams(bedingt_ab_pct=15, nicht_geeignet_ab_pct=30)})
+    assert list(out["klasse"]) == [GEEIGNET, BEDINGT]
