@@ -34,6 +34,8 @@ from .candidates import STREET_GAP_M, CandidateResult, _blocks, _point_in
 from .config import dump_config
 from .layers import Layers, load_layers
 from .pipeline import Assessment, assess, file_hash
+from .scenarios import comparison
+from .sensitivity import sensitivity
 
 log = logging.getLogger(__name__)
 
@@ -265,5 +267,9 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
         "protokoll": list(layers.problems),
         "konfiguration_effektiv": dump_config(config),
     }
+    # levers and scenario classes are per area (computed in the tiles); the sweep needs all areas
+    sens = sensitivity(areas, dict(config.criteria), missing=config.rating.missing, advisory=config.rating.advisory,
+                       scenarios=config.scenarios)
     return Assessment(areas=areas, parcels=acc, layers=layers, candidates=cand, config=config,
-                      criteria=names_c, manifest=manifest)
+                      criteria=names_c, manifest=manifest, sensitivity=sens,
+                      scenario_table=comparison(areas, config.scenarios))
