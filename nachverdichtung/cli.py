@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from . import __version__
-from .errors import NachverdichtungError
+from .errors import InputError, NachverdichtungError
 from .export import check_formats
 
 __all__ = ["main"]
 
 DEFAULT_SAMPLE = Path("data/raw/sample")
 DEFAULT_DEMO_OUT = Path("data/processed/sample")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` (staging folders, the lock) runs."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised in a subprocess test
+    raise Terminated()
 
 
 class Progress:
@@ -73,12 +83,15 @@ def _cmd_validate(args) -> int:
 def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
     from .config import load_config
     from .export import write_outputs
+    from .export.guard import check_output_folder, output_lock
     from .pipeline import assess
 
     say = Progress(quiet)
     config = load_config(config_path)
-    result = assess(config, progress=say)
-    written = write_outputs(result, out, formats=formats, progress=say)
+    out = check_output_folder(out, config)  # before any work: never into the delivery, never unwritable
+    with output_lock(out):
+        result = assess(config, progress=say)
+        written = write_outputs(result, out, formats=formats, progress=say)
     print(summary_text(result))
     print(f"\nAusgaben in {out}:")
     for p in written:
@@ -144,10 +157,15 @@ def _cmd_layers(args) -> int:
 
 
 def _cmd_report(args) -> int:
+    from .export.guard import output_lock
     from .reporting import rerender_report
 
-    for path in rerender_report(args.outdir, progress=Progress(args.quiet)):
-        print(f"geschrieben: {path}")
+    if not Path(args.outdir).is_dir():
+        raise InputError("Ausgabeordner nicht gefunden", file=args.outdir,
+                         fix="den Ordner eines fertigen Laufs angeben (mit nachverdichtung.gpkg)")
+    with output_lock(Path(args.outdir)):
+        for path in rerender_report(args.outdir, progress=Progress(args.quiet)):
+            print(f"geschrieben: {path}")
     return 0
 
 
@@ -205,13 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.debug else logging.ERROR if quiet else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         return args.func(args)
     except NachverdichtungError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("Abgebrochen (SIGTERM); vorherige Ausgaben unverändert.", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("Abgebrochen.", file=sys.stderr)
+        print("Abgebrochen (Strg+C); vorherige Ausgaben unverändert.", file=sys.stderr)
         return 130
     except Exception as exc:  # internal error: say so, keep the traceback for --debug
         if args.debug:
@@ -219,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Interner Fehler: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
               f"(Details mit 'nachverdichtung --debug …'; bitte melden)", file=sys.stderr)
         return 1
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ __all__ = [
     "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "Scenario", "Config",
     "load_config", "config_from_dict", "dump_config", "missing_paths",
 ]
+
+log = logging.getLogger(__name__)
 
 TARGET_CRS = "EPSG:25832"
 
@@ -171,15 +174,23 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("Konfigurationsdatei nicht gefunden", file=path,
                           fix="Pfad prüfen oder mit 'nachverdichtung sample' ein Beispiel erzeugen")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError("Datei ist nicht UTF-8-kodiert", file=path, fix="als UTF-8 speichern") from None
+        data = yaml.safe_load(_config_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (Zeile {mark.line + 1})" if mark else ""
         raise ConfigError(f"kein gültiges YAML{where}: {getattr(exc, 'problem', exc)}", file=path,
                           fix="Einrückung und Doppelpunkte prüfen") from None
     return config_from_dict(data, file=path, base_dir=path.parent.resolve())
+
+
+def _config_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without BOM), else cp1252 as Windows editors save it."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.warning("%s: nicht UTF-8-kodiert, als cp1252 (Windows) gelesen", path)
+        return raw.decode("cp1252", errors="replace")
 
 
 def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,

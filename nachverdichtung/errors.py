@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from os import PathLike
 
-__all__ = ["NachverdichtungError", "InputError", "ConfigError", "CRSError"]
+__all__ = ["NachverdichtungError", "InputError", "ConfigError", "CRSError", "OutputError"]
 
 
 class NachverdichtungError(Exception):
@@ -66,3 +66,7 @@ class ConfigError(NachverdichtungError, ValueError):
 
 class CRSError(InputError):
     """A coordinate reference system is missing, wrong or implausible for the coordinates."""
+
+
+class OutputError(NachverdichtungError, OSError):
+    """The output folder cannot be used: inside the input data, not writable, full, locked or in use."""

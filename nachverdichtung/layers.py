@@ -299,6 +299,19 @@ def _read_thematic(name: str, src, *, target_crs: str, problems: list[str]) -> g
     return gdf.reset_index(drop=True)
 
 
+def _no_usable_geometry(role: str, raw: gpd.GeoDataFrame, default_file) -> InputError:
+    """The error for a role whose every geometry was dropped; names lines/points delivered for areas."""
+    file = raw.attrs.get("source", {}).get("file") or default_file
+    kinds = set(raw.geometry.geom_type.dropna().str.replace("Multi", "", regex=False))
+    if kinds and kinds <= {"LineString", "LinearRing", "Point"}:
+        found = "Linien" if "Point" not in kinds else ("Punkte" if kinds == {"Point"} else "Linien und Punkte")
+        return InputError(f"{ROLE_LABEL[role]}: enthält nur {found}, erwartet werden Flächen (Polygone)", file=file,
+                          fix="die Flächenobjekte liefern (z. B. ax_strassenverkehr statt Straßenachsen) oder "
+                              "den Layer unter 'alkis.layers' zuordnen")
+    return InputError(f"{ROLE_LABEL[role]}: keine brauchbaren Geometrien", file=file,
+                      fix="Geometrien im GIS prüfen und reparieren")
+
+
 def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Layers:
     """Load, validate and harmonise every input named in the configuration.
 
@@ -332,8 +345,7 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
     problems.extend(unknown_codes(landuse, what=ROLE_LABEL["landuse"]))
     for role, gdf in (("parcels", parcels), ("landuse", landuse), ("roads", roads)):
         if len(gdf) == 0:
-            raise InputError(f"{ROLE_LABEL[role]}: keine brauchbaren Geometrien", file=config.alkis.path,
-                             fix="Geometrien im GIS prüfen und reparieren")
+            raise _no_usable_geometry(role, roles[role], config.alkis.path)
     sources = {"alkis": str(config.alkis.path)}
     vectors, rasters = {}, {}
     for f in dataclasses.fields(config.inputs):

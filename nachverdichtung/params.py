@@ -9,6 +9,7 @@ names the config file, the key and the fix. :func:`to_plain` turns it back into 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -130,6 +131,20 @@ def build(cls: type, data: Any, *, key: str, file: Path | str | None, base_dir: 
     return cls(**values)
 
 
+def _resolve_path(value: str, base_dir: Path | None) -> Path:
+    """A config path, relative to the config's folder; Windows separators work on every system.
+
+    >>> _resolve_path("daten\\dgm.tif", Path("/projekt")).as_posix()
+    '/projekt/daten/dgm.tif'
+    """
+    path = Path(value).expanduser()
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if "\\" in value and os.sep == "/" and not path.exists():
+        return _resolve_path(value.replace("\\", "/"), base_dir)
+    return path
+
+
 def _convert(tp: Any, value: Any, meta: Mapping, *, key: str, file, base_dir: Path | None) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -184,10 +199,7 @@ def _convert(tp: Any, value: Any, meta: Mapping, *, key: str, file, base_dir: Pa
     if tp is Path:
         if not isinstance(value, (str, Path)):
             raise wrong
-        path = Path(value).expanduser()
-        if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
-        return path
+        return _resolve_path(str(value), base_dir)
     if origin in (tuple, list):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise wrong

@@ -34,6 +34,10 @@ class Case:
     file: str = ""
     check: Callable[[Path, str], None] | None = None
     command: str = "assess"
+    #: where the run writes, from the case's data folder (default: a folder beside it)
+    out: Callable[[Path], Path] | None = None
+    #: extra command-line arguments (replacing the default ``--formats csv``)
+    args: tuple[str, ...] = ()
 
 
 def _alkis(d: Path) -> Path:

@@ -105,6 +105,16 @@ def write_config(folder: Path, data: dict) -> Path:
     return path
 
 
+def write_case_config(path: Path, cfg: dict) -> None:
+    """A case's config: YAML from the dict, or raw text / bytes a mutation put under ``__raw__(_bytes__)``."""
+    if "__raw_bytes__" in cfg:
+        path.write_bytes(cfg["__raw_bytes__"])
+    elif "__raw__" in cfg:
+        path.write_text(cfg["__raw__"], encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def write_district(folder: Path) -> Path:
     """Write the whole delivery into ``folder`` and return the config path."""
     folder = Path(folder)

@@ -13,10 +13,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import yaml
 
-from .badinput_cases import CASES
-from .badinput_district import base_config, write_district
+from .badinput_district import base_config, write_case_config, write_district
+from .badinput_round2 import CASES
 
 HEADER = """# Fehlerhafte Eingangsdaten: was das Werkzeug daraus macht
 
@@ -56,19 +55,19 @@ def run_all(target: Path) -> None:
             cfg = base_config()
             case.mutate(d, cfg)
             config = d / "config.yml"
-            text = cfg.pop("__raw__", None) or yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
-            config.write_text(text, encoding="utf-8")
+            write_case_config(config, cfg)
             out, err = io.StringIO(), io.StringIO()
+            folder = case.out(d) if case.out else tmp / f"{case.id}-out"
             args = [case.command, str(config), "-q"]
             if case.command == "assess":
-                args += ["--out", str(d / "out"), "--formats", "csv"]
+                args += ["--out", str(folder), *(case.args or ("--formats", "csv"))]
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 code = main(args)
             if code == 2:
                 msg = next(ln for ln in err.getvalue().splitlines() if ln.startswith("Fehler:"))
-                msg = msg.replace(str(d) + "/", "").replace(str(d), ".")
+                msg = msg.replace(str(d) + "/", "").replace(str(d), ".").replace(str(tmp) + "/", "")
             elif case.command == "assess":
-                log = (d / "out" / "protokoll.txt").read_text(encoding="utf-8")
+                log = (folder / "protokoll.txt").read_text(encoding="utf-8")
                 hints = [ln.strip()[2:] for ln in log.splitlines() if ln.startswith("  - ")]
                 msg = "; ".join(hints) or "keine Hinweise (Daten ohne Reparatur nutzbar)"
             else:

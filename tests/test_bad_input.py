@@ -6,10 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from .badinput_cases import CASES
-from .badinput_district import base_config, write_district
+from .badinput_district import base_config, write_case_config, write_district
+from .badinput_round2 import CASES
 from nachverdichtung.cli import main
 
 # rasterio.windows.transform still multiplies Affine objects with ``*`` (affine >= 2.4 warns);
@@ -31,21 +30,18 @@ def run_case(case, base: Path, tmp_path: Path, capsys) -> tuple[int, str, str, P
     cfg = base_config()
     case.mutate(d, cfg)
     config = d / "config.yml"
-    if "__raw__" in cfg:
-        config.write_text(cfg["__raw__"], encoding="utf-8")
-    else:
-        config.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    out = tmp_path / "out"
+    write_case_config(config, cfg)
+    out = case.out(d) if case.out else tmp_path / "out"
     args = [case.command, str(config), "-q"]
     if case.command == "assess":
-        args += ["--out", str(out), "--formats", "csv"]
+        args += ["--out", str(out), *(case.args or ("--formats", "csv"))]
     code = main(args)
     captured = capsys.readouterr()
     return code, captured.out, captured.err, out
 
 
 def test_corpus_is_big_enough():
-    assert len(CASES) >= 40
+    assert len(CASES) >= 85
     assert len({c.id for c in CASES}) == len(CASES)
 
 
@@ -106,7 +102,7 @@ def test_real_entry_point_refuses_billion_laughs(base_district, tmp_path):
     shutil.copytree(base_district, d)
     cfg = base_config()
     case.mutate(d, cfg)
-    (d / "config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    write_case_config(d / "config.yml", cfg)
     proc = subprocess.run([sys.executable, "-m", "nachverdichtung", "assess", str(d / "config.yml"),
                            "--out", str(tmp_path / "out"), "-q"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2

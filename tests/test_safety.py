@@ -13,6 +13,7 @@ import pytest
 
 from .badinput_district import write_district
 from nachverdichtung.cli import main
+from nachverdichtung.export.guard import LOCK_NAME
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use `@` matmul:PendingDeprecationWarning")
 
@@ -68,6 +69,7 @@ def dying_csv(assessment, folder):
 
 tables.write_csv = dying_csv
 from nachverdichtung.cli import main
+from nachverdichtung.export.guard import LOCK_NAME
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -83,4 +85,7 @@ def test_killed_during_export_keeps_previous_outputs(district, tmp_path, capsys)
     # the final files are byte-identical; only the hidden staging folder of the killed run remains
     assert {k: v for k, v in after.items() if not k.startswith(".")} == before
     leftovers = {k.split(os.sep)[0] for k in after if k.startswith(".")}
-    assert all(name.startswith(".nachverdichtung-") for name in leftovers)
+    assert all(name.startswith(".nachverdichtung-") or name == LOCK_NAME for name in leftovers)
+    # a re-run takes the killed run's lock over, removes its staging folder and writes complete outputs
+    assert main(["assess", str(district), "--out", str(out), "-q", "--formats", "gpkg,csv"]) == 0
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

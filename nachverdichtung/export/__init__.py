@@ -11,11 +11,16 @@ import importlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OutputError
+from .guard import output_error
+from .protocol import write_protocol
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,11 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
                   progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write the assessment's outputs atomically into ``out_dir``.
 
+    Every writer works in a hidden staging folder inside ``out_dir``; only when all succeeded are the
+    files moved into place, as one transaction: a failure while moving puts the previous outputs
+    back, and SIGINT/SIGTERM wait until the move is complete. So the folder holds either the previous
+    complete outputs or the new complete ones.
+
     Parameters
     ----------
     assessment
@@ -72,37 +82,93 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
     -------
     list of Path
         The written files, in their final place.
+
+    Raises
+    ------
+    OutputError
+        The disk is full, the folder read-only or an output file locked (one line, exit 2).
     """
     formats = check_formats(formats or assessment.config.output.formats)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out_dir))
+    staging = None
     try:
-        (staging / "konfiguration_effektiv.yml").write_text(
-            assessment.manifest.get("konfiguration_effektiv", ""), encoding="utf-8")
-        from .protocol import write_protocol  # the run log is written on every run, whatever the formats
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out_dir))
+        _write_all(assessment, staging, formats, progress)
+        with _signals_deferred():
+            return _commit(staging, out_dir)
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise output_error(exc, out_dir) from exc
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
-        write_protocol(assessment, staging)
-        done = set()
-        for fmt in formats:
-            key = WRITERS[fmt]
-            if key in done:
-                continue
-            done.add(key)
-            if progress:
-                progress(f"Ausgabe {fmt}")
-            _writer(fmt)(assessment, staging)
-        written = []
-        old = staging / ".vorheriger-lauf"
-        old.mkdir()
+
+def _write_all(assessment, staging: Path, formats: list[str], progress) -> None:
+    (staging / "konfiguration_effektiv.yml").write_text(
+        assessment.manifest.get("konfiguration_effektiv", ""), encoding="utf-8")
+    write_protocol(assessment, staging)  # the run log is written on every run, whatever the formats
+    done = set()
+    for fmt in formats:
+        key = WRITERS[fmt]
+        if key in done:
+            continue
+        done.add(key)
+        if progress:
+            progress(f"Ausgabe {fmt}")
+        _writer(fmt)(assessment, staging)
+
+
+def _commit(staging: Path, out_dir: Path) -> list[Path]:
+    """Move the staged outputs into place; on any failure put the previous ones back."""
+    old = staging / ".vorheriger-lauf"
+    old.mkdir()
+    moved: list[tuple[Path, Path | None]] = []  # (target, its previous version in ``old`` or None)
+    try:
         for item in sorted(p for p in staging.iterdir() if p != old):
             target = out_dir / item.name
-            if target.is_dir() and not target.is_symlink():
-                # move the previous folder aside first: a folder cannot be replaced in one step,
-                # and the old one is deleted with the staging folder afterwards
-                os.replace(target, old / item.name)
+            previous = None
+            if target.exists() or target.is_symlink():
+                previous = old / item.name
+                os.replace(target, previous)
+            moved.append((target, previous))
             os.replace(item, target)
-            written.append(target)
-        return written
+    except BaseException:
+        _roll_back(moved, staging)
+        raise
+    return [target for target, _ in moved]
+
+
+def _roll_back(moved: list[tuple[Path, Path | None]], staging: Path) -> None:
+    for target, previous in reversed(moved):
+        try:
+            _remove(target)  # the new version, if it got there
+            if previous is not None and previous.exists():
+                os.replace(previous, target)
+        except OSError as exc:  # pragma: no cover - a second failure while repairing the first
+            log.error("Vorherige Ausgabe %s konnte nicht wiederhergestellt werden: %s (liegt in %s)",
+                      target, exc, staging)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+@contextmanager
+def _signals_deferred():
+    """Hold SIGINT/SIGTERM back while the block runs (main thread on POSIX); deliver them after."""
+    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if not blockable:
+        yield
+        return
+    mask = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
+    try:
+        yield
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

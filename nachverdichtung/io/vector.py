@@ -7,6 +7,7 @@ encodings, missing or implausible coordinate systems.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
 from collections.abc import Iterable, Mapping
@@ -268,6 +269,23 @@ def find_field(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
     return None
 
 
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as German and English tables write them: decimal comma or point, thousands separators.
+
+    Where a value holds both ``.`` and ``,``, the last one is the decimal separator; a lone ``,`` is a
+    decimal comma. Text that is no number becomes NaN.
+
+    >>> parse_numbers(pd.Series(["410.010,5", "1,234.5", "12,5", "7.25", "ca. 3", None])).tolist()
+    [410010.5, 1234.5, 12.5, 7.25, nan, nan]
+    """
+    s = values.astype("string").str.strip().str.replace(r"[\s\u00a0']", "", regex=True)
+    comma_last = s.str.rfind(",") > s.str.rfind(".")
+    both = s.str.contains(",", regex=False) & s.str.contains(".", regex=False)
+    german = s.where(~(both & comma_last), s.str.replace(".", "", regex=False))
+    english = german.where(~(both & ~comma_last), german.str.replace(",", "", regex=False))
+    return pd.to_numeric(english.str.replace(",", ".", regex=False), errors="coerce").astype(float)
+
+
 def read_points_csv(
     path: str | Path,
     *,
@@ -301,6 +319,8 @@ def read_points_csv(
     if not path.exists():
         raise InputError(f"{what}: Datei nicht gefunden", file=path, fix=f"Pfad unter '{fix_key}' prüfen")
     raw = path.read_bytes()
+    if encoding is None and raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "utf-16"  # Excel's "Unicode-Text"
     if encoding is None:
         try:
             raw.decode("utf-8")
@@ -337,9 +357,7 @@ def read_points_csv(
             col = find_field(df.columns, list(names))
             out[canon] = df[col] if col is not None else pd.Series(np.nan, index=df.index, dtype=object)
 
-    def to_num(s: pd.Series) -> pd.Series:
-        return pd.to_numeric(s.str.strip().str.replace(",", ".", regex=False), errors="coerce")
-
+    to_num = parse_numbers
     x, y = to_num(out.pop("x")), to_num(out.pop("y"))
     notes = []
     for col in numeric:
