@@ -309,8 +309,6 @@ CASES = ROUND_ONE + [
          0, "", check=_accounted(6)),
     Case("pfade_umlaute_leerzeichen", "Konfiguration (2)", "Ordner und Dateien mit Leerzeichen, Umlauten und ß",
          umlaut_paths, 0, "", check=_accounted(6)),
-    Case("formats_unbekannt", "Konfiguration (2)", "--formats foo", lambda d, c: None,
-         2, "unbekanntes Ausgabeformat 'foo'", "--formats", args=("--formats", "foo")),
     # Output folders
     Case("ausgabe_gleich_eingabe", "Ausgabeordner", "--out ist der Ordner der Lieferung", lambda d, c: None,
          2, OUT_REFUSED, "", out=lambda d: d),

@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property-based tests: a fixed, derandomised set in CI; ``--hypothesis-profile long`` explores more.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=15, derandomize=True, deadline=None, suppress_health_check=_SLOW_OK)
+settings.register_profile("long", max_examples=400, deadline=None, suppress_health_check=_SLOW_OK)
+settings.load_profile("ci")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

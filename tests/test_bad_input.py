@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .badinput_district import base_config, write_case_config, write_district
 from .badinput_round2 import CASES
