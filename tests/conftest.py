@@ -14,7 +14,9 @@ settings.register_profile("ci", max_examples=15, derandomize=True, deadline=None
 settings.register_profile("long", max_examples=400, deadline=None, suppress_health_check=_SLOW_OK)
 settings.load_profile("ci")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: ../shared/data beside the checkout (CI lays it there); a worktree elsewhere finds /work/shared/data.
+SHARED_DATA = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "data", Path("/work/shared/data"))
+                    if p.is_dir()), Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import SHARED_DATA
+from nachverdichtung.cli import main
 from nachverdichtung.errors import InputError
 from nachverdichtung.io.dxf import list_dxf_layers, read_alkis_dxf
 
-CORPUS = Path("/work/shared/data/dxf_ezdxf")
+CORPUS = SHARED_DATA / "dxf_ezdxf"
 if not CORPUS.is_dir():
     pytest.skip(f"{CORPUS} not available", allow_module_level=True)
 
@@ -44,3 +46,20 @@ def test_real_world_file_loads_or_fails_cleanly(path, reader):
 
 def test_corpus_is_not_empty():
     assert len(FILES) >= 30
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_real_cad_file_through_assess(path, tmp_path, capsys):
+    """The whole command on a real CAD program's file: a result, or exit 2 with one line naming it."""
+    config = tmp_path / "config.yml"
+    config.write_text(f"alkis: {{path: '{path}', crs: 'EPSG:25832'}}\n", encoding="utf-8")
+    code = main(["assess", str(config), "--out", str(tmp_path / "out"), "-q", "--formats", "csv"])
+    err = capsys.readouterr().err.strip()
+    assert code in (0, 2), err
+    assert "Traceback" not in err
+    if code == 2:
+        assert err.count("\n") == 0 and path.name in err and "Lösung:" in err, err
+    else:
+        assert (tmp_path / "out" / "bewertung.csv").exists()
