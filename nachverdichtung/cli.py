@@ -83,13 +83,13 @@ def _cmd_validate(args) -> int:
 def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
     from .config import load_config
     from .export import write_outputs
-    from .export.guard import check_output_folder, output_lock
+    from .export.guard import claimed_output_folder
     from .pipeline import assess
 
     say = Progress(quiet)
     config = load_config(config_path)
-    out = check_output_folder(out, config)  # before any work: never into the delivery, never unwritable
-    with output_lock(out):
+    # before any work: never into the delivery, never an unwritable folder, never two runs at once
+    with claimed_output_folder(out, config) as out:
         result = assess(config, progress=say)
         written = write_outputs(result, out, formats=formats, progress=say)
     print(summary_text(result))

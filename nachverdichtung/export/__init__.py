@@ -161,14 +161,25 @@ def _remove(path: Path) -> None:
 
 @contextmanager
 def _signals_deferred():
-    """Hold SIGINT/SIGTERM back while the block runs (main thread on POSIX); deliver them after."""
-    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if not blockable:
+    """Hold SIGINT/SIGTERM back while the block runs; act on them after it (main thread only).
+
+    The handlers are swapped for one that only notes the signal: masking with ``pthread_sigmask``
+    would not do, since the kernel then hands a process signal to any other thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    mask = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
+    pending: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: pending.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in pending[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)

@@ -34,7 +34,8 @@ from ..errors import OutputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LOCK_NAME", "input_paths", "check_output_folder", "output_lock", "output_error", "inside"]
+__all__ = ["LOCK_NAME", "claimed_output_folder", "input_paths", "check_output_folder", "output_lock", "output_error",
+           "inside"]
 
 LOCK_NAME = ".nachverdichtung.lock"
 
@@ -127,6 +128,26 @@ def output_error(exc: OSError, folder: Path, *, action: str = "Schreiben fehlges
     problem, fix = known
     where = exc.filename or folder
     return OutputError(f"{action}: {problem}", file=where, fix=fix)
+
+
+@contextmanager
+def claimed_output_folder(out: str | Path, config) -> Iterator[Path]:
+    """Check the output folder, then hold its lock while the block runs.
+
+    A folder that this call created and that is still empty afterwards (the run failed before
+    writing) is removed again, so a refused run leaves no trace.
+    """
+    created = not Path(out).exists()
+    folder = check_output_folder(out, config)
+    try:
+        with output_lock(folder):
+            yield folder
+    finally:
+        if created:
+            try:
+                folder.rmdir()  # only succeeds when empty
+            except OSError:
+                pass
 
 
 @contextmanager
