@@ -25,7 +25,7 @@ import pyogrio
 from .fieldmap import field_map, short_names
 from .styles import Category, class_categories, qml, sld, status_categories
 
-__all__ = ["write_gpkg", "write_shapefiles", "truncate_bytes", "GPKG_NAME", "SHP_DIR", "MAX_DBF_BYTES"]
+__all__ = ["write_gpkg", "write_shapefiles", "layer_styles", "gis_layers", "truncate_bytes", "GPKG_NAME", "SHP_DIR", "MAX_DBF_BYTES"]
 
 GPKG_NAME = "nachverdichtung.gpkg"
 SHP_DIR = "shapefile"
@@ -81,36 +81,52 @@ def _zone_qml() -> str:
     return text.replace('type="categorizedSymbol" attr="name"', 'type="singleSymbol"')
 
 
+def gis_layers(assessment) -> dict[str, gpd.GeoDataFrame]:
+    """The GIS layers as written: ``bewertung``, ``flurstuecke`` and, where derived, ``vorderzonen``."""
+    layers = {"bewertung": _for_ogr(assessment.areas), "flurstuecke": _for_ogr(_parcels(assessment))}
+    zones = _zones(assessment)
+    if zones is not None:
+        layers["vorderzonen"] = _for_ogr(zones)
+    return layers
+
+
 def write_gpkg(assessment, folder: Path) -> list[Path]:
     """Write ``nachverdichtung.gpkg`` with the layers ``bewertung``, ``flurstuecke``, ``vorderzonen``.
 
     The ``layer_styles`` table makes QGIS style every layer on open.
     """
     path = Path(folder) / GPKG_NAME
-    areas = _for_ogr(assessment.areas)
-    # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 (Debian 12) warn about the newer 1.4 that GDAL 3.9+ writes
-    pyogrio.write_dataframe(areas, path, layer="bewertung", driver="GPKG", dataset_options={"VERSION": "1.2"})
-    pyogrio.write_dataframe(_for_ogr(_parcels(assessment)), path, layer="flurstuecke", driver="GPKG")
-    zones = _zones(assessment)
-    if zones is not None:
-        pyogrio.write_dataframe(_for_ogr(zones), path, layer="vorderzonen", driver="GPKG")
-    titles = {c: _title(c) for c in assessment.criteria}
+    layers = gis_layers(assessment)
+    for name, gdf in layers.items():
+        # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 (Debian 12) warn about the newer 1.4 that GDAL 3.9+ writes
+        pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG",
+                                dataset_options={"VERSION": "1.2"} if name == "bewertung" else None)
+    write_layer_styles(path, layer_styles(assessment, layers["bewertung"].columns,
+                                          with_zones="vorderzonen" in layers))
+    return [path]
+
+
+def layer_styles(assessment, columns, *, with_zones: bool) -> list[tuple[str, str, str, str, bool, str]]:
+    """QGIS styles of the GIS layers: ``(layer, style name, QML, SLD, use as default, description)``.
+
+    The same list goes into the GeoPackage's and the PostGIS database's ``layer_styles`` table.
+    """
     styles = [("bewertung", "Bewertung (Gesamtklasse)", qml("klasse", class_categories(), label_field="flaeche_id"),
                sld("bewertung", "klasse", class_categories(), label_field="flaeche_id"), True,
                "Gesamtklasse: geeignet / bedingt geeignet / nicht geeignet / nicht bewertet")]
     for c in assessment.criteria:
         col = f"{c}_klasse"
-        if col in areas.columns:
-            styles.append(("bewertung", titles[c][:30], qml(col, class_categories(), label_field="flaeche_id"),
+        if col in columns:
+            title = _title(c)
+            styles.append(("bewertung", title[:30], qml(col, class_categories(), label_field="flaeche_id"),
                            sld("bewertung", col, class_categories(), label_field="flaeche_id"), False,
-                           f"Klasse des Kriteriums {titles[c]}"))
+                           f"Klasse des Kriteriums {title}"))
     styles.append(("flurstuecke", "Flurstücke (Status)", qml("status", status_categories()),
                    sld("flurstuecke", "status", status_categories()), True, "Kandidat oder ausgeschlossen"))
-    if zones is not None:
+    if with_zones:
         styles.append(("vorderzonen", "Vorderzonen", _zone_qml(), "", True,
                        "Vorderzone je Straße bis zur hinteren Bebauungstiefe (baulinie_m)"))
-    write_layer_styles(path, styles)
-    return [path]
+    return styles
 
 
 def write_layer_styles(path: Path, styles: list[tuple[str, str, str, str, bool, str]]) -> None:

@@ -1,0 +1,218 @@
+"""PostgreSQL/PostGIS: the database ALKIS import tools (norBIT ALKIS-Import, PostNAS) fill.
+
+A source is a libpq URI with the schema as a query parameter::
+
+    postgresql://planer@gis.stadt.local:5432/alkis?schema=public
+
+Credentials come from libpq itself (``PGPASSWORD``, ``PGUSER``, ``~/.pgpass``, ``PGSERVICE``): a
+password in the URI is refused, so it never stands in a config file or the run log. Queries are
+built with :mod:`psycopg.sql` identifiers and bound parameters, never by string concatenation;
+schema and table names are additionally checked against the catalogue before use.
+
+psycopg is an optional dependency (``pip install "nachverdichtung[postgis]"``).
+
+Examples
+--------
+>>> parse_url("postgresql://planer@localhost:5432/alkis?schema=ax&sslmode=require")
+('postgresql://planer@localhost:5432/alkis?sslmode=require', 'ax')
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["is_database_url", "parse_url", "connect", "list_tables", "read_table", "redact"]
+
+SCHEMES = ("postgresql://", "postgres://")
+#: Query parameters that are ours, not libpq's.
+OWN_PARAMS = ("schema",)
+
+
+def is_database_url(value) -> bool:
+    """Whether a configured source is a PostgreSQL URI rather than a file path."""
+    return isinstance(value, str) and value.lower().startswith(SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URI without any password, for messages and logs.
+
+    >>> redact("postgresql://anna:geheim@db/alkis")
+    'postgresql://anna:***@db/alkis'
+    """
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(url))
+
+
+def parse_url(url: str, *, key: str = "alkis.path") -> tuple[str, str]:
+    """Split a source URI into the libpq connection URI and the schema (default ``public``).
+
+    Raises
+    ------
+    ConfigError
+        The URI holds a password, or the schema name is not a plain identifier.
+    """
+    parts = urlsplit(url)
+    if parts.password:
+        raise ConfigError("Passwort in der Datenbank-Adresse", key=key,
+                          fix="das Passwort aus der Konfiguration entfernen und über PGPASSWORD, "
+                              "~/.pgpass oder PGSERVICE angeben")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "public") or "public"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", schema):
+        raise ConfigError(f"unzulässiger Schemaname {schema!r}", key=key,
+                          fix="einen einfachen Schemanamen angeben (Buchstaben, Ziffern, _)")
+    rest = urlencode([(k, v) for k, v in query if k not in OWN_PARAMS])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError:  # optional dependency: say how to get it
+        raise ConfigError("für PostGIS-Quellen fehlt das Paket psycopg", key="alkis.path",
+                          fix='pip install "nachverdichtung[postgis]"') from None
+    return psycopg
+
+
+def connect(url: str, *, key: str = "alkis.path", check_schema: bool = True):
+    """Open a connection; unreachable server, wrong credentials or a missing database are one line.
+
+    ``check_schema=False`` for a schema that a writer creates.
+
+    Returns
+    -------
+    (connection, schema)
+    """
+    psycopg = _psycopg()
+    conninfo, schema = parse_url(url, key=key)
+    try:
+        conn = psycopg.connect(conninfo, connect_timeout=10, application_name="nachverdichtung")
+    except psycopg.OperationalError as exc:
+        raise InputError(f"Datenbank nicht erreichbar: {_first_line(exc)}", file=redact(conninfo),
+                         fix=_connect_fix(str(exc))) from None
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")
+        if not cur.fetchone()[0]:
+            conn.close()
+            raise InputError("die Datenbank hat keine PostGIS-Erweiterung", file=redact(conninfo),
+                             fix="'CREATE EXTENSION postgis;' ausführen lassen oder die richtige Datenbank angeben")
+        cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,))
+        if check_schema and not cur.fetchone()[0]:
+            conn.close()
+            raise InputError(f"Schema {schema!r} gibt es nicht", file=redact(conninfo),
+                             fix="den Schemanamen unter '?schema=' prüfen")
+    return conn, schema
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return redact(re.sub(r"password=\S+", "password=***", text))[:200]
+
+
+def _connect_fix(text: str) -> str:
+    low = text.lower()
+    if "password authentication failed" in low or "no password supplied" in low:
+        return "Benutzer und Passwort prüfen (PGUSER, PGPASSWORD oder ~/.pgpass)"
+    if "does not exist" in low and "database" in low:
+        return "den Datenbanknamen in der Adresse prüfen"
+    return "Server, Port und Netzwerk prüfen (läuft der Datenbankserver? ist der Port freigegeben?)"
+
+
+def list_tables(conn, schema: str) -> list[str]:
+    """The tables and views with or without geometry in ``schema`` (as the import tool named them)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                    "ORDER BY table_name", (schema,))
+        return [r[0] for r in cur.fetchall()]
+
+
+def _geometry_column(conn, schema: str, table: str) -> tuple[str | None, int]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT f_geometry_column, srid FROM geometry_columns WHERE f_table_schema = %s "
+                    "AND f_table_name = %s ORDER BY f_geometry_column LIMIT 1", (schema, table))
+        row = cur.fetchone()
+    return (row[0], int(row[1])) if row else (None, 0)
+
+
+def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None = None,
+               bbox: Sequence[float] | None = None, bbox_crs: str | None = None, crs: str | None = None,
+               where: tuple[str, object] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Read one table, optionally only the rows whose geometry meets ``bbox``.
+
+    Parameters
+    ----------
+    columns
+        Attribute columns to read (default: all).
+    bbox
+        ``(xmin, ymin, xmax, ymax)`` in ``bbox_crs`` (default: the table's SRID).
+    crs
+        The CRS to assume when the table's SRID is 0 (unknown).
+    where
+        ``(column, value)``: only rows with ``column = value`` (e.g. a Gemarkung number).
+
+    Returns
+    -------
+    GeoDataFrame (or DataFrame for a table without geometry) in the table's own CRS.
+    """
+    from psycopg import sql
+
+    if table not in list_tables(conn, schema):
+        raise InputError(f"Tabelle {table!r} gibt es nicht im Schema {schema!r}", file=f"{schema}.{table}",
+                         fix="Tabellennamen unter 'alkis.layers' angeben oder das Schema prüfen")
+    geom, srid = _geometry_column(conn, schema, table)
+    attrs = _attribute_columns(conn, schema, table, exclude=geom)
+    if columns is not None:
+        attrs = [c for c in attrs if c in set(columns)]
+    fields = [sql.Identifier(c) for c in attrs]
+    conditions, params = [], []
+    if geom is not None:
+        fields.append(sql.SQL("ST_AsBinary({})").format(sql.Identifier(geom)))
+        if bbox is not None:
+            conditions.append(sql.SQL("{} && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), %s)").format(
+                sql.Identifier(geom)))
+            params += [*map(float, bbox), _epsg(bbox_crs) or srid, srid]
+    if where is not None:
+        conditions.append(sql.SQL("{} = %s").format(sql.Identifier(where[0])))
+        params.append(where[1])
+    query = sql.SQL("SELECT {} FROM {}.{}").format(sql.SQL(", ").join(fields) or sql.SQL("1"),
+                                                   sql.Identifier(schema), sql.Identifier(table))
+    if conditions:
+        query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+    with conn.cursor(binary=True) as cur:
+        cur.execute(query, params)
+        rows = cur.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=attrs + (["__wkb"] if geom else []))
+    if geom is None:
+        return frame
+    if not srid and not crs:
+        raise InputError(f"Tabelle {table!r} hat kein Koordinatensystem (SRID 0)", file=f"{schema}.{table}",
+                         fix="'crs: EPSG:25832' (oder das richtige System) unter 'alkis' angeben")
+    wkb = frame.pop("__wkb").map(lambda v: bytes(v) if v is not None else None).to_numpy(dtype=object)
+    geoms = shapely.from_wkb(wkb)
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms), crs=f"EPSG:{srid}" if srid else crs)
+
+
+def _attribute_columns(conn, schema: str, table: str, *, exclude: str | None) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = %s ORDER BY ordinal_position", (schema, table))
+        return [name for name, udt in cur.fetchall() if name != exclude and udt != "geometry"]
+
+
+def _epsg(crs: str | None) -> int | None:
+    if not crs:
+        return None
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs).to_epsg()
