@@ -1,4 +1,4 @@
-"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report``.
+"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report | beteiligung``.
 
 Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
 traceback), 1 internal error.
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .beteiligung.commands import add_parser as add_beteiligung_parser
 from .errors import NachverdichtungError
 from .export import check_formats
 
@@ -73,11 +74,13 @@ def _cmd_validate(args) -> int:
 def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
     from .config import load_config
     from .export import write_outputs
+    from .beteiligung.state import attach_state
     from .pipeline import assess
 
     say = Progress(quiet)
     config = load_config(config_path)
     result = assess(config, progress=say)
+    result = attach_state(result, out)  # participation state from the internal store, if a round ran there
     written = write_outputs(result, out, formats=formats, progress=say)
     print(summary_text(result))
     print(f"\nAusgaben in {out}:")
@@ -194,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("outdir", type=Path, help="Ausgabeordner eines Laufs (mit nachverdichtung.gpkg)")
     r.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     r.set_defaults(func=_cmd_report)
+    add_beteiligung_parser(sub, Progress)
     return p
 
 

@@ -25,7 +25,7 @@ from .errors import ConfigError
 from .params import build, param, to_plain
 
 __all__ = [
-    "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "Scenario", "Config",
+    "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "OwnersConfig", "Scenario", "Config",
     "load_config", "config_from_dict", "dump_config", "missing_paths",
 ]
 
@@ -135,6 +135,27 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class OwnersConfig:
+    """Owner data for a participation round (``nachverdichtung beteiligung``), kept apart from ``Layers``.
+
+    Owner data is read only by the ``beteiligung`` commands and copied into the internal store of the
+    output folder; it never enters the assessment or a public output (see ``docs/beteiligung.md``).
+    """
+
+    path: Path = param(None, doc="PostNAS-/NAS-Import-GeoPackage mit ax_person … oder Liegenschaftsbuch-Auszug (CSV/XLSX)")
+    schema: str = param("auto", doc="Form der Eigentümerdaten", choices=("auto", "postnas", "tabelle"))
+    encoding: str | None = param(None, doc="Zeichenkodierung der CSV, falls nicht UTF-8 (z. B. cp1252)")
+    sheet: str | None = param(None, doc="Tabellenblatt einer XLSX-Datei (Standard: das erste)")
+    fields: dict[str, str] = param({}, doc="Tabelle: kanonischer Name (flstkennz, name, anschrift, anteil) → Spaltenname")
+    stelle: str = param("Stadtverwaltung – Stadtplanung", doc="Absender der Anschreiben und Verantwortlicher nach Art. 13 DSGVO")
+    stelle_anschrift: str = param("Rathausplatz 1, 67657 Kaiserslautern", doc="Postanschrift des Absenders")
+    datenschutz_kontakt: str = param("datenschutz@example.org", doc="Kontakt der/des Datenschutzbeauftragten")
+    antwort_tage: int = param(28, doc="Antwortfrist der Anschreiben in Tagen", unit="d", min=7, max=180)
+    aufbewahrung_monate: int = param(24, doc="Speicherdauer der Eigentümerdaten nach Beginn der Runde (Art. 13 Abs. 2 lit. a DSGVO)",
+                                     unit="Monate", min=1, max=120)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``criteria`` maps each enabled criterion to its parameters."""
 
@@ -145,11 +166,12 @@ class Config:
     criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     rating: RatingConfig = dataclasses.field(default_factory=RatingConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+    owners: OwnersConfig | None = None
     file: Path | None = None
     scenarios: tuple[Scenario, ...] = ()
 
 
-_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output", "scenarios")
+_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output", "scenarios", "owners")
 _SCENARIO_KEYS = ("criteria", "rating")
 
 
@@ -214,8 +236,14 @@ def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,
                                             base_dir=base_dir)
     scenarios = _scenarios(data, registry=REGISTRY, file=file, base_dir=base_dir)
     output = build(OutputConfig, data.get("output"), key="output", file=file, base_dir=base_dir)
+    owners = (build(OwnersConfig, data["owners"], key="owners", file=file, base_dir=base_dir)
+              if data.get("owners") is not None else None)
+    if owners is not None and owners.path is None:
+        raise ConfigError("Pflichtangabe 'path' fehlt", file=file, key="owners",
+                          fix="'owners: {path: eigentuemer.gpkg}' eintragen oder den Abschnitt entfernen")
     return Config(alkis=alkis, crs=crs, inputs=inputs, candidates=candidates, criteria=criteria,
-                  rating=rating, output=output, file=None if file is None else Path(file), scenarios=scenarios)
+                  rating=rating, output=output, owners=owners, file=None if file is None else Path(file),
+                  scenarios=scenarios)
 
 
 def _criteria_and_rating(raw_criteria, raw_rating, *, registry, file, base_dir,
@@ -309,6 +337,8 @@ def missing_paths(config: Config) -> list[tuple[str, Path]]:
         src = getattr(config.inputs, f.name)
         if src is not None and not src.path.exists():
             out.append((f"inputs.{f.name}", src.path))
+    if config.owners is not None and not config.owners.path.exists():
+        out.append(("owners.path", config.owners.path))
     return out
 
 
@@ -323,6 +353,8 @@ def dump_config(config: Config) -> str:
         "rating": to_plain(config.rating),
         "output": to_plain(config.output),
     }
+    if config.owners is not None:
+        data["owners"] = to_plain(config.owners)
     if config.scenarios:
         data["scenarios"] = {s.name: to_plain(dict(s.overlay)) for s in config.scenarios}
     header = "# Effektive Konfiguration (alle Voreinstellungen ausgeschrieben)\n"
