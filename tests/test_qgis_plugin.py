@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -71,7 +72,7 @@ class Feedback(QgsProcessingFeedback):
 
 fb = Feedback()
 result = processing.runAndLoadResults("nachverdichtung:bewerten", {
-    "CONFIG": config, "OUTPUT": out, "FORMATS": [0, 1], "SCENARIO": "", "LOAD": True}, feedback=fb)
+    "CONFIG": config, "OUTPUT": out, "FORMATS": [0, 1], "SCENARIO": "streng", "LOAD": True}, feedback=fb)
 res["outputs"] = {k: v for k, v in result.items() if k != "LAYERS"}
 res["n_loaded"] = len(result["LAYERS"])
 res["progress"] = [round(p) for p in fb.progress]
@@ -95,7 +96,7 @@ except QgsProcessingException as exc:
 res["layers"] = processing.run("nachverdichtung:layer", {"INPUT": os.path.join(out, "nachverdichtung.gpkg")})["REPORT"]
 try:
     processing.run("nachverdichtung:bewerten", {"CONFIG": config, "OUTPUT": out + "_s", "FORMATS": [0],
-                                                "SCENARIO": "streng"})
+                                                "SCENARIO": "gibtsnicht"})
     res["scenario"] = None
 except QgsProcessingException as exc:
     res["scenario"] = str(exc)
@@ -163,13 +164,18 @@ def test_processing_provider_runs_on_the_sample(sample_config, tmp_path):
     if not qgis_available():
         pytest.skip("QGIS (Debian python3-qgis) not importable by /usr/bin/python3")
     plugin_zip = build_qgis_plugin.build(tmp_path / "dist")
+    # the sample's configuration plus a strict scenario (a new file beside it: paths stay relative)
+    data = yaml.safe_load(sample_config.read_text(encoding="utf-8"))
+    data["scenarios"] = {"streng": {"criteria": {"topographie": {"bedingt_ab_pct": 3, "nicht_geeignet_ab_pct": 6}}}}
+    config = sample_config.with_name("config_szenario_qgis.yml")
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     bad = tmp_path / "kaputt.yml"
     bad.write_text("alkis: {path: fehlt}\nunbekannt: 1\n", encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path),
            runner.ENV_COMMAND: str(wrapper(tmp_path))}
     env.pop("PYTHONPATH", None)
     r = subprocess.run([SYSTEM_PYTHON, "-c", QGIS_SCRIPT, str(plugin_zip), str(tmp_path / "plugins"),
-                        str(sample_config), str(tmp_path / "out"), str(bad)],
+                        str(config), str(tmp_path / "out"), str(bad)],
                        capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT")]
     assert r.returncode == 0 and line, r.stderr[-3000:]
@@ -187,9 +193,10 @@ def test_processing_provider_runs_on_the_sample(sample_config, tmp_path):
     # loaded into the project with the GeoPackage's styles: Bewertung on top, categorized by class
     assert res["n_loaded"] == 2
     project = {lyr["name"]: lyr for lyr in res["project"]}
-    assert [lyr["name"] for lyr in res["project"]] == ["Bewertung", "Flurstücke"]
-    bewertung = project["Bewertung"]
-    assert bewertung["type"] == "categorizedSymbol" and bewertung["attr"] == "klasse"
+    assert [lyr["name"] for lyr in res["project"]] == ["Bewertung – Szenario streng", "Flurstücke"]
+    bewertung = project["Bewertung – Szenario streng"]
+    # the class style of the GeoPackage, showing the scenario's class column
+    assert bewertung["type"] == "categorizedSymbol" and bewertung["attr"] == "klasse_streng"
     assert [c[0] for c in bewertung["categories"]] == ["geeignet", "bedingt geeignet", "nicht geeignet",
                                                        "nicht bewertet"]
     assert project["Flurstücke"]["type"] == "categorizedSymbol"
@@ -198,4 +205,4 @@ def test_processing_provider_runs_on_the_sample(sample_config, tmp_path):
     assert "Konfiguration in Ordnung" in res["validate"]
     assert res["bad"] and "kaputt.yml" in res["bad"] and "Traceback" not in res["bad"]
     assert "bewertung" in res["layers"] and "flurstuecke" in res["layers"]
-    assert res["scenario"] and "Szenario »streng«" in res["scenario"]
+    assert res["scenario"] and "Szenario »gibtsnicht« ist nicht konfiguriert (scenarios: streng)" in res["scenario"]

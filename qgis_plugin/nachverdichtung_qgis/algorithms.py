@@ -110,7 +110,8 @@ class AssessAlgorithm(_Base):
     def helpText(self):
         return ("Leitet die Potenzialflächen in zweiter Reihe aus der ALKIS-Lieferung der Konfiguration ab, "
                 "bewertet alle Kriterien und schreibt die gewählten Ausgaben in den Ausgabeordner. "
-                "Die Layer »Bewertung« und »Flurstücke« des GeoPackages werden mit ihren Stilen geladen.")
+                "Die Layer »Bewertung« und »Flurstücke« des GeoPackages werden mit ihren Stilen geladen; "
+                "mit einem Szenario (aus scenarios: der Konfiguration) zeigt »Bewertung« dessen Klasse.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(self.CONFIG, "Konfiguration (config.yml)",
@@ -118,7 +119,8 @@ class AssessAlgorithm(_Base):
         self.addParameter(QgsProcessingParameterEnum(
             self.FORMATS, "Ausgabeformate", options=[label for _, label in runner.FORMATS], allowMultiple=True,
             defaultValue=[0, 1, 2]))
-        self.addParameter(QgsProcessingParameterString(self.SCENARIO, "Szenario (leer: ohne)", optional=True))
+        self.addParameter(QgsProcessingParameterString(self.SCENARIO, "Szenario für die Darstellung (leer: Basis)",
+                                                       optional=True))
         self.addParameter(QgsProcessingParameterBoolean(self.LOAD, "Ergebnis-Layer laden", defaultValue=True))
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, "Ausgabeordner"))
         self.addOutput(QgsProcessingOutputFile(self.GPKG, "GeoPackage"))
@@ -129,30 +131,23 @@ class AssessAlgorithm(_Base):
         out = Path(self.parameterAsString(parameters, self.OUTPUT, context))
         formats = [runner.FORMATS[i][0] for i in self.parameterAsEnums(parameters, self.FORMATS, context)]
         scenario = self.parameterAsString(parameters, self.SCENARIO, context).strip()
+        if scenario:
+            check_scenario(Path(config), scenario)
         args = ["assess", config, "--out", str(out)]
         if formats:
             args += ["--formats", ",".join(formats)]
-        if scenario:
-            args += self.scenario_args(scenario, feedback)
         self.execute_command(args, feedback, progress=runner.StepProgress(len(formats) or 7))
         gpkg = out / "nachverdichtung.gpkg"
         loaded = []
         if self.parameterAsBoolean(parameters, self.LOAD, context) and gpkg.exists():
-            loaded = self.load_layers(gpkg, context, feedback)
+            loaded = self.load_layers(gpkg, context, feedback, scenario)
         return {self.OUTPUT: str(out), self.GPKG: str(gpkg) if gpkg.exists() else "", self.LAYERS: loaded}
 
-    def scenario_args(self, scenario: str, feedback) -> list[str]:
-        """``--scenario NAME`` when the installed command knows it, else a clear error."""
-        cmd = self.command()
-        help_text = "\n".join(runner_output(cmd, ["assess", "--help"]))
-        if "--scenario" not in help_text:
-            raise QgsProcessingException(
-                f"Szenario »{scenario}«: das installierte nachverdichtung kennt keine Szenarien (--scenario). "
-                "Feld leer lassen oder das Paket aktualisieren.")
-        return ["--scenario", scenario]
+    def load_layers(self, gpkg: Path, context, feedback, scenario: str = "") -> list[str]:
+        """Queue the styled GeoPackage layers for loading into the project when the algorithm ends.
 
-    def load_layers(self, gpkg: Path, context, feedback) -> list[str]:
-        """Queue the styled GeoPackage layers for loading into the project when the algorithm ends."""
+        With a scenario, ``Bewertung`` keeps its class style but shows the class ``klasse_<scenario>``.
+        """
         ids = []
         # Processing loads the layers in the order of their ids (derived from the initial name) and
         # each new one goes on top: so the bottom layer gets the first id, the final name comes later.
@@ -161,6 +156,8 @@ class AssessAlgorithm(_Base):
             if not layer.isValid():
                 feedback.reportError(f"{gpkg}: Layer {layer_name} nicht lesbar", False)
                 continue
+            if scenario and layer_name == "bewertung":
+                title = self.show_scenario(layer, scenario, gpkg)
             context.temporaryLayerStore().addMapLayer(layer)
             details = QgsProcessingContext.LayerDetails(title, context.project(), title)
             details.forceName = True
@@ -169,12 +166,36 @@ class AssessAlgorithm(_Base):
             feedback.pushInfo(f"Layer {title} ({layer.featureCount()} Objekte, Stil {layer.renderer().type()})")
         return ids
 
+    @staticmethod
+    def show_scenario(layer, scenario: str, gpkg: Path) -> str:
+        """Colour ``layer`` by the scenario's class column; returns the layer title."""
+        field = f"klasse_{scenario}"
+        if layer.fields().indexOf(field) < 0:
+            have = [f.name()[len("klasse_"):] for f in layer.fields() if f.name().startswith("klasse_")]
+            raise QgsProcessingException(f"{gpkg}: Szenario »{scenario}« fehlt (Spalte {field}; vorhanden: "
+                                         f"{', '.join(have) or 'keine'})")
+        renderer = layer.renderer().clone()
+        if hasattr(renderer, "setClassAttribute"):
+            renderer.setClassAttribute(field)
+            layer.setRenderer(renderer)
+        return f"Bewertung – Szenario {scenario}"
 
-def runner_output(cmd: list[str], args: list[str]) -> list[str]:
-    """stdout lines of a short command (help texts)."""
-    lines: list[str] = []
-    runner.run(cmd, args, on_stdout=lines.append, on_stderr=lambda line: None)
-    return lines
+
+def check_scenario(config: Path, scenario: str) -> None:
+    """Fail before the run when the configuration does not name ``scenario`` (if PyYAML is there)."""
+    try:
+        import yaml  # QGIS ships PyYAML on most platforms; without it the result is checked instead
+    except ImportError:
+        return
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return  # the command reports a broken file with its own one-line message
+    names = list((data.get("scenarios") or {}) if isinstance(data, dict) else {})
+    if scenario not in names:
+        raise QgsProcessingException(
+            f"{config}: Szenario »{scenario}« ist nicht konfiguriert (scenarios: {', '.join(names) or 'keine'}). "
+            "Lösung: Feld leer lassen oder das Szenario unter scenarios: eintragen.")
 
 
 class ValidateAlgorithm(_Base):
