@@ -65,7 +65,7 @@ def _cmd_validate(args) -> int:
     for name, gdf in layers.vectors.items():
         print(f"  {name:10s} {len(gdf):>9,d} Objekte".replace(",", "."))
     for name, r in layers.rasters.items():
-        print(f"  {name:10s} Raster {r.path.name}, Zellgröße {r.res[0]:g} m")
+        print(f"  {name:10s} Raster {r.display}, Zellgröße {r.res[0]:g} m")
     for msg in layers.problems:
         print(f"  Hinweis: {msg}")
     return 0
