@@ -94,12 +94,13 @@ def parse_range(label, *, unit: str = "m") -> tuple[float, float] | None:
     return None
 
 
-def band_value(lo: float, hi: float, *, bound: str = "upper") -> float:
+def band_value(lo: float, hi: float, *, bound: str = "upper", eps: float = EPSILON) -> float:
     """The number a criterion compares for a band.
 
-    ``bound="upper"`` (conservative): just below the upper bound (``hi - EPSILON``), or the lower
-    bound plus ``EPSILON`` for an open top band ("> 50 cm"), so that a band "10 – 30 cm" counts as
-    deeper than 10 cm but not as 30 cm. ``"lower"``: the lower bound (``0`` for an open bottom band);
+    ``bound="upper"`` (conservative): just below the upper bound (``hi - eps``), or the lower
+    bound plus ``eps`` for an open top band ("> 50 cm"), so that a band "10 – 30 cm" counts as
+    deeper than 10 cm but not as 30 cm. ``eps`` must exceed the rounding of the stored measure
+    (0.1 dB for noise levels). ``"lower"``: the lower bound (``0`` for an open bottom band);
     ``"mid"``: the middle of a closed band, otherwise the finite bound.
 
     Examples
@@ -114,14 +115,14 @@ def band_value(lo: float, hi: float, *, bound: str = "upper") -> float:
     if bound == "mid" and not (math.isinf(lo) or math.isinf(hi)):
         return (lo + hi) / 2.0
     if math.isinf(hi):
-        return lo + EPSILON
+        return lo + eps
     if bound == "mid":
-        return max(hi - EPSILON, 0.0) if math.isinf(lo) else lo
-    return hi - EPSILON
+        return max(hi - eps, 0.0) if math.isinf(lo) else lo
+    return hi - eps
 
 
 def parse_bands(labels: pd.Series, *, unit: str, table: Mapping[str, str] | None = None,
-                bound: str = "upper") -> tuple[pd.DataFrame, list[str]]:
+                bound: str = "upper", eps: float = EPSILON) -> tuple[pd.DataFrame, list[str]]:
     """Band labels of a class layer → ``lo``, ``hi``, ``wert`` columns, and the labels not understood.
 
     ``table`` maps a label of the data (e.g. a class number "3" or "hoch") to a range label
@@ -143,7 +144,7 @@ def parse_bands(labels: pd.Series, *, unit: str, table: Mapping[str, str] | None
             continue
         sel = (text == value).to_numpy()
         out.loc[sel, "lo"], out.loc[sel, "hi"] = rng
-        out.loc[sel, "wert"] = band_value(*rng, bound=bound)
+        out.loc[sel, "wert"] = band_value(*rng, bound=bound, eps=eps)
     return out, unknown
 
 

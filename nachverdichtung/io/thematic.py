@@ -75,6 +75,9 @@ CLASS_INPUTS = {
                      "db_klasse", "bereich", "dbklasse", "pegelklasse", "class", "label", "gridcode"]),
 }
 _BASE = {"cm": "m", "m/s": "m/s", "dB": "dB"}
+#: How far below an exclusive upper bound a band counts, per base unit: more than the rounding of the
+#: stored measure (noise levels are stored to 0.1 dB, depths and velocities unrounded).
+BAND_EPS = {"m": 0.001, "m/s": 0.01, "dB": 0.1}
 #: Plausible trunk circumference and diameter (cm) for telling them apart and for a unit check [U].
 TREE_RANGE_CM = {"umfang_cm": (3.0, 1600.0), "durchmesser_cm": (1.0, 500.0)}
 _VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".gml", ".kml", ".fgb", ".sqlite", ".tab")
@@ -272,11 +275,15 @@ def _post_classes(gdf, *, src, used, shown, name, problems):
         # a numeric field: a value per polygon (e.g. an isophone's lower bound) is ambiguous
         values = numeric.astype(float)
         text = values.map(lambda v: f"{v:g}")
-    bands, unknown = parse_bands(text, unit=src.unit or unit, table=src.classes, bound=src.bound)
+    eps = BAND_EPS[_BASE[unit]]
+    bands, unknown = parse_bands(text, unit=src.unit or unit, table=src.classes, bound=src.bound, eps=eps)
     for c in ("lo", "hi", "wert"):
         gdf[c] = bands[c].to_numpy()
     gdf["ausserhalb"] = src.outside
     gdf["einheit"] = _BASE[unit]
+    lo = bands["lo"].dropna()
+    # outside every band: just below the lowest band (dry / 0 when the lowest band is open, "< 10 cm")
+    gdf["unter"] = 0.0 if (len(lo) == 0 or np.isneginf(lo).any()) else float(lo.min()) - eps
     if unknown:
         _not_understood(gdf, bands["wert"].isna().to_numpy(),
                         f"{shown}: {label}: Klasse(n) {', '.join(map(repr, unknown[:8]))} im Feld {col!r} nicht als "
