@@ -483,7 +483,9 @@ def test_validate_warns_about_unusable_input(sample_config, depth_cm, tmp_path):
             data["inputs"][key] = str(base_dir / value)
         else:
             value["path"] = str(base_dir / value["path"])
-    data["alkis"]["path"] = str(base_dir / data["alkis"]["path"])
+    for section in ("alkis", "owners"):
+        if isinstance(data.get(section), dict) and "path" in data[section]:
+            data[section]["path"] = str(base_dir / data[section]["path"])
     data["inputs"]["rain_depth"] = str(depth_cm)
     cfg = tmp_path / "config.yml"
     cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
