@@ -1,4 +1,4 @@
-"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report``.
+"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report | beteiligung``.
 
 Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
 traceback), 1 internal error.
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .beteiligung.commands import add_parser as add_beteiligung_parser
 from .errors import InputError, NachverdichtungError
 from .export import check_formats
 
@@ -74,7 +75,7 @@ def _cmd_validate(args) -> int:
     for name, gdf in layers.vectors.items():
         print(f"  {name:10s} {len(gdf):>9,d} Objekte".replace(",", "."))
     for name, r in layers.rasters.items():
-        print(f"  {name:10s} Raster {r.path.name}, Zellgröße {r.res[0]:g} m")
+        print(f"  {name:10s} Raster {r.display}, Zellgröße {r.res[0]:g} m")
     for msg in layers.problems:
         print(f"  Hinweis: {msg}")
     return 0
@@ -83,6 +84,7 @@ def _cmd_validate(args) -> int:
 def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
     from .config import load_config
     from .export import write_outputs
+    from .beteiligung.state import attach_state
     from .export.guard import claimed_output_folder
     from .pipeline import assess
 
@@ -91,6 +93,7 @@ def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) 
     # before any work: never into the delivery, never an unwritable folder, never two runs at once
     with claimed_output_folder(out, config) as out:
         result = assess(config, progress=say)
+        result = attach_state(result, out)  # participation state from the internal store, if a round ran there
         written = write_outputs(result, out, formats=formats, progress=say)
     print(summary_text(result))
     print(f"\nAusgaben in {out}:")
@@ -212,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("outdir", type=Path, help="Ausgabeordner eines Laufs (mit nachverdichtung.gpkg)")
     r.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     r.set_defaults(func=_cmd_report)
+    add_beteiligung_parser(sub, Progress)
     return p
 
 

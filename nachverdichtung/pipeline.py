@@ -23,7 +23,7 @@ from . import __version__
 from .candidates import CandidateResult, derive_candidates
 from .config import Config, dump_config, load_config, missing_paths
 from .criteria import REGISTRY
-from .criteria.base import KLASSEN
+from .criteria.base import KLASSEN, apply_unusable
 from .errors import ConfigError
 from .layers import Layers, load_layers
 from .levers import lever_columns
@@ -152,6 +152,7 @@ def evaluate_criteria(areas: gpd.GeoDataFrame, layers: Layers, criteria: dict, *
             progress(f"Kriterium {REGISTRY[name].title}")
         t0 = time.perf_counter()
         frame = REGISTRY[name].evaluate(areas, layers, params)
+        frame = apply_unusable(frame, name, REGISTRY[name].inputs, layers.unusable)
         if timings is not None:
             timings[f"kriterium_{name}"] = round(time.perf_counter() - t0, 3)
         frames.append(frame)
