@@ -9,8 +9,8 @@ coordinates are missing or not numeric are dropped and counted.
 
 from __future__ import annotations
 
-import csv
 import codecs
+import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
