@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from nachverdichtung.config import _overlay, config_from_dict, load_config
+from nachverdichtung.config import _overlay, _overlay_criteria, config_from_dict, load_config
 from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, NICHT
 from nachverdichtung.pipeline import assess
 from nachverdichtung.rerating import NotReratable, rerate
@@ -39,7 +39,7 @@ def runs(sample_config):
     base = assess(load_config(path))
     full = {}
     for name, over in SCENARIOS.items():
-        merged = {**data, "criteria": _overlay(data.get("criteria") or {}, over.get("criteria", {})),
+        merged = {**data, "criteria": _overlay_criteria(data.get("criteria"), over.get("criteria", {})),
                   "rating": _overlay(data.get("rating") or {}, over.get("rating", {}))}
         full[name] = assess(config_from_dict(merged, file=path, base_dir=path.parent))
     return base, full

@@ -83,6 +83,9 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
         from .protocol import write_protocol  # the run log is written on every run, whatever the formats
 
         write_protocol(assessment, staging)
+        from .decision import write_decision  # matplotlib: only when outputs are written
+
+        write_decision(assessment, staging)
         done = set()
         for fmt in formats:
             key = WRITERS[fmt]
