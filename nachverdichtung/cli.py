@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("config", type=Path, help="config.yml")
     se.add_argument("--out", type=Path, required=True, help="Ausgabeordner")
     se.add_argument("--schritte", type=_steps, default=(-0.2, -0.1, 0.1, 0.2),
-                    help="relative Änderungen in Prozent (Standard -20,-10,10,20)")
+                    help="relative Änderungen in Prozent, z. B. --schritte=-30,-15,15,30 (Standard -20,-10,10,20)")
     se.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     se.set_defaults(func=_cmd_sensitivity)
 

@@ -126,3 +126,39 @@ def test_rerate_small_frame_by_hand():
     base = {"topographie": TopographyParams()}
     out = rerate(f, base, {"topographie": TopographyParams(bedingt_ab_pct=15, nicht_geeignet_ab_pct=30)})
     assert list(out["klasse"]) == [GEEIGNET, BEDINGT]
+
+
+def test_sensitivity_cli_bad_steps_is_exit_2(capsys, tmp_path):
+    from nachverdichtung.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["sensitivitaet", str(tmp_path / "c.yml"), "--out", str(tmp_path), "--schritte", "zwanzig"])
+    assert exc.value.code == 2
+    assert "keine Liste von Prozentwerten" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sensitivity_cli_writes_table_and_chart(sample_config, tmp_path, capsys):
+    from nachverdichtung.cli import main
+
+    assert main(["sensitivitaet", str(sample_config), "--out", str(tmp_path), "-q", "--schritte=-20,20"]) == 0
+    out = capsys.readouterr().out
+    assert "Varianten neu bewertet in" in out
+    t = pd.read_csv(tmp_path / "sensitivitaet.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert set(t["Variante"].dropna()) == {"Basis", "−20 %", "+20 %"}
+    base = t.iloc[0]
+    for _, r in t.iterrows():  # every variant rates every area
+        assert r[["geeignet", "bedingt geeignet", "nicht geeignet", "nicht bewertet"]].sum() == \
+            base[["geeignet", "bedingt geeignet", "nicht geeignet", "nicht bewertet"]].sum()
+    assert (tmp_path / "sensitivitaet_tornado.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".nachverdichtung-*"))  # staging folder removed
+
+
+def test_report_context_has_levers_and_sweep(sample_assessment):
+    from nachverdichtung.export.report import report_context
+
+    ctx = report_context(sample_assessment)
+    d = ctx["entscheidung"]
+    assert d["sensitivitaet"] and sum(d["hebel"].values()) == int((sample_assessment.areas["klasse"] != GEEIGNET).sum())
+    sheets = [s for s in ctx["areas"] if s["klasse"] != GEEIGNET]
+    assert sheets and all(s["hebel"] for s in sheets if s["entscheidend"] != "–")
