@@ -162,3 +162,31 @@ def test_report_context_has_levers_and_sweep(sample_assessment):
     assert d["sensitivitaet"] and sum(d["hebel"].values()) == int((sample_assessment.areas["klasse"] != GEEIGNET).sum())
     sheets = [s for s in ctx["areas"] if s["klasse"] != GEEIGNET]
     assert sheets and all(s["hebel"] for s in sheets if s["entscheidend"] != "–")
+
+
+@pytest.mark.parametrize("scenarios, key, fix", [
+    ({"streng": {"inputs": {}}}, "scenarios.streng.inputs", "criteria, rating"),
+    ({"streng": {"criteria": {"topographie": {"bedingt_ab": 8}}}}, "scenarios.streng.criteria.topographie",
+     "bedingt_ab_pct"),
+    ({"streng": {"criteria": {"hangneigung": {}}}}, "scenarios.streng.criteria.hangneigung", "topographie"),
+    ({"sehr streng": {}}, "scenarios.sehr streng", "streng, mittel, locker"),
+    ({"streng": {"rating": {"missing": "egal"}}}, "scenarios.streng.rating.missing", "nicht bewertet"),
+])
+def test_bad_scenarios_name_file_key_and_fix(scenarios, key, fix):
+    from nachverdichtung.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({"alkis": {"path": "x"}, "scenarios": scenarios}, file="c.yml")
+    text = str(exc.value)
+    assert text.startswith("c.yml:") and f"'{key}'" in text and fix in text and "\n" not in text
+
+
+def test_scenario_overlay_keeps_base_and_switches():
+    cfg = config_from_dict({"alkis": {"path": "x"}, "criteria": {"klima": {"leitbahn_nicht_ab_pct": 20}, "vorbild": False},
+                            "scenarios": {"a": {"criteria": {"klima": {"entstehung_bedingt_ab_pct": 5}, "vorbild": True,
+                                                             "baeume": {"hausgarten_ausnahme": True}}},
+                                          "b": {"criteria": {"klima": False}}}})
+    a, b = cfg.scenarios
+    assert a.criteria["klima"].leitbahn_nicht_ab_pct == 20 and a.criteria["klima"].entstehung_bedingt_ab_pct == 5
+    assert "vorbild" in a.criteria and "vorbild" not in cfg.criteria and a.criteria["baeume"].hausgarten_ausnahme
+    assert "klima" not in b.criteria and b.criteria["baeume"] == cfg.criteria["baeume"]
