@@ -1,4 +1,4 @@
-"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report | beteiligung``.
+"""Command line: ``nachverdichtung sample | validate | assess | sensitivitaet | demo | layers | report | beteiligung``.
 
 Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
 traceback), 1 internal error.
@@ -130,6 +130,59 @@ def _cmd_assess(args) -> int:
     return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats)
 
 
+def _steps(text: str) -> tuple[float, ...]:
+    """``"-20,-10,10,20"`` (percent) → ``(-0.2, -0.1, 0.1, 0.2)``; a bad list is a usage error (exit 2)."""
+    try:
+        steps = tuple(float(x.strip().replace("%", "")) / 100.0 for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"keine Liste von Prozentwerten: {text!r} (z. B. -20,-10,10,20)") from None
+    if not steps or any(s <= -1.0 for s in steps):
+        raise argparse.ArgumentTypeError(f"Schritte müssen größer als -100 sein: {text!r}")
+    return steps
+
+
+def _cmd_sensitivity(args) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from .config import load_config
+    from .export.decision import tornado_rows, write_sensitivity
+    from .pipeline import assess
+    from .sensitivity import sensitivity
+
+    say = Progress(args.quiet)
+    config = load_config(args.config)
+    result = assess(config, progress=say)
+    say("Schwellen variieren (Neubewertung der gespeicherten Messwerte)")
+    t0 = time.perf_counter()
+    table = sensitivity(result.areas, dict(config.criteria), missing=config.rating.missing,
+                        advisory=config.rating.advisory, factors=args.schritte, scenarios=config.scenarios)
+    seconds = time.perf_counter() - t0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out))
+    try:
+        written = [out / p.name for p in write_sensitivity(table, staging, sep=config.output.csv_separator,
+                                                           decimal=config.output.csv_decimal)]
+        for p in written:
+            os.replace(staging / p.name, p)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    n_var = int((table["parameter"] != "").sum())
+    n_thr = len(table.loc[table["parameter"] != "", ["kriterium", "parameter"]].drop_duplicates())
+    secs = f"{seconds:.2f}".replace(".", ",")
+    print(f"\n{len(result.areas)} Flächen, {n_thr} Schwellen, {n_var} Varianten neu bewertet in {secs} s "
+          "(ohne Geometrie)")
+    print("Schwellen, die die meisten Flächen bewegen (andere Gesamtklasse bei −20 % / +20 %):")
+    for label, lo, hi in tornado_rows(table, 10):
+        print(f"  {label:60s} {lo:6d} {hi:6d}")
+    print(f"\nAusgaben in {out}:")
+    for p in written:
+        print(f"  {p.name}")
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from .sample import generate_sample
 
@@ -200,6 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--formats", help="Ausgabeformate, z. B. gpkg,csv (Standard aus der Konfiguration)")
     a.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     a.set_defaults(func=_cmd_assess)
+
+    se = sub.add_parser("sensitivitaet", help="Schwellen ±10/20 %% variieren: Flächen je Klasse, Tornado-Diagramm")
+    se.add_argument("config", type=Path, help="config.yml")
+    se.add_argument("--out", type=Path, required=True, help="Ausgabeordner")
+    se.add_argument("--schritte", type=_steps, default=(-0.2, -0.1, 0.1, 0.2),
+                    help="relative Änderungen in Prozent, z. B. --schritte=-30,-15,15,30 (Standard -20,-10,10,20)")
+    se.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    se.set_defaults(func=_cmd_sensitivity)
 
     d = sub.add_parser("demo", help="Beispielquartier erzeugen und bewerten (nach data/processed/sample)")
     d.add_argument("--data", type=Path, default=DEFAULT_SAMPLE, help=f"Datenordner (Standard {DEFAULT_SAMPLE})")

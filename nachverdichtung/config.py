@@ -315,15 +315,32 @@ def _criteria_and_rating(raw_criteria, raw_rating, *, registry, file, base_dir,
 
 
 def _overlay(base: Any, over: Any) -> Any:
-    """``over`` laid over ``base``: mappings merge key by key, anything else replaces (``true`` keeps a section)."""
-    if over is True and (isinstance(base, Mapping) or base is None):
-        return dict(base or {})
+    """``over`` laid over ``base``: mappings merge key by key, anything else replaces.
+
+    Examples
+    --------
+    >>> _overlay({"a": {"x": 1, "y": 2}, "b": False}, {"a": {"y": 3}, "c": True})
+    {'a': {'x': 1, 'y': 3}, 'b': False, 'c': True}
+    """
     if isinstance(over, Mapping):
         start = dict(base) if isinstance(base, Mapping) else {}
         for k, v in over.items():
             start[k] = _overlay(start.get(k), v)
         return start
     return over
+
+
+def _overlay_criteria(base: Any, over: Any) -> Any:
+    """A scenario's ``criteria`` over the base's: ``true`` switches a criterion on with the base parameters."""
+    base = dict(base) if isinstance(base, Mapping) else {}
+    if not isinstance(over, Mapping):
+        return _overlay(base, over)
+    out = dict(base)
+    for name, value in over.items():
+        old = base.get(name)
+        out[name] = (dict(old) if isinstance(old, Mapping) else {}) if value is True else _overlay(
+            old if isinstance(old, Mapping) else {}, value)
+    return out
 
 
 def _scenarios(data: Mapping, *, registry, file, base_dir) -> tuple[Scenario, ...]:
@@ -346,7 +363,7 @@ def _scenarios(data: Mapping, *, registry, file, base_dir) -> tuple[Scenario, ..
         if unknown:
             raise ConfigError(f"unbekannter Schlüssel {unknown[0]!r} im Szenario", file=file, key=f"{key}{unknown[0]}",
                               fix=f"ein Szenario überlagert nur: {', '.join(_SCENARIO_KEYS)}")
-        criteria, rating = _criteria_and_rating(_overlay(data.get("criteria") or {}, over.get("criteria") or {}),
+        criteria, rating = _criteria_and_rating(_overlay_criteria(data.get("criteria"), over.get("criteria") or {}),
                                                 _overlay(data.get("rating") or {}, over.get("rating") or {}),
                                                 registry=registry, file=file, base_dir=base_dir, key=key)
         out.append(Scenario(name=name, criteria=criteria, rating=rating, overlay=dict(over)))

@@ -81,8 +81,7 @@ class _Base(QgsProcessingAlgorithm):
             if message is None:
                 feedback.pushConsoleInfo(line)
                 return
-            feedback.setProgressText(message)
-            feedback.pushInfo(message)
+            feedback.setProgressText(message)  # the dialog also writes it into its log
             if progress is not None:
                 feedback.setProgress(progress.step(message))
 
