@@ -1,4 +1,4 @@
-"""Command line: ``nachverdichtung sample | validate | assess | demo | layers | report``.
+"""Command line: ``nachverdichtung sample | validate | assess | sensitivitaet | demo | layers | report | beteiligung``.
 
 Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
 traceback), 1 internal error.
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .beteiligung.commands import add_parser as add_beteiligung_parser
 from .errors import InputError, NachverdichtungError
 from .export import check_formats
 
@@ -74,7 +75,7 @@ def _cmd_validate(args) -> int:
     for name, gdf in layers.vectors.items():
         print(f"  {name:10s} {len(gdf):>9,d} Objekte".replace(",", "."))
     for name, r in layers.rasters.items():
-        print(f"  {name:10s} Raster {r.path.name}, Zellgröße {r.res[0]:g} m")
+        print(f"  {name:10s} Raster {r.display}, Zellgröße {r.res[0]:g} m")
     for msg in layers.problems:
         print(f"  Hinweis: {msg}")
     return 0
@@ -83,6 +84,7 @@ def _cmd_validate(args) -> int:
 def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
     from .config import load_config
     from .export import write_outputs
+    from .beteiligung.state import attach_state
     from .export.guard import claimed_output_folder
     from .pipeline import assess
 
@@ -91,6 +93,7 @@ def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) 
     # before any work: never into the delivery, never an unwritable folder, never two runs at once
     with claimed_output_folder(out, config) as out:
         result = assess(config, progress=say)
+        result = attach_state(result, out)  # participation state from the internal store, if a round ran there
         written = write_outputs(result, out, formats=formats, progress=say)
     print(summary_text(result))
     print(f"\nAusgaben in {out}:")
@@ -125,6 +128,59 @@ def summary_text(result) -> str:
 def _cmd_assess(args) -> int:
     formats = check_formats(args.formats.split(",")) if args.formats else None  # before any work
     return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats)
+
+
+def _steps(text: str) -> tuple[float, ...]:
+    """``"-20,-10,10,20"`` (percent) → ``(-0.2, -0.1, 0.1, 0.2)``; a bad list is a usage error (exit 2)."""
+    try:
+        steps = tuple(float(x.strip().replace("%", "")) / 100.0 for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"keine Liste von Prozentwerten: {text!r} (z. B. -20,-10,10,20)") from None
+    if not steps or any(s <= -1.0 for s in steps):
+        raise argparse.ArgumentTypeError(f"Schritte müssen größer als -100 sein: {text!r}")
+    return steps
+
+
+def _cmd_sensitivity(args) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from .config import load_config
+    from .export.decision import tornado_rows, write_sensitivity
+    from .pipeline import assess
+    from .sensitivity import sensitivity
+
+    say = Progress(args.quiet)
+    config = load_config(args.config)
+    result = assess(config, progress=say)
+    say("Schwellen variieren (Neubewertung der gespeicherten Messwerte)")
+    t0 = time.perf_counter()
+    table = sensitivity(result.areas, dict(config.criteria), missing=config.rating.missing,
+                        advisory=config.rating.advisory, factors=args.schritte, scenarios=config.scenarios)
+    seconds = time.perf_counter() - t0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out))
+    try:
+        written = [out / p.name for p in write_sensitivity(table, staging, sep=config.output.csv_separator,
+                                                           decimal=config.output.csv_decimal)]
+        for p in written:
+            os.replace(staging / p.name, p)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    n_var = int((table["parameter"] != "").sum())
+    n_thr = len(table.loc[table["parameter"] != "", ["kriterium", "parameter"]].drop_duplicates())
+    secs = f"{seconds:.2f}".replace(".", ",")
+    print(f"\n{len(result.areas)} Flächen, {n_thr} Schwellen, {n_var} Varianten neu bewertet in {secs} s "
+          "(ohne Geometrie)")
+    print("Schwellen, die die meisten Flächen bewegen (andere Gesamtklasse bei −20 % / +20 %):")
+    for label, lo, hi in tornado_rows(table, 10):
+        print(f"  {label:60s} {lo:6d} {hi:6d}")
+    print(f"\nAusgaben in {out}:")
+    for p in written:
+        print(f"  {p.name}")
+    return 0
 
 
 def _cmd_demo(args) -> int:
@@ -198,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     a.set_defaults(func=_cmd_assess)
 
+    se = sub.add_parser("sensitivitaet", help="Schwellen ±10/20 %% variieren: Flächen je Klasse, Tornado-Diagramm")
+    se.add_argument("config", type=Path, help="config.yml")
+    se.add_argument("--out", type=Path, required=True, help="Ausgabeordner")
+    se.add_argument("--schritte", type=_steps, default=(-0.2, -0.1, 0.1, 0.2),
+                    help="relative Änderungen in Prozent, z. B. --schritte=-30,-15,15,30 (Standard -20,-10,10,20)")
+    se.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    se.set_defaults(func=_cmd_sensitivity)
+
     d = sub.add_parser("demo", help="Beispielquartier erzeugen und bewerten (nach data/processed/sample)")
     d.add_argument("--data", type=Path, default=DEFAULT_SAMPLE, help=f"Datenordner (Standard {DEFAULT_SAMPLE})")
     d.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help=f"Ausgabeordner (Standard {DEFAULT_DEMO_OUT})")
@@ -212,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("outdir", type=Path, help="Ausgabeordner eines Laufs (mit nachverdichtung.gpkg)")
     r.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     r.set_defaults(func=_cmd_report)
+    add_beteiligung_parser(sub, Progress)
     return p
 
 

@@ -26,7 +26,8 @@ from .errors import ConfigError
 from .params import build, param, to_plain
 
 __all__ = [
-    "SourceConfig", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig", "Scenario", "Config",
+    "SourceConfig", "Sources", "source_list", "AlkisConfig", "InputsConfig", "RatingConfig", "OutputConfig",
+    "OwnersConfig", "Scenario", "Config",
     "load_config", "config_from_dict", "dump_config", "missing_paths",
 ]
 
@@ -44,6 +45,33 @@ class SourceConfig:
     crs: str | None = param(None, doc="Koordinatensystem, falls die Datei keines angibt")
     encoding: str | None = param(None, doc="Zeichenkodierung, falls nicht erkennbar (z. B. cp1252)")
     fields: dict[str, str] = param({}, doc="Feldzuordnung kanonischer Name → Feldname der Datei")
+    values: dict[str, str] = param({}, doc="Fester Wert je kanonischem Feld für die ganze Datei, z. B. "
+                                   "{kategorie: NSG} für eine Datei ohne Kategoriefeld")
+    unit: str | None = param(None, doc="Einheit der Werte bzw. der Klassengrenzen ohne Einheit (Tiefe m/cm, "
+                             "Geschwindigkeit m/s, Lärm dB); ohne Angabe die Grundeinheit der Rolle, geprüft "
+                             "am Wertebereich", choices=("m", "cm", "mm", "m/s", "cm/s", "dB"))
+    classes: dict[str, str] = param({}, doc="Klassentabelle: Bezeichnung in der Datei → Wertebereich "
+                                    "(\"10 - 30 cm\") oder → Klasse des Kriteriums (Legenden); ergänzt die "
+                                    "mitgelieferten Tabellen")
+    bound: str = param("upper", doc="Welcher Wert eines Klassenbereichs zählt (konservativ: knapp unter der "
+                       "Obergrenze)", choices=("upper", "mid", "lower"))
+    outside: str = param("below", doc="Flächen außerhalb aller Klassenpolygone einer vollständigen Karte: "
+                         "unter der niedrigsten Klasse (below) oder nicht bewertet (unknown)",
+                         choices=("below", "unknown"))
+    separator: str | None = param(None, doc="Spaltentrenner einer CSV (sonst erkannt)", choices=(";", ",", "\t", "|"))
+    decimal: str | None = param(None, doc="Dezimalzeichen einer CSV (sonst erkannt)", choices=(",", "."))
+    sheet: str | None = param(None, doc="Tabellenblatt einer XLSX-Datei (sonst das erste)")
+
+
+#: An input may be one source or several (tiles of a raster, files of one thematic role).
+Sources = SourceConfig | tuple[SourceConfig, ...]
+
+
+def source_list(value) -> tuple[SourceConfig, ...]:
+    """The sources of one input as a tuple (empty when the input is not configured)."""
+    if value is None:
+        return ()
+    return value if isinstance(value, tuple) else (value,)
 
 
 @dataclass(frozen=True)
@@ -74,20 +102,20 @@ class AlkisConfig:
 class InputsConfig:
     """Optional thematic layers. A missing layer makes its criterion 'nicht bewertet'."""
 
-    settlement: SourceConfig | None = param(None, doc="Innenbereich / Siedlungsgrenze (Polygone)")
-    planner_areas: SourceConfig | None = param(None, doc="Vom Planer gezeichnete Flächen (Polygone)")
-    dem: SourceConfig | None = param(None, doc="Digitales Geländemodell (GeoTIFF)")
-    rain_depth: SourceConfig | None = param(None, doc="Starkregen: maximale Wassertiefe in m (GeoTIFF)")
-    rain_velocity: SourceConfig | None = param(None, doc="Starkregen: maximale Fließgeschwindigkeit in m/s")
-    flow_paths: SourceConfig | None = param(None, doc="Fließwege (Linien)")
-    trees: SourceConfig | None = param(None, doc="Baumkataster (CSV mit x/y oder Punktlayer)")
-    protected_areas: SourceConfig | None = param(None, doc="Schutzgebiete mit Feld kategorie")
-    species: SourceConfig | None = param(None, doc="Artnachweise (Punkte) mit Feld art")
-    climate: SourceConfig | None = param(None, doc="Klimafunktionskarte mit Feld funktion")
-    noise_lden: SourceConfig | None = param(None, doc="Lärmkarte L_DEN in dB(A) (GeoTIFF)")
-    noise_night: SourceConfig | None = param(None, doc="Lärmkarte L_Night in dB(A) (GeoTIFF)")
-    noise_areas: SourceConfig | None = param(None, doc="Lärmkarte als Polygone mit lden_db/lnight_db")
-    railways: SourceConfig | None = param(None, doc="Bahnstrecken (für den Lärm-Ersatzwert)")
+    settlement: Sources | None = param(None, doc="Innenbereich / Siedlungsgrenze (Polygone)")
+    planner_areas: Sources | None = param(None, doc="Vom Planer gezeichnete Flächen (Polygone)")
+    dem: Sources | None = param(None, doc="Digitales Geländemodell: GeoTIFF/ASC/XYZ, Ordner, Muster oder Liste von Kacheln")
+    rain_depth: Sources | None = param(None, doc="Starkregen: maximale Wassertiefe (Raster in m/cm oder Klassenpolygone)")
+    rain_velocity: Sources | None = param(None, doc="Starkregen: maximale Fließgeschwindigkeit in m/s")
+    flow_paths: Sources | None = param(None, doc="Fließwege (Linien)")
+    trees: Sources | None = param(None, doc="Baumkataster (CSV mit x/y oder Punktlayer)")
+    protected_areas: Sources | None = param(None, doc="Schutzgebiete mit Feld kategorie")
+    species: Sources | None = param(None, doc="Artnachweise (Punkte) mit Feld art")
+    climate: Sources | None = param(None, doc="Klimafunktionskarte mit Feld funktion")
+    noise_lden: Sources | None = param(None, doc="Lärmkarte L_DEN in dB(A) (Raster oder Isophonen-Bänder)")
+    noise_night: Sources | None = param(None, doc="Lärmkarte L_Night in dB(A) (Raster oder Isophonen-Bänder)")
+    noise_areas: Sources | None = param(None, doc="Lärmkarte als Polygone mit lden_db/lnight_db")
+    railways: Sources | None = param(None, doc="Bahnstrecken (für den Lärm-Ersatzwert)")
 
 
 @dataclass(frozen=True)
@@ -138,6 +166,27 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class OwnersConfig:
+    """Owner data for a participation round (``nachverdichtung beteiligung``), kept apart from ``Layers``.
+
+    Owner data is read only by the ``beteiligung`` commands and copied into the internal store of the
+    output folder; it never enters the assessment or a public output (see ``docs/beteiligung.md``).
+    """
+
+    path: Path = param(None, doc="PostNAS-/NAS-Import-GeoPackage mit ax_person … oder Liegenschaftsbuch-Auszug (CSV/XLSX)")
+    schema: str = param("auto", doc="Form der Eigentümerdaten", choices=("auto", "postnas", "tabelle"))
+    encoding: str | None = param(None, doc="Zeichenkodierung der CSV, falls nicht UTF-8 (z. B. cp1252)")
+    sheet: str | None = param(None, doc="Tabellenblatt einer XLSX-Datei (Standard: das erste)")
+    fields: dict[str, str] = param({}, doc="Tabelle: kanonischer Name (flstkennz, name, anschrift, anteil) → Spaltenname")
+    stelle: str = param("Stadtverwaltung – Stadtplanung", doc="Absender der Anschreiben und Verantwortlicher nach Art. 13 DSGVO")
+    stelle_anschrift: str = param("Rathausplatz 1, 67657 Kaiserslautern", doc="Postanschrift des Absenders")
+    datenschutz_kontakt: str = param("datenschutz@example.org", doc="Kontakt der/des Datenschutzbeauftragten")
+    antwort_tage: int = param(28, doc="Antwortfrist der Anschreiben in Tagen", unit="d", min=7, max=180)
+    aufbewahrung_monate: int = param(24, doc="Speicherdauer der Eigentümerdaten nach Beginn der Runde (Art. 13 Abs. 2 lit. a DSGVO)",
+                                     unit="Monate", min=1, max=120)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``criteria`` maps each enabled criterion to its parameters."""
 
@@ -148,11 +197,12 @@ class Config:
     criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     rating: RatingConfig = dataclasses.field(default_factory=RatingConfig)
     output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+    owners: OwnersConfig | None = None
     file: Path | None = None
     scenarios: tuple[Scenario, ...] = ()
 
 
-_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output", "scenarios")
+_SECTIONS = ("crs", "alkis", "inputs", "candidates", "criteria", "rating", "output", "scenarios", "owners")
 _SCENARIO_KEYS = ("criteria", "rating")
 
 
@@ -225,8 +275,14 @@ def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,
                                             base_dir=base_dir)
     scenarios = _scenarios(data, registry=REGISTRY, file=file, base_dir=base_dir)
     output = build(OutputConfig, data.get("output"), key="output", file=file, base_dir=base_dir)
+    owners = (build(OwnersConfig, data["owners"], key="owners", file=file, base_dir=base_dir)
+              if data.get("owners") is not None else None)
+    if owners is not None and owners.path is None:
+        raise ConfigError("Pflichtangabe 'path' fehlt", file=file, key="owners",
+                          fix="'owners: {path: eigentuemer.gpkg}' eintragen oder den Abschnitt entfernen")
     return Config(alkis=alkis, crs=crs, inputs=inputs, candidates=candidates, criteria=criteria,
-                  rating=rating, output=output, file=None if file is None else Path(file), scenarios=scenarios)
+                  rating=rating, output=output, owners=owners, file=None if file is None else Path(file),
+                  scenarios=scenarios)
 
 
 def _criteria_and_rating(raw_criteria, raw_rating, *, registry, file, base_dir,
@@ -259,15 +315,32 @@ def _criteria_and_rating(raw_criteria, raw_rating, *, registry, file, base_dir,
 
 
 def _overlay(base: Any, over: Any) -> Any:
-    """``over`` laid over ``base``: mappings merge key by key, anything else replaces (``true`` keeps a section)."""
-    if over is True and (isinstance(base, Mapping) or base is None):
-        return dict(base or {})
+    """``over`` laid over ``base``: mappings merge key by key, anything else replaces.
+
+    Examples
+    --------
+    >>> _overlay({"a": {"x": 1, "y": 2}, "b": False}, {"a": {"y": 3}, "c": True})
+    {'a': {'x': 1, 'y': 3}, 'b': False, 'c': True}
+    """
     if isinstance(over, Mapping):
         start = dict(base) if isinstance(base, Mapping) else {}
         for k, v in over.items():
             start[k] = _overlay(start.get(k), v)
         return start
     return over
+
+
+def _overlay_criteria(base: Any, over: Any) -> Any:
+    """A scenario's ``criteria`` over the base's: ``true`` switches a criterion on with the base parameters."""
+    base = dict(base) if isinstance(base, Mapping) else {}
+    if not isinstance(over, Mapping):
+        return _overlay(base, over)
+    out = dict(base)
+    for name, value in over.items():
+        old = base.get(name)
+        out[name] = (dict(old) if isinstance(old, Mapping) else {}) if value is True else _overlay(
+            old if isinstance(old, Mapping) else {}, value)
+    return out
 
 
 def _scenarios(data: Mapping, *, registry, file, base_dir) -> tuple[Scenario, ...]:
@@ -290,7 +363,7 @@ def _scenarios(data: Mapping, *, registry, file, base_dir) -> tuple[Scenario, ..
         if unknown:
             raise ConfigError(f"unbekannter Schlüssel {unknown[0]!r} im Szenario", file=file, key=f"{key}{unknown[0]}",
                               fix=f"ein Szenario überlagert nur: {', '.join(_SCENARIO_KEYS)}")
-        criteria, rating = _criteria_and_rating(_overlay(data.get("criteria") or {}, over.get("criteria") or {}),
+        criteria, rating = _criteria_and_rating(_overlay_criteria(data.get("criteria"), over.get("criteria") or {}),
                                                 _overlay(data.get("rating") or {}, over.get("rating") or {}),
                                                 registry=registry, file=file, base_dir=base_dir, key=key)
         out.append(Scenario(name=name, criteria=criteria, rating=rating, overlay=dict(over)))
@@ -317,9 +390,13 @@ def missing_paths(config: Config) -> list[tuple[str, Path]]:
     if not config.alkis.path.exists():
         out.append(("alkis.path", config.alkis.path))
     for f in dataclasses.fields(config.inputs):
-        src = getattr(config.inputs, f.name)
-        if src is not None and not src.path.exists():
-            out.append((f"inputs.{f.name}", src.path))
+        for k, src in enumerate(source_list(getattr(config.inputs, f.name))):
+            if src.path is None or not (src.path.exists() or any(c in src.path.name for c in "*?[")):
+                where = f"inputs.{f.name}" if not isinstance(getattr(config.inputs, f.name), tuple) \
+                    else f"inputs.{f.name}[{k}]"
+                out.append((where, src.path))
+    if config.owners is not None and not config.owners.path.exists():
+        out.append(("owners.path", config.owners.path))
     return out
 
 
@@ -334,6 +411,8 @@ def dump_config(config: Config) -> str:
         "rating": to_plain(config.rating),
         "output": to_plain(config.output),
     }
+    if config.owners is not None:
+        data["owners"] = to_plain(config.owners)
     if config.scenarios:
         data["scenarios"] = {s.name: to_plain(dict(s.overlay)) for s in config.scenarios}
     header = "# Effektive Konfiguration (alle Voreinstellungen ausgeschrieben)\n"

@@ -20,29 +20,16 @@ import shapely
 
 from .errors import InputError
 from .io.alkis import ROLE_LABEL, read_alkis
+from .config import source_list
 from .io.raster import RasterSource, open_raster_source
-from .io.vector import read_points_csv, read_vector
+from .io.thematic import CLASS_INPUTS, VECTOR_INPUTS, read_thematic
 from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Layers", "load_layers", "building_category", "clean_polygons", "parse_flstkennz"]
+__all__ = ["Layers", "load_layers", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
+           "VECTOR_INPUTS", "RASTER_INPUTS"]
 
-VECTOR_INPUTS = {
-    # name: (label, geometry kind, {canonical column: default source field names}, numeric columns)
-    "settlement": ("Innenbereich", "polygon", {}, ()),
-    "planner_areas": ("Planerflächen", "polygon", {"name": ["name", "bezeichnung", "id"]}, ()),
-    "trees": ("Baumkataster", "point",
-              {"art": ["art", "baumart", "gattung_art"], "umfang_cm": ["umfang_cm", "stammumfang_cm", "stammumfang"],
-               "krone_m": ["krone_m", "kronendurchmesser_m", "kronendurchmesser"]}, ("umfang_cm", "krone_m")),
-    "protected_areas": ("Schutzgebiete", "polygon", {"kategorie": ["kategorie", "typ"], "name": ["name"]}, ()),
-    "species": ("Artnachweise", "point", {"art": ["art", "artname"]}, ()),
-    "climate": ("Klimafunktionskarte", "polygon", {"funktion": ["funktion", "klimafunktion"]}, ()),
-    "noise_areas": ("Lärmkarte (Polygone)", "polygon", {"lden_db": ["lden_db", "lden"], "lnight_db": ["lnight_db", "lnight"]},
-                    ("lden_db", "lnight_db")),
-    "flow_paths": ("Fließwege", "line", {}, ()),
-    "railways": ("Bahnstrecken", "any", {}, ()),
-}
 RASTER_INPUTS = {
     "dem": "Geländemodell",
     "rain_depth": "Starkregen-Wassertiefe",
@@ -71,6 +58,9 @@ class Layers:
         The single cases behind such counted lines (for the run log only).
     sources
         Input name → file path, for the manifest.
+    unusable
+        Input name → why a configured input contributes nothing usable (e.g. a depth raster whose
+        values are implausible for metres); its criteria are "nicht bewertet" with this reason.
     """
 
     parcels: gpd.GeoDataFrame
@@ -84,6 +74,7 @@ class Layers:
     problem_details: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     excluded_parcels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["flstkennz", "grund"]))
+    unusable: dict[str, str] = field(default_factory=dict)
 
     def vector(self, name: str) -> gpd.GeoDataFrame | None:
         """An optional vector layer, or ``None`` if it was not configured."""
@@ -258,34 +249,21 @@ def _validate_simple(gdf: gpd.GeoDataFrame, role: str, column: str, problems: li
     return gdf.reset_index(drop=True)
 
 
-def _read_thematic(name: str, src, *, target_crs: str, problems: list[str]) -> gpd.GeoDataFrame:
-    label, kind, defaults, numeric = VECTOR_INPUTS[name]
-    key = f"inputs.{name}"
-    if src.path.suffix.lower() in (".csv", ".txt"):
-        optional = {c: names for c, names in defaults.items() if c not in src.fields}
-        gdf = read_points_csv(src.path, fields=dict(src.fields), crs=src.crs, target_crs=target_crs,
-                              encoding=src.encoding, what=label, fix_key=key, numeric=numeric, optional=optional)
-        if gdf.attrs.get("dropped"):
-            problems.append(f"{label}: {gdf.attrs['dropped']} Zeilen ohne gültige Koordinaten verworfen")
-        problems.extend(gdf.attrs.get("problems", []))
-    else:
-        gdf = read_vector(src.path, layer=src.layer, encoding=src.encoding, crs=src.crs, target_crs=target_crs,
-                          what=label, fix_key=key)
-        problems.extend(gdf.attrs.get("problems", []))
-        columns = {}
-        for canon, names in defaults.items():
-            wanted = [src.fields[canon]] if canon in src.fields else names
-            col = next((c for c in gdf.columns if c.lower() in [w.lower() for w in wanted]), None)
-            if col is None and canon in src.fields:
-                raise InputError(f"{label}: Feld {src.fields[canon]!r} fehlt", file=src.path,
-                                 fix=f"Feldnamen unter '{key}.fields.{canon}' korrigieren")
-            columns[canon] = gdf[col] if col is not None else pd.Series(np.nan if canon in numeric else None,
-                                                                         index=gdf.index)
-        attrs = gdf.attrs
-        gdf = gpd.GeoDataFrame(columns, geometry=gdf.geometry, crs=gdf.crs, index=gdf.index)
-        gdf.attrs = attrs
-        for col in numeric:
-            gdf[col] = pd.to_numeric(gdf[col], errors="coerce")
+_VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".gml", ".fgb", ".sqlite", ".kml")
+
+
+def _is_vector(sources) -> bool:
+    """Whether the sources of a raster role are class polygons (vector files or a folder of them)."""
+    for src in sources:
+        p = Path(src.path)
+        files = [q for q in p.rglob("*") if q.is_file()] if p.is_dir() else [p]
+        if any(q.suffix.lower() in _VECTOR_SUFFIXES for q in files):
+            return True
+    return False
+
+
+def _clean_thematic(name: str, gdf: gpd.GeoDataFrame, problems: list[str]) -> gpd.GeoDataFrame:
+    label, kind = (VECTOR_INPUTS[name][:2] if name in VECTOR_INPUTS else (CLASS_INPUTS[name][0], "polygon"))
     if kind == "polygon":
         gdf = clean_polygons(gdf, what=label, problems=problems)
     else:
@@ -310,6 +288,35 @@ def _no_usable_geometry(role: str, raw: gpd.GeoDataFrame, default_file) -> Input
                               "den Layer unter 'alkis.layers' zuordnen")
     return InputError(f"{ROLE_LABEL[role]}: keine brauchbaren Geometrien", file=file,
                       fix="Geometrien im GIS prüfen und reparieren")
+
+
+def unusable_reason(loaded) -> str:
+    """Why a loaded input contributes nothing usable ('' when it does).
+
+    A raster whose values are implausible for its role, or a vector input none of whose features
+    was understood (no category, legend word, class or trunk measure could be read).
+    """
+    if isinstance(loaded, RasterSource):
+        return loaded.unusable
+    if len(loaded) and "verstanden" in loaded and not loaded["verstanden"].any():
+        return "; ".join(dict.fromkeys(loaded["hinweis"].astype(str)))
+    return ""
+
+
+def load_input(name: str, value, *, target_crs: str, problems: list[str]):
+    """Load one configured thematic input: a :class:`RasterSource` or a GeoDataFrame.
+
+    ``value`` is the config entry (one source or a tuple of sources). Several sources of a raster
+    role are tiles of one mosaic; a raster role given as vector files is read as class polygons.
+    """
+    sources = source_list(value)
+    if name in RASTER_INPUTS and not (name in CLASS_INPUTS and _is_vector(sources)):
+        first = sources[0]
+        paths = [s.path for s in sources] if len(sources) > 1 else first.path
+        return open_raster_source(paths, crs=first.crs, name=RASTER_INPUTS[name], key=f"inputs.{name}",
+                                  problems=problems, role=name, unit=first.unit)
+    gdf = read_thematic(name, sources, target_crs=target_crs, problems=problems)
+    return _clean_thematic(name, gdf, problems)
 
 
 def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Layers:
@@ -347,25 +354,26 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         if len(gdf) == 0:
             raise _no_usable_geometry(role, roles[role], config.alkis.path)
     sources = {"alkis": str(config.alkis.path)}
-    vectors, rasters = {}, {}
+    vectors, rasters, unusable = {}, {}, {}
     for f in dataclasses.fields(config.inputs):
-        src = getattr(config.inputs, f.name)
-        if src is None:
+        value = getattr(config.inputs, f.name)
+        if value is None:
             continue
-        sources[f.name] = str(src.path)
-        if f.name in RASTER_INPUTS:
-            say(f"{RASTER_INPUTS[f.name]} prüfen")
-            rasters[f.name] = open_raster_source(src.path, crs=src.crs, name=RASTER_INPUTS[f.name],
-                                                 key=f"inputs.{f.name}", problems=problems)
+        sources[f.name] = ", ".join(str(s.path) for s in source_list(value))
+        say(f"{RASTER_INPUTS.get(f.name) or VECTOR_INPUTS[f.name][0]} lesen")
+        loaded = load_input(f.name, value, target_crs=config.crs, problems=problems)
+        if unusable_reason(loaded):
+            unusable[f.name] = unusable_reason(loaded)
+        elif isinstance(loaded, RasterSource):
+            rasters[f.name] = loaded
         else:
-            say(f"{VECTOR_INPUTS[f.name][0]} lesen")
-            vectors[f.name] = _read_thematic(f.name, src, target_crs=config.crs, problems=problems)
+            vectors[f.name] = loaded
     _check_raster_coverage(rasters, parcels, config.crs, problems)
     for msg in problems:
         log.warning(msg)
     return Layers(parcels=parcels, buildings=buildings, roads=roads, landuse=landuse, crs=config.crs,
                   vectors=vectors, rasters=rasters, problems=tuple(problems), sources=sources,
-                  excluded_parcels=excluded, problem_details=tuple(details))
+                  excluded_parcels=excluded, problem_details=tuple(details), unusable=unusable)
 
 
 def _check_raster_coverage(rasters: dict, parcels: gpd.GeoDataFrame, crs: str, problems: list[str]) -> None:
@@ -378,7 +386,7 @@ def _check_raster_coverage(rasters: dict, parcels: gpd.GeoDataFrame, crs: str, p
         share = shapely.area(shapely.intersection(extent, box)) / max(shapely.area(extent), 1e-9)
         label = RASTER_INPUTS[name]
         if share <= 0:
-            problems.append(f"{r.path.name}: {label} deckt das Untersuchungsgebiet nicht ab; "
+            problems.append(f"{r.display}: {label} deckt das Untersuchungsgebiet nicht ab; "
                             f"betroffene Kriterien werden nicht bewertet")
         elif share < 0.99:
-            problems.append(f"{r.path.name}: {label} deckt nur {100 * share:.0f} % des Untersuchungsgebiets ab")
+            problems.append(f"{r.display}: {label} deckt nur {100 * share:.0f} % des Untersuchungsgebiets ab")

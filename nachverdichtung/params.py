@@ -158,7 +158,8 @@ def _convert(tp: Any, value: Any, meta: Mapping, *, key: str, file, base_dir: Pa
                 return _convert(option, value, meta, key=key, file=file, base_dir=base_dir)
             except ConfigError as exc:
                 errors.append(exc)
-        raise errors[-1]
+        # the message of the option the value looks like (a mapping is meant as a section)
+        raise errors[0] if isinstance(value, Mapping) else errors[-1]
     wrong = ConfigError(
         f"erwartet {_type_name(tp)}, gefunden {value!r}",
         file=file, key=key, fix=f"einen Wert vom Typ {_type_name(tp)} eintragen",

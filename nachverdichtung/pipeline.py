@@ -23,7 +23,7 @@ from . import __version__
 from .candidates import CandidateResult, derive_candidates
 from .config import Config, dump_config, load_config, missing_paths
 from .criteria import REGISTRY
-from .criteria.base import KLASSEN
+from .criteria.base import KLASSEN, apply_unusable
 from .errors import ConfigError
 from .layers import Layers, load_layers
 from .levers import lever_columns
@@ -33,7 +33,7 @@ from .sensitivity import sensitivity
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Assessment", "assess", "evaluate_criteria", "file_hash"]
+__all__ = ["Assessment", "assess", "decide", "evaluate_criteria", "file_hash"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,7 @@ def evaluate_criteria(areas: gpd.GeoDataFrame, layers: Layers, criteria: dict, *
             progress(f"Kriterium {REGISTRY[name].title}")
         t0 = time.perf_counter()
         frame = REGISTRY[name].evaluate(areas, layers, params)
+        frame = apply_unusable(frame, name, REGISTRY[name].inputs, layers.unusable)
         if timings is not None:
             timings[f"kriterium_{name}"] = round(time.perf_counter() - t0, 3)
         frames.append(frame)
@@ -206,7 +207,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     result = gpd.GeoDataFrame(pd.concat([areas.drop(columns="geometry"), crit, rated], axis=1),
                               geometry=areas.geometry, crs=areas.crs)
     result.index.name = "flaeche_id"
-    result, sens, table, notes = _decisions(result, layers, config, say, timings)
+    result, sens, table, notes = decide(result, layers, config, say, timings)
     manifest = {
         "software": {"nachverdichtung": __version__, "python": platform.python_version(),
                      **_versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
@@ -225,7 +226,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
                       criteria=names, manifest=manifest, sensitivity=sens, scenario_table=table)
 
 
-def _decisions(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict):
+def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict):
     """Levers (``hebel_*``), scenario classes (``klasse_<name>``), the sensitivity sweep and the comparison."""
     say("Hebel, Szenarien und Sensitivität")
     t0 = time.perf_counter()

@@ -204,6 +204,8 @@ def zonal_stats(
             w = int(col1[members].max()) + halo - c0
             h = int(row1[members].max()) + halo - r0
             values = read_window(ds, c0, r0, w, h)
+            if raster.scale != 1.0:
+                values = values * raster.scale
             if transform is not None:
                 values = transform(values, (xres, yres))
             layers = values if isinstance(values, dict) else {names[0]: values}

@@ -259,7 +259,7 @@ def run_pipeline(config, timings: dict):
     from nachverdichtung.config import dump_config
     from nachverdichtung.criteria import REGISTRY
     from nachverdichtung.layers import load_layers
-    from nachverdichtung.pipeline import Assessment, evaluate_criteria, file_hash
+    from nachverdichtung.pipeline import Assessment, decide, evaluate_criteria, file_hash
     from nachverdichtung.rating import rate
 
     t0 = time.perf_counter()
@@ -284,6 +284,9 @@ def run_pipeline(config, timings: dict):
     result.index.name = "flaeche_id"
     timings["bewertung"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    result, sens, table, _ = decide(result, layers, config, lambda msg: None, {})
+    timings["hebel_szenarien_sensitivitaet"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     manifest = {
         "software": {"nachverdichtung": __version__, "python": platform.python_version()},
         "gestartet": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -297,7 +300,39 @@ def run_pipeline(config, timings: dict):
     timings["manifest_hashes"] = time.perf_counter() - t0
     manifest["zeiten_s"] = dict(timings)
     return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
-                      criteria=names, manifest=manifest)
+                      criteria=names, manifest=manifest, sensitivity=sens, scenario_table=table)
+
+
+#: The 9-point sweep: the base and eight relative steps of every re-ratable threshold.
+SWEEP_9 = (-0.2, -0.15, -0.1, -0.05, 0.05, 0.1, 0.15, 0.2)
+
+
+def sweep_9(assessment) -> dict:
+    """Time a 9-point sensitivity sweep (re-rating the stored measures) of every re-ratable threshold."""
+    from nachverdichtung.sensitivity import sensitivity
+
+    cfg = assessment.config
+    t0 = time.perf_counter()
+    table = sensitivity(assessment.areas, dict(cfg.criteria), missing=cfg.rating.missing,
+                        advisory=cfg.rating.advisory, factors=SWEEP_9, scenarios=cfg.scenarios)
+    seconds = time.perf_counter() - t0
+    varied = table[table["parameter"] != ""]
+    out = {"zeit_s": seconds, "schwellen": int(len(varied[["kriterium", "parameter"]].drop_duplicates())),
+           "neubewertungen": int(len(varied)), "flaechen": int(len(assessment.areas)),
+           "max_geaendert": int(varied["geaendert"].max()) if len(varied) else 0}
+    n = len(assessment.areas)
+    if 0 < n < 10_000:  # re-rating cost depends only on the number of rows: repeat the measured areas
+        import pandas as pd
+
+        reps = -(-10_000 // n)
+        big = pd.DataFrame(pd.concat([pd.DataFrame(assessment.areas.drop(columns="geometry"))] * reps,
+                                     ignore_index=True))
+        t0 = time.perf_counter()
+        sensitivity(big, dict(cfg.criteria), missing=cfg.rating.missing, advisory=cfg.rating.advisory,
+                    factors=SWEEP_9, scenarios=cfg.scenarios)
+        out["zeit_10000_flaechen_s"] = time.perf_counter() - t0
+        out["flaechen_wiederholt"] = int(len(big))
+    return out
 
 
 def run_exports(assessment, folder: Path, formats, timings: dict, notes: dict) -> None:
@@ -404,6 +439,7 @@ def worker(config_path: str, workdir: str, *, formats, zonal_max: int, engine: b
         "wand_gesamt_s": time.perf_counter() - t_start,
         "spitzen_speicher_mb": peak,
     }
+    out["sensitivitaet_9_punkte"] = sweep_9(assessment)
     out["zonal"] = zonal_baseline(assessment, zonal_max)
     if engine:
         out["dask"] = engine_run(config, assessment, tile_size_m=tile_size_m, scheduler=scheduler)
@@ -473,6 +509,13 @@ def markdown(result: dict) -> str:
     for k in stages:
         row(f"{k} [s]", [_fmt(s["zeiten_s"].get(k), 3) if k in s["zeiten_s"] else "übersprungen" for s in sizes])
     row("**Ende zu Ende (Laden → GeoPackage)** [s]", [_fmt(s["ende_zu_ende_s"], 2) for s in sizes])
+    row("**Sensitivität: 9 Punkte je Schwelle, ohne Geometrie** [s]",
+        [(_fmt(s["sensitivitaet_9_punkte"]["zeit_s"], 2) + f" ({s['sensitivitaet_9_punkte']['schwellen']} Schwellen, "
+          f"{s['sensitivitaet_9_punkte']['neubewertungen']} Neubewertungen; voller Lauf {_fmt(s['ende_zu_ende_s'], 1)}"
+          + (f"; {s['sensitivitaet_9_punkte']['flaechen_wiederholt']:,} Flächen (Messwerte wiederholt): "
+             f"{_fmt(s['sensitivitaet_9_punkte']['zeit_10000_flaechen_s'], 2)}".replace(",", " ")
+             if "zeit_10000_flaechen_s" in s["sensitivitaet_9_punkte"] else "") + ")")
+         if "sensitivitaet_9_punkte" in s else "–" for s in sizes])
     row("I/O-Boden: Lesen (pyogrio) [s]", [_fmt(s["io_boden_s"]["lesen"], 3) for s in sizes])
     row("I/O-Boden: GeoPackage schreiben [s]", [_fmt(s["io_boden_s"]["schreiben_gpkg"], 3) for s in sizes])
     row("**Faktor zum I/O-Boden**", [_fmt(s["faktor_zum_io_boden"], 1) + "×" for s in sizes])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from nachverdichtung.config import _overlay, config_from_dict, load_config
+from nachverdichtung.config import _overlay, _overlay_criteria, config_from_dict, load_config
 from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, NICHT
 from nachverdichtung.pipeline import assess
 from nachverdichtung.rerating import NotReratable, rerate
@@ -39,7 +39,7 @@ def runs(sample_config):
     base = assess(load_config(path))
     full = {}
     for name, over in SCENARIOS.items():
-        merged = {**data, "criteria": _overlay(data.get("criteria") or {}, over.get("criteria", {})),
+        merged = {**data, "criteria": _overlay_criteria(data.get("criteria"), over.get("criteria", {})),
                   "rating": _overlay(data.get("rating") or {}, over.get("rating", {}))}
         full[name] = assess(config_from_dict(merged, file=path, base_dir=path.parent))
     return base, full
@@ -126,3 +126,67 @@ def test_rerate_small_frame_by_hand():
     base = {"topographie": TopographyParams()}
     out = rerate(f, base, {"topographie": TopographyParams(bedingt_ab_pct=15, nicht_geeignet_ab_pct=30)})
     assert list(out["klasse"]) == [GEEIGNET, BEDINGT]
+
+
+def test_sensitivity_cli_bad_steps_is_exit_2(capsys, tmp_path):
+    from nachverdichtung.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["sensitivitaet", str(tmp_path / "c.yml"), "--out", str(tmp_path), "--schritte", "zwanzig"])
+    assert exc.value.code == 2
+    assert "keine Liste von Prozentwerten" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sensitivity_cli_writes_table_and_chart(sample_config, tmp_path, capsys):
+    from nachverdichtung.cli import main
+
+    assert main(["sensitivitaet", str(sample_config), "--out", str(tmp_path), "-q", "--schritte=-20,20"]) == 0
+    out = capsys.readouterr().out
+    assert "Varianten neu bewertet in" in out
+    t = pd.read_csv(tmp_path / "sensitivitaet.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert set(t["Variante"].dropna()) == {"Basis", "−20 %", "+20 %"}
+    base = t.iloc[0]
+    for _, r in t.iterrows():  # every variant rates every area
+        assert r[["geeignet", "bedingt geeignet", "nicht geeignet", "nicht bewertet"]].sum() == \
+            base[["geeignet", "bedingt geeignet", "nicht geeignet", "nicht bewertet"]].sum()
+    assert (tmp_path / "sensitivitaet_tornado.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".nachverdichtung-*"))  # staging folder removed
+
+
+def test_report_context_has_levers_and_sweep(sample_assessment):
+    from nachverdichtung.export.report import report_context
+
+    ctx = report_context(sample_assessment)
+    d = ctx["entscheidung"]
+    assert d["sensitivitaet"] and sum(d["hebel"].values()) == int((sample_assessment.areas["klasse"] != GEEIGNET).sum())
+    sheets = [s for s in ctx["areas"] if s["klasse"] != GEEIGNET]
+    assert sheets and all(s["hebel"] for s in sheets if s["entscheidend"] != "–")
+
+
+@pytest.mark.parametrize("scenarios, key, fix", [
+    ({"streng": {"inputs": {}}}, "scenarios.streng.inputs", "criteria, rating"),
+    ({"streng": {"criteria": {"topographie": {"bedingt_ab": 8}}}}, "scenarios.streng.criteria.topographie",
+     "bedingt_ab_pct"),
+    ({"streng": {"criteria": {"hangneigung": {}}}}, "scenarios.streng.criteria.hangneigung", "topographie"),
+    ({"sehr streng": {}}, "scenarios.sehr streng", "streng, mittel, locker"),
+    ({"streng": {"rating": {"missing": "egal"}}}, "scenarios.streng.rating.missing", "nicht bewertet"),
+])
+def test_bad_scenarios_name_file_key_and_fix(scenarios, key, fix):
+    from nachverdichtung.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({"alkis": {"path": "x"}, "scenarios": scenarios}, file="c.yml")
+    text = str(exc.value)
+    assert text.startswith("c.yml:") and f"'{key}'" in text and fix in text and "\n" not in text
+
+
+def test_scenario_overlay_keeps_base_and_switches():
+    cfg = config_from_dict({"alkis": {"path": "x"}, "criteria": {"klima": {"leitbahn_nicht_ab_pct": 20}, "vorbild": False},
+                            "scenarios": {"a": {"criteria": {"klima": {"entstehung_bedingt_ab_pct": 5}, "vorbild": True,
+                                                             "baeume": {"hausgarten_ausnahme": True}}},
+                                          "b": {"criteria": {"klima": False}}}})
+    a, b = cfg.scenarios
+    assert a.criteria["klima"].leitbahn_nicht_ab_pct == 20 and a.criteria["klima"].entstehung_bedingt_ab_pct == 5
+    assert "vorbild" in a.criteria and "vorbild" not in cfg.criteria and a.criteria["baeume"].hausgarten_ausnahme
+    assert "klima" not in b.criteria and b.criteria["baeume"] == cfg.criteria["baeume"]

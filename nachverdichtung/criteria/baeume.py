@@ -8,7 +8,10 @@ the listed species. Species names match case-insensitively as substrings, so "Fe
 Decisions documented here:
 
 * Trees without a circumference are counted (``anzahl``) but never protected by measure; their
-  number is reported in ``ohne_umfang_anzahl`` and in the reason.
+  number is reported in ``ohne_umfang_anzahl`` and in the reason. A cadastre with a trunk
+  *diameter* is converted on reading (× π, stated in the run log); a cadastre with neither field, or
+  with implausible values, is not understood: areas with its trees are "nicht bewertet" (file
+  named, measure ``ungeklaert``) unless the crown cover already makes them nicht geeignet.
 * The 30 cm rule for characteristic groups and rows (``gruppenregel``) is off by default: whether a
   group is "characteristic" cannot be read from a tree register. When switched on, a tree counts as
   part of a group if at least ``gruppe_min_anzahl`` trees (itself included) stand within
@@ -28,7 +31,8 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, query_pairs, register, result_frame, rule_class
+from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, not_understood, query_pairs,
+                   register, result_frame, rule_class)
 
 NAME = "baeume"
 MEASURES = ("anzahl", "geschuetzt_anzahl", "kronenanteil_pct", "altbaum_anzahl", "ohne_umfang_anzahl",
@@ -166,10 +170,16 @@ def evaluate(candidates, layers, params: TreeParams):
         "anzahl": count, "geschuetzt_anzahl": n_prot, "kronenanteil_pct": share_pct, "altbaum_anzahl": n_old,
         "ohne_umfang_anzahl": n_nou, "artenschutz_pruefen": n_old > 0, "geschuetzte_arten": species_text,
     }
-    klasse = classify(pd.DataFrame(measures), params)
+    unknown = not_understood(g, trees)
+    if (unknown != "").any():
+        measures["ungeklaert"] = unknown
+    klasse = honour_unclear(classify(pd.DataFrame(measures), params), measures)
     nicht = klasse == NICHT
     grund = []
     for k in range(n):
+        if klasse[k] == UNBEWERTET and unknown[k]:
+            grund.append(f"{count[k]} Bäume ohne verwertbaren Stammumfang: {unknown[k]}")
+            continue
         if nicht[k]:
             text = (f"Baumkronen bedecken {fmt(share_pct[k], 0, '%')} der Fläche "
                     f"(≥ {fmt(params.kronenanteil_nicht_ab_pct, 0, '%')})")

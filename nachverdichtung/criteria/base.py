@@ -50,6 +50,7 @@ import shapely
 __all__ = [
     "KLASSEN", "GEEIGNET", "BEDINGT", "NICHT", "UNBEWERTET", "RANK", "Criterion", "REGISTRY", "register",
     "result_frame", "not_rated", "fmt", "classify", "query_pairs", "Rule", "rule_class", "step_class",
+    "UNCLEAR", "honour_unclear", "apply_unusable", "not_understood", "BandStats", "band_stats",
 ]
 
 GEEIGNET = "geeignet"
@@ -225,10 +226,19 @@ def register(*, name: str, title: str, params: type, inputs: tuple[str, ...] = (
             raise RuntimeError(f"criterion {name!r} registered twice")
         REGISTRY[name] = Criterion(name=name, title=title, params_type=params, evaluate=func, inputs=inputs,
                                    summary=summary, key_measure=key_measure, rules=tuple(rules),
-                                   classify=classify, rating_params=tuple(rating_params))
+                                   classify=None if classify is None else _honouring(classify),
+                                   rating_params=tuple(rating_params))
         return func
 
     return deco
+
+
+def _honouring(classify: Callable) -> Callable:
+    """``classify`` followed by :func:`honour_unclear` (data not understood is never re-rated into a pass)."""
+    def wrapped(measures, params):
+        return honour_unclear(classify(measures, params), measures)
+    wrapped.__doc__ = classify.__doc__
+    return wrapped
 
 
 def result_frame(index: pd.Index, name: str, measures: Mapping[str, object], klasse, grund) -> pd.DataFrame:
@@ -294,3 +304,146 @@ def query_pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: 
     kw = {"distance": distance} if distance is not None else {}
     a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
     return a.astype(np.int64), b.astype(np.int64)
+
+
+#: Measure column (without prefix) holding why an area's data was not understood; '' where it was.
+UNCLEAR = "ungeklaert"
+
+
+def honour_unclear(klasse, measures) -> np.ndarray:
+    """"nicht bewertet" where the ``ungeklaert`` measure names data that was not understood.
+
+    A "nicht geeignet" decided by understood data stays. Every criterion's ``classify`` passes
+    through this (see :func:`register`), so re-rating from stored measures keeps it.
+    """
+    k = np.asarray(klasse, dtype=object)
+    if UNCLEAR not in measures:
+        return k
+    unclear = pd.Series(measures[UNCLEAR]).fillna("").astype(str).to_numpy() != ""
+    return np.where(unclear & (k != NICHT), UNBEWERTET, k).astype(object)
+
+
+def apply_unusable(frame: pd.DataFrame, name: str, inputs: Sequence[str], unusable: Mapping[str, str]) -> pd.DataFrame:
+    """Make a criterion "nicht bewertet" where one of its configured inputs was unusable.
+
+    ``unusable`` maps input names to the reason (file and field named). A criterion must not pass an
+    area on a fallback when the data the user named could not be read: every area that is not
+    already "nicht geeignet" becomes "nicht bewertet" with that reason (stored in the measure
+    ``<name>_ungeklaert``); a "nicht geeignet" decided by other data stays and carries the reason as
+    a note.
+    """
+    reasons = [unusable[i] for i in inputs if i in unusable]
+    if not reasons or len(frame) == 0:
+        return frame
+    text = "; ".join(reasons)
+    out = frame.copy()
+    k, g, u = f"{name}_klasse", f"{name}_grund", f"{name}_{UNCLEAR}"
+    before = out[u].fillna("").astype(str) if u in out else pd.Series("", index=out.index)
+    out[u] = np.where(before != "", before + "; " + text, text).astype(object)
+    decided = out[k].to_numpy() == NICHT
+    out[k] = honour_unclear(out[k].to_numpy(), {UNCLEAR: out[u].to_numpy()})
+    out[g] = np.where(decided, out[g].astype(str) + "; außerdem nicht auswertbar: " + text, text).astype(object)
+    return out
+
+
+def not_understood(geoms: np.ndarray, layer, *, distance: float = 0.0, min_m2: float = 0.0) -> np.ndarray:
+    """Per area: the notes (``hinweis``) of the features of ``layer`` it touches that were not understood.
+
+    ``layer`` carries ``verstanden`` / ``hinweis`` (see :mod:`nachverdichtung.io.thematic`). A
+    polygon counts when it overlaps the area by at least ``min_m2`` or lies within ``distance``;
+    ``''`` where every touched feature was understood.
+    """
+    n = len(geoms)
+    out = np.full(n, "", dtype=object)
+    if layer is None or "verstanden" not in layer or layer["verstanden"].all():
+        return out
+    bad = ~layer["verstanden"].to_numpy(dtype=bool)
+    lg = np.asarray(layer.geometry.array, dtype=object)[bad]
+    notes = layer["hinweis"].astype(str).to_numpy()[bad]
+    if distance > 0:
+        ai, li = query_pairs(lg, geoms, "dwithin", distance)
+    else:
+        ai, li = query_pairs(lg, geoms, "intersects")
+        if len(ai) and min_m2 > 0:
+            area = shapely.area(shapely.intersection(geoms[ai], lg[li]))
+            poly = np.isin(shapely.get_type_id(lg[li]), (3, 6))
+            keep = ~poly | (area >= min_m2)
+            ai, li = ai[keep], li[keep]
+    if len(ai):
+        agg = pd.Series(notes[li]).groupby(ai).agg(lambda s: "; ".join(sorted(set(s))))
+        out[agg.index.to_numpy(dtype=int)] = agg.to_numpy()
+    return out
+
+
+@dataclass(frozen=True)
+class BandStats:
+    """Per-area statistics of class polygons (bands) with a value ``wert`` (see :func:`band_stats`)."""
+
+    mean: np.ndarray
+    max: np.ndarray
+    cover_pct: np.ndarray
+    quantile: Callable[[float], np.ndarray]
+    share_above: Callable[[float], np.ndarray]
+    below: float
+    lowest: float
+
+
+def band_stats(geoms: np.ndarray, layer) -> BandStats:
+    """Area-weighted statistics of band polygons over each area.
+
+    The bands are expected not to overlap (isophone rings, depth classes). Parts of an area outside
+    every band count as "below the lowest band" (value ``unter``: just below the lowest band's lower
+    bound, 0 for an open bottom band) when the layer's ``ausserhalb`` is ``below``; otherwise they are
+    not covered.
+    Polygons not understood (``verstanden`` false) are left out; :func:`not_understood` reports them.
+    """
+    n = len(geoms)
+    ok = layer["verstanden"].to_numpy(dtype=bool) & layer["wert"].notna().to_numpy()
+    lg = np.asarray(layer.geometry.array, dtype=object)[ok]
+    val = layer["wert"].to_numpy(dtype=float)[ok]
+    lo = layer["lo"].to_numpy(dtype=float)[ok]
+    finite = lo[np.isfinite(lo)]
+    below = float(layer["unter"].min()) if len(layer) else 0.0
+    lowest = float(finite.min()) if len(finite) and not np.isneginf(lo).any() else 0.0
+    fill = bool((layer["ausserhalb"] == "below").any()) if len(layer) else False
+    ai, li = query_pairs(lg, geoms, "intersects")
+    piece = shapely.area(shapely.intersection(geoms[ai], lg[li])) if len(ai) else np.zeros(0)
+    area = np.maximum(shapely.area(geoms), 1e-12)
+    covered = np.minimum(np.bincount(ai, weights=piece, minlength=n), area)
+    rest = area - covered
+    v = val[li]
+    if fill:
+        ai = np.concatenate([ai, np.arange(n)])
+        v = np.concatenate([v, np.full(n, below)])
+        piece = np.concatenate([piece, rest])
+    keep = piece > 0
+    ai, v, piece = ai[keep], v[keep], piece[keep]
+    w = np.bincount(ai, weights=piece, minlength=n)
+    mean = np.where(w > 0, np.bincount(ai, weights=piece * v, minlength=n) / np.maximum(w, 1e-12), np.nan)
+    mx = np.full(n, -np.inf)
+    np.maximum.at(mx, ai, v)
+    order = np.lexsort((-v, ai))
+    ai_s, v_s, p_s = ai[order], v[order], piece[order]
+
+    def quantile(q: float) -> np.ndarray:
+        """The value reached or exceeded on a share ``1 - q/100`` of the area (p90: on 10 %)."""
+        out = np.full(n, np.nan)
+        if len(ai_s) == 0:
+            return out
+        cum = np.cumsum(p_s)
+        start = np.concatenate(([0.0], cum[:-1]))
+        first = np.r_[True, ai_s[1:] != ai_s[:-1]]
+        offset = np.maximum.accumulate(np.where(first, start, 0.0))
+        share = (cum - offset) / np.maximum(w[ai_s], 1e-12)
+        hit = share >= (1.0 - q / 100.0) - 1e-9
+        idx = pd.Series(np.flatnonzero(hit)).groupby(ai_s[hit]).min()
+        out[idx.index.to_numpy(dtype=int)] = v_s[idx.to_numpy()]
+        return out
+
+    def share_above(t: float) -> np.ndarray:
+        above = np.bincount(ai, weights=piece * (v > t), minlength=n)
+        return np.where(w > 0, above / np.maximum(w, 1e-12), np.nan)
+
+    cover = np.where(fill, 100.0, 100.0 * covered / area)
+    return BandStats(mean=mean, max=np.where(np.isinf(mx), np.nan, mx), cover_pct=np.round(cover, 1),
+                     quantile=quantile, share_above=share_above, below=below, lowest=lowest)

@@ -30,11 +30,13 @@ import shapely
 
 from ..params import param
 from ..zonal import zonal_stats
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, fmt, query_pairs, register, result_frame, rule_class
+from .base import (BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, band_stats, fmt, honour_unclear, not_understood,
+                   query_pairs, register, result_frame, rule_class)
 
 NAME = "immissionen"
 QUELLE_RASTER = "Lärmkarte (Raster)"
 QUELLE_POLY = "Lärmkarte (Polygone)"
+QUELLE_BAND = "Lärmkarte (Isophonen-Bänder)"
 QUELLE_ABSTAND = "Ersatzwert (Abstand)"
 MEASURES = ("quelle", "lden_mittel_db", "lden_max_db", "lnight_mittel_db", "lnight_max_db", "abdeckung_pct",
             "abstand_quelle_m")
@@ -84,10 +86,10 @@ def classify(m, params: "NoiseParams") -> np.ndarray:
     klasse = rule_class(m, RULES, params)
     lden = pd.to_numeric(m[RULES[0].column(params)], errors="coerce").to_numpy(dtype=float)
     night = pd.to_numeric(m[RULES[1].column(params)], errors="coerce").to_numpy(dtype=float)
-    mapped = np.isin(quelle, (QUELLE_RASTER, QUELLE_POLY))
+    mapped = np.isin(quelle, (QUELLE_RASTER, QUELLE_POLY, QUELLE_BAND))
     unrated = mapped & np.isnan(lden) & np.isnan(night) & (klasse != NICHT)
     cover = pd.to_numeric(m["abdeckung_pct"], errors="coerce").to_numpy(dtype=float)
-    partial = ~(cover >= params.min_abdeckung_pct) & (quelle == QUELLE_RASTER) & (klasse != NICHT)
+    partial = ~(cover >= params.min_abdeckung_pct) & np.isin(quelle, (QUELLE_RASTER, QUELLE_BAND)) & (klasse != NICHT)
     return np.where(unrated | partial | ~(mapped | (quelle == QUELLE_ABSTAND)), UNBEWERTET, klasse).astype(object)
 
 
@@ -143,6 +145,42 @@ def _source_distance(g: np.ndarray, layers, params: NoiseParams) -> tuple[np.nda
     return dist, which, used
 
 
+def _measure(candidates, layers, m: dict) -> tuple[np.ndarray, str]:
+    """Fill the level measures from rasters, isophone bands or level polygons (in this order).
+
+    Returns the notes on features not understood per area and a note on how bands were counted.
+    """
+    g = np.asarray(candidates.geometry.array, dtype=object)
+    n = len(g)
+    unknown = np.full(n, "", dtype=object)
+    covers, band_note = [], ""
+    for key, rname in (("lden", "noise_lden"), ("lnight", "noise_night")):
+        r, bands = layers.raster(rname), layers.vector(rname)
+        if r is not None:
+            m["quelle"][:] = QUELLE_RASTER
+            z = zonal_stats(candidates.geometry, r)
+            m[f"{key}_mittel_db"], m[f"{key}_max_db"] = z["mean"].to_numpy(), z["max"].to_numpy()
+            covers.append(z["abdeckung"].to_numpy() * 100.0)
+        elif bands is not None:
+            m["quelle"][:] = QUELLE_BAND
+            st = band_stats(g, bands)
+            m[f"{key}_mittel_db"], m[f"{key}_max_db"] = st.mean, st.max
+            covers.append(st.cover_pct)
+            extra = not_understood(g, bands)
+            unknown = np.where(unknown == "", extra, np.where(extra == "", unknown, unknown + "; " + extra))
+            band_note = band_note or "; Isophonen-Bänder: je Band knapp unter der Obergrenze gewertet"
+            if (bands["ausserhalb"] == "below").any():
+                band_note += (f", {'L_DEN' if key == 'lden' else 'L_Night'} außerhalb der Bänder unter "
+                              f"{fmt(st.lowest, 0, 'dB(A)')}")
+    if covers:
+        m["abdeckung_pct"] = np.fmin.reduce(covers) if len(covers) > 1 else covers[0]
+    else:
+        m["quelle"][:] = QUELLE_POLY
+        m.update(_from_polygons(g, layers.vector("noise_areas")))
+        unknown = not_understood(g, layers.vector("noise_areas"))
+    return unknown, band_note
+
+
 @register(name=NAME, title="Immissionen", params=NoiseParams,
           inputs=("noise_lden", "noise_night", "noise_areas", "railways"),
           summary="Lärmpegel L_DEN und L_Night in der Fläche (Lärmkarte); ohne Karte Abstand zu Bahn, Gewerbe "
@@ -154,33 +192,25 @@ def evaluate(candidates, layers, params: NoiseParams):
     n = len(g)
     m = {k: np.full(n, np.nan) for k in MEASURES}
     m["quelle"] = np.full(n, "", dtype=object)
-    lden_r, night_r = layers.raster("noise_lden"), layers.raster("noise_night")
     areas = layers.vector("noise_areas")
     grund = []
-    if lden_r is not None or night_r is not None or areas is not None:
-        if lden_r is not None or night_r is not None:
-            m["quelle"][:] = QUELLE_RASTER
-            covers = []
-            for key, r in (("lden", lden_r), ("lnight", night_r)):
-                if r is None:
-                    continue
-                z = zonal_stats(candidates.geometry, r)
-                m[f"{key}_mittel_db"], m[f"{key}_max_db"] = z["mean"].to_numpy(), z["max"].to_numpy()
-                covers.append(z["abdeckung"].to_numpy() * 100.0)
-            m["abdeckung_pct"] = np.fmin.reduce(covers) if len(covers) > 1 else covers[0]
-        else:
-            m["quelle"][:] = QUELLE_POLY
-            m.update(_from_polygons(g, areas))
+    names = ("noise_lden", "noise_night")
+    if any(layers.raster(r) is not None or layers.vector(r) is not None for r in names) or areas is not None:
+        unknown, band_note = _measure(candidates, layers, m)
+        if (unknown != "").any():
+            m["ungeklaert"] = unknown
         for key in ("lden_mittel_db", "lnight_mittel_db", "abdeckung_pct"):
             m[key] = np.round(m[key], 1)  # the stored values decide the class
         stat = "mittel" if params.kennwert == "mittel" else "max"
         lden, night = m[f"lden_{stat}_db"], m[f"lnight_{stat}_db"]
-        klasse = classify(pd.DataFrame(m), params)
+        klasse = honour_unclear(classify(pd.DataFrame(m), params), m)
         cover = m["abdeckung_pct"]
         label = "Mittel" if stat == "mittel" else "Maximum"
         for k in range(n):
-            vals = f"L_DEN {fmt(lden[k], 0, 'dB(A)')}, L_Night {fmt(night[k], 0, 'dB(A)')} ({label})"
-            if klasse[k] == UNBEWERTET:
+            vals = f"L_DEN {fmt(lden[k], 0, 'dB(A)')}, L_Night {fmt(night[k], 0, 'dB(A)')} ({label}{band_note})"
+            if klasse[k] == UNBEWERTET and unknown[k]:
+                grund.append(unknown[k])
+            elif klasse[k] == UNBEWERTET:
                 grund.append(f"Lärmkarte deckt nur {fmt(cover[k], 0, '%')} der Fläche ab" if cover[k] == cover[k]
                              else "Lärmkarte deckt die Fläche nicht ab")
             elif klasse[k] == NICHT:

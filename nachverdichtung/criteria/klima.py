@@ -1,8 +1,12 @@
 """Klimaverträglichkeit: overlap with cold-air corridors, cold-air formation and overheating areas.
 
 The climate function map (e.g. the Kaiserslautern Stadtklimaanalyse 2024, VDI 3787 planning advice
-map) is a polygon layer with ``funktion`` in ``kaltluftleitbahn``, ``kaltluftentstehung``,
-``ueberwaermung`` (matched case-insensitively). The pieces of one function inside an area are
+map) is a polygon layer whose legend words (``funktion``) were mapped on reading
+(:data:`nachverdichtung.io.classes.CLIMATE_VOCABULARY`: VDI 3787 Klimatope, "Ventilationsbahn",
+"Überwärmungsgebiet" …, tolerant of case, umlauts, hyphens and plurals; ``classes`` in the config adds
+words) to ``kaltluftleitbahn``, ``kaltluftentstehung``, ``ueberwaermung`` or ``neutral``. An area
+touched (≥ ``min_ueberlappung_m2``) by a polygon whose word maps to nothing is "nicht bewertet" with
+the file and field named (measure ``ungeklaert``), unless a corridor already makes it nicht geeignet. The pieces of one function inside an area are
 unioned, so overlapping polygons are not counted twice. Classes (DOMAIN.md §2 "Climate", thresholds [U]):
 
 * share in a cold-air corridor ≥ ``leitbahn_nicht_ab_pct`` (10 %) → nicht geeignet;
@@ -22,7 +26,8 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
+from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, not_understood, register,
+                   result_frame, rule_class)
 
 NAME = "klima"
 FUNCTIONS = {"kaltluftleitbahn": "Kaltluftleitbahn", "kaltluftentstehung": "Kaltluftentstehungsgebiet",
@@ -127,9 +132,15 @@ def evaluate(candidates, layers, params: ClimateParams):
     b_uw = uw > params.ueberwaermung_bedingt_ab_pct
     b_lb = lb > 0
     measures = {"leitbahn_pct": lb, "entstehung_pct": ke, "ueberwaermung_pct": uw}
-    klasse = classify(pd.DataFrame(measures), params)
+    unknown = not_understood(g, climate, min_m2=params.min_ueberlappung_m2)
+    if (unknown != "").any():
+        measures["ungeklaert"] = unknown
+    klasse = honour_unclear(classify(pd.DataFrame(measures), params), measures)
     grund = []
     for k in range(len(g)):
+        if klasse[k] == UNBEWERTET and unknown[k]:
+            grund.append(unknown[k])
+            continue
         if nicht[k]:
             grund.append(f"{fmt(lb[k], 0, '%')} der Fläche in einer Kaltluftleitbahn "
                          f"(≥ {fmt(params.leitbahn_nicht_ab_pct, 0, '%')})")

@@ -13,6 +13,12 @@ categories), ``abstand_ausschluss_m`` (distance to the nearest exclusion categor
 lies within ``puffer_ausschluss_m``), ``kategorien`` (the categories and names concerned),
 ``arten_anzahl`` and ``arten`` (species records within ``puffer_arten_m``).
 
+Legends: category words were mapped on reading (:data:`nachverdichtung.io.classes.PROTECTED_VOCABULARY`:
+"Naturschutzgebiet", "FFH-Gebiet", "§ 30 Biotop" …; a file without a category field may carry a fixed
+``values: {kategorie: NSG}``); a label named in the category parameters counts as itself. An area
+within ``puffer_ausschluss_m`` of a polygon whose category is unknown is "nicht bewertet" (file and
+field named, measure ``ungeklaert``) unless an exclusion category already decides it.
+
 Missing data: without the ``protected_areas`` layer an area is "nicht bewertet" unless a species
 record already makes it bedingt geeignet (a known conflict is reported, but the area still
 carries a note that protected areas were not checked). Without both layers everything is
@@ -29,7 +35,8 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, query_pairs, register, result_frame, rule_class
+from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, not_understood, query_pairs,
+                   register, result_frame, rule_class)
 
 NAME = "naturschutz"
 MEASURES = ("ausschluss_m2", "abstand_ausschluss_m", "vorpruefung_m2", "kategorien", "arten_anzahl", "arten")
@@ -76,6 +83,22 @@ def classify(m, params: NatureParams) -> np.ndarray:
     return np.where(no_prot & (klasse != BEDINGT), UNBEWERTET, klasse).astype(object)
 
 
+def _user_categories(prot, params: NatureParams):
+    """Labels the configuration names as categories count as understood, under their own name."""
+    if "kategorie_text" not in prot or "verstanden" not in prot:
+        return prot
+    own = {c.lower() for c in params.ausschluss_kategorien + params.vorpruefung_kategorien}
+    raw = prot["kategorie_text"].astype(str).str.strip()
+    hit = ~prot["verstanden"].to_numpy(dtype=bool) & raw.str.lower().isin(own).to_numpy()
+    if not hit.any():
+        return prot
+    prot = prot.copy()
+    prot.loc[hit, "kategorie"] = raw[hit]
+    prot.loc[hit, "verstanden"] = True
+    prot.loc[hit, "hinweis"] = ""
+    return prot
+
+
 def _join(values: pd.Series, by: np.ndarray, n: int) -> np.ndarray:
     """Sorted unique values per area, comma-separated ('' where none)."""
     out = np.full(n, "", dtype=object)
@@ -102,7 +125,10 @@ def evaluate(candidates, layers, params: NatureParams):
     dist_excl = np.full(n, np.nan)
     area_pre = np.full(n, np.nan)
     cats = np.full(n, "", dtype=object)
+    unknown = np.full(n, "", dtype=object)
     if prot is not None:
+        prot = _user_categories(prot, params)
+        unknown = not_understood(g, prot, distance=max(params.puffer_ausschluss_m, 1e-9))
         pg = np.asarray(prot.geometry.array, dtype=object)
         kat = prot["kategorie"].fillna("").astype(str).str.strip().to_numpy()
         lower = np.char.lower(kat.astype(str))
@@ -138,11 +164,15 @@ def evaluate(candidates, layers, params: NatureParams):
     has_sp = n_sp > 0
     measures = {"ausschluss_m2": area_excl, "abstand_ausschluss_m": dist_excl, "vorpruefung_m2": area_pre,
                 "kategorien": cats, "arten_anzahl": n_sp, "arten": sp_names}
-    klasse = classify(pd.DataFrame(measures), params)
+    if (unknown != "").any():
+        measures["ungeklaert"] = unknown
+    klasse = honour_unclear(classify(pd.DataFrame(measures), params), measures)
     grund = []
     for k in range(n):
         parts = []
-        if prot is None:
+        if unknown[k] and not excl[k]:
+            parts.append(f"Schutzgebiet ohne erkannte Kategorie in oder nahe der Fläche: {unknown[k]}")
+        elif prot is None:
             parts.append("keine Schutzgebiete angegeben")
         elif excl[k]:
             parts.append(f"Schutzgebiet in der Fläche ({fmt(area_excl[k], 0, 'm²')}): {cats[k]}")

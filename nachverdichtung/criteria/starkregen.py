@@ -32,13 +32,16 @@ import pandas as pd
 import shapely
 
 from ..hydrology import sinks_and_flow
+from ..io.raster import RasterSource
 from ..params import param
 from ..zonal import zonal_stats
-from .base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, fmt, register, result_frame, rule_class
+from .base import (BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, band_stats, fmt, honour_unclear, not_understood,
+                   register, result_frame, rule_class)
 
 NAME = "starkregen"
 QUELLE_KARTE = "Starkregengefahrenkarte"
 QUELLE_DGM = "abgeleitet aus DGM"
+QUELLE_KLASSEN = "Starkregengefahrenkarte (Klassenpolygone)"
 SOURCE = "DOMAIN.md §2 Heavy rain [S/U]"
 
 
@@ -106,7 +109,7 @@ def classify(m, params: "RainParams") -> np.ndarray:
     num = {c: pd.to_numeric(m[c], errors="coerce").to_numpy(dtype=float)
            for c in ("tiefe_p90_m", "senke_p90_m", "abdeckung_pct")}
     depth = np.where(quelle == QUELLE_DGM, num["senke_p90_m"], num["tiefe_p90_m"])
-    klasse = np.where(np.isin(quelle, (QUELLE_KARTE, QUELLE_DGM)) & ~np.isnan(depth),
+    klasse = np.where(np.isin(quelle, (QUELLE_KARTE, QUELLE_KLASSEN, QUELLE_DGM)) & ~np.isnan(depth),
                       rule_class(m, RULES, params), UNBEWERTET)
     has_raster = ~np.isnan(num["abdeckung_pct"])
     partial = has_raster & ~(num["abdeckung_pct"] >= params.min_abdeckung_pct)
@@ -162,28 +165,13 @@ def evaluate(candidates, layers, params: RainParams):
     depth, velo, dem = layers.raster("rain_depth"), layers.raster("rain_velocity"), layers.raster("dem")
     reasons = [[] for _ in range(n)]
     cover = np.full(n, np.nan)
-    if depth is not None:
-        m["quelle"][:] = QUELLE_KARTE
-        dry = _dry if params.nodata_ist_trocken else None
-        z = zonal_stats(candidates.geometry, depth, percentiles=(90,), thresholds=(0.10, 0.50), transform=dry)
-        cover = (_inside_share(candidates.geometry, depth) if dry else z["abdeckung"].to_numpy()) * 100.0
-        p90 = z["p90"].to_numpy()
-        m.update(tiefe_max_m=z["max"].to_numpy(), tiefe_p90_m=p90,
-                 anteil_gt_10cm_pct=z["anteil_gt_0.1"].to_numpy() * 100.0,
-                 anteil_gt_50cm_pct=z["anteil_gt_0.5"].to_numpy() * 100.0)
-        _by_depth(p90, params, reasons, "Wassertiefe (90. Perzentil)")
-        if velo is not None:
-            v = zonal_stats(candidates.geometry, velo, transform=dry)
-            vmax = v["max"].to_numpy()
-            m["geschwindigkeit_max_ms"] = vmax
-            kv = np.select([np.isnan(vmax), vmax > params.geschwindigkeit_nicht_ab_ms,
-                            vmax > params.geschwindigkeit_bedingt_ab_ms], [GEEIGNET, NICHT, BEDINGT], GEEIGNET)
-            for k in np.nonzero(kv != GEEIGNET)[0]:
-                limit = params.geschwindigkeit_nicht_ab_ms if kv[k] == NICHT else params.geschwindigkeit_bedingt_ab_ms
-                reasons[k].append(f"Fließgeschwindigkeit bis {fmt(vmax[k], 1, 'm/s')} > {fmt(limit, 1, 'm/s')}")
-        else:
-            for r in reasons:
-                r.append("keine Fließgeschwindigkeit angegeben")
+    unknown = np.full(n, "", dtype=object)
+    if depth is None and layers.vector("rain_depth") is not None:
+        velo_bands = layers.vector("rain_velocity")
+        cover, unknown = _from_bands(candidates.geometry, layers.vector("rain_depth"),
+                                     velo if velo_bands is None else velo_bands, params, m, reasons)
+    elif depth is not None:
+        cover = _from_raster(candidates.geometry, depth, velo, params, m, reasons)
     elif dem is not None and params.dgm_ersatz:
         m["quelle"][:] = QUELLE_DGM
         halo = int(math.ceil(params.dgm_halo_m / min(abs(dem.res[0]), abs(dem.res[1]))))
@@ -205,7 +193,11 @@ def evaluate(candidates, layers, params: RainParams):
     crossing = m["fliessweg_m"] >= max(params.fliessweg_min_m, 1e-9)
     for k in np.nonzero(crossing)[0]:
         reasons[k].append(f"Fließweg quert die Fläche ({fmt(m['fliessweg_m'][k], 0, 'm')})")
-    klasse = classify(pd.DataFrame(m), params)
+    if (unknown != "").any():
+        m["ungeklaert"] = unknown
+    klasse = honour_unclear(classify(pd.DataFrame(m), params), m)
+    for k in np.nonzero((unknown != "") & (klasse == UNBEWERTET))[0]:
+        reasons[k].insert(0, unknown[k])
     no_data = ~has_raster & ~crossing
     grund = []
     for k in range(n):
@@ -235,3 +227,64 @@ def _by_depth(p90: np.ndarray, params: RainParams, reasons: list, label: str) ->
         elif c == GEEIGNET:
             reasons[k].append(f"{label} {fmt(v, 2, 'm')} ≤ {fmt(params.tiefe_bedingt_ab_m, 2, 'm')}")
     return klasse
+
+
+def _velocity_reasons(vmax: np.ndarray, params: RainParams, reasons: list, label: str) -> None:
+    """Reasons for the velocity rules (the class itself comes from :func:`classify`)."""
+    for k in np.nonzero(vmax > params.geschwindigkeit_bedingt_ab_ms)[0]:
+        limit = params.geschwindigkeit_nicht_ab_ms if vmax[k] > params.geschwindigkeit_nicht_ab_ms \
+            else params.geschwindigkeit_bedingt_ab_ms
+        reasons[k].append(f"{label} bis {fmt(vmax[k], 1, 'm/s')} > {fmt(limit, 1, 'm/s')}")
+
+
+def _from_raster(geoms, depth, velo, params: RainParams, m: dict, reasons: list) -> np.ndarray:
+    """Depth and velocity from the hazard-map rasters into ``m``; returns the covered share (%)."""
+    m["quelle"][:] = QUELLE_KARTE
+    dry = _dry if params.nodata_ist_trocken else None
+    z = zonal_stats(geoms, depth, percentiles=(90,), thresholds=(0.10, 0.50), transform=dry)
+    cover = (_inside_share(geoms, depth) if dry else z["abdeckung"].to_numpy()) * 100.0
+    p90 = z["p90"].to_numpy()
+    m.update(tiefe_max_m=z["max"].to_numpy(), tiefe_p90_m=p90,
+             anteil_gt_10cm_pct=z["anteil_gt_0.1"].to_numpy() * 100.0,
+             anteil_gt_50cm_pct=z["anteil_gt_0.5"].to_numpy() * 100.0)
+    _by_depth(p90, params, reasons, "Wassertiefe (90. Perzentil)")
+    if velo is not None:
+        vmax = zonal_stats(geoms, velo, transform=dry)["max"].to_numpy()
+        m["geschwindigkeit_max_ms"] = vmax
+        _velocity_reasons(vmax, params, reasons, "Fließgeschwindigkeit")
+    else:
+        for r in reasons:
+            r.append("keine Fließgeschwindigkeit angegeben")
+    return cover
+
+
+def _from_bands(geoms, depth, velo, params: RainParams, m: dict, reasons: list):
+    """Depth (and velocity) from class polygons into ``m``: the same statistics as from the raster.
+
+    The 90th percentile is the band value reached on 10 % of the area (area-weighted), each band
+    counted just below its upper bound (conservative); parts outside every band of a complete map
+    are dry (below the lowest band). Returns the covered share (%) and the notes on polygons whose
+    class was not understood.
+    """
+    m["quelle"][:] = QUELLE_KLASSEN
+    g = np.asarray(geoms.array, dtype=object)
+    st = band_stats(g, depth)
+    p90 = st.quantile(90)
+    m.update(tiefe_max_m=st.max, tiefe_p90_m=p90, anteil_gt_10cm_pct=100.0 * st.share_above(0.10),
+             anteil_gt_50cm_pct=100.0 * st.share_above(0.50))
+    _by_depth(p90, params, reasons, "Wassertiefe (Klassenpolygone, 90. Perzentil)")
+    unknown = not_understood(g, depth)
+    if velo is not None:
+        raster = isinstance(velo, RasterSource)
+        vmax = zonal_stats(geoms, velo)["max"].to_numpy() if raster else band_stats(g, velo).max
+        m["geschwindigkeit_max_ms"] = vmax
+        _velocity_reasons(vmax, params, reasons, "Fließgeschwindigkeit" if raster else "Fließgeschwindigkeit (Klasse)")
+        more = np.full(len(g), "", dtype=object) if raster else not_understood(g, velo)
+        unknown = np.where(unknown == "", more, np.where(more == "", unknown, unknown + "; " + more))
+    else:
+        for r in reasons:
+            r.append("keine Fließgeschwindigkeit angegeben")
+    if (depth["ausserhalb"] == "below").any():
+        for r in reasons:
+            r.append("außerhalb der Klassenpolygone als trocken gewertet")
+    return st.cover_pct.astype(float), unknown

@@ -110,6 +110,9 @@ def _write_all(assessment, staging: Path, formats: list[str], progress) -> None:
     (staging / "konfiguration_effektiv.yml").write_text(
         assessment.manifest.get("konfiguration_effektiv", ""), encoding="utf-8")
     write_protocol(assessment, staging)  # the run log is written on every run, whatever the formats
+    from .decision import write_decision  # matplotlib: only when outputs are written
+
+    write_decision(assessment, staging)
     done = set()
     for fmt in formats:
         key = WRITERS[fmt]

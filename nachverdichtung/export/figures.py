@@ -23,7 +23,7 @@ from matplotlib.path import Path as MplPath
 from ..criteria.base import BEDINGT, GEEIGNET, KLASSEN, NICHT, UNBEWERTET
 
 __all__ = ["CLASS_COLORS", "SnippetRenderer", "class_bar_chart", "criterion_histogram", "overview_map",
-           "geometry_paths"]
+           "geometry_paths", "tornado_chart"]
 
 #: Class colours shared by all figures and the HTML/PDF marks (colour-blind safe traffic light).
 CLASS_COLORS = {GEEIGNET: "#1a9850", BEDINGT: "#f39c12", NICHT: "#d73027", UNBEWERTET: "#9e9e9e"}
@@ -310,3 +310,38 @@ class SnippetRenderer:
         self._street.set_text(street_name)
         self._street.set_visible(bool(street_name))
         return _png(self.fig, self.dpi, colors=64)
+
+
+def tornado_chart(rows, *, dpi: float = 150) -> bytes:
+    """Tornado chart of threshold sensitivity as PNG bytes.
+
+    Parameters
+    ----------
+    rows
+        Sequence of ``(label, changed_low, changed_high)``: areas whose overall class changes when the
+        threshold is lowered (drawn to the left) and raised (to the right), most moving first.
+    """
+    rows = list(rows)[::-1]
+    fig = Figure(figsize=(7.5, 0.42 * max(len(rows), 1) + 1.2))
+    ax = fig.add_subplot()
+    y = np.arange(len(rows))
+    low = np.array([-r[1] for r in rows], dtype=float)
+    high = np.array([r[2] for r in rows], dtype=float)
+    ax.barh(y, low, color="#4575b4", label="Schwelle −20 %")
+    ax.barh(y, high, color="#d73027", label="Schwelle +20 %")
+    for yi, lo, hi in zip(y, low, high):
+        ax.text(lo, yi, f"{abs(lo):.0f} ", va="center", ha="right", fontsize=7, family=FONT)
+        ax.text(hi, yi, f" {hi:.0f}", va="center", ha="left", fontsize=7, family=FONT)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=7, family=FONT)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    span = max(float(np.max(np.abs(np.r_[low, high, 1.0]))), 1.0) * 1.25
+    ax.set_xlim(-span, span)
+    ax.set_xlabel("Flächen mit anderer Gesamtklasse", fontsize=8, family=FONT)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{abs(v):.0f}")
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    ax.set_title("Welche Schwellen bewegen die meisten Flächen?", fontsize=9, family=FONT)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return _png(fig, dpi)

@@ -23,8 +23,8 @@ from branca.element import Figure
 from folium.map import Layer, LayerControl
 from folium.template import Template, tojavascript
 
-__all__ = ["Page", "InlineAssets", "MapData", "ContextLayer", "ClassLayer", "CriterionLayer", "BlankBase",
-           "Legend", "TitleBox", "MetricScale", "Ready", "offline", "Ids"]
+__all__ = ["Page", "InlineAssets", "MapData", "ContextLayer", "ClassLayer", "CriterionLayer", "ScenarioLayer",
+           "BlankBase", "Legend", "TitleBox", "MetricScale", "Ready", "offline", "Ids"]
 
 ASSETS = Path(__file__).with_name("assets")
 
@@ -176,6 +176,13 @@ class CriterionLayer(_NVLayer):
     def __init__(self, j: int, title: str):
         super().__init__("CriterionLayer", "criterionLayer", str(int(j)),
                          name=f"Kriterium: {html.escape(title)}", show=False)
+
+
+class ScenarioLayer(_NVLayer):
+    """Every area coloured by its overall class in scenario ``j``; off at start, built when switched on."""
+
+    def __init__(self, j: int, title: str):
+        super().__init__("ScenarioLayer", "scenarioLayer", str(int(j)), name=html.escape(title), show=False)
 
 
 class BlankBase(Layer):

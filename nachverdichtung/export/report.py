@@ -25,7 +25,8 @@ import pandas as pd
 from ..criteria import REGISTRY
 from ..criteria.base import BEDINGT, GEEIGNET, KLASSEN, NICHT, UNBEWERTET, fmt
 from ..params import describe
-from .figures import CLASS_COLORS, SnippetRenderer, class_bar_chart, criterion_histogram, overview_map
+from .decision import tornado_rows
+from .figures import CLASS_COLORS, SnippetRenderer, class_bar_chart, criterion_histogram, overview_map, tornado_chart
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,16 @@ __all__ = ["write_report", "report_context", "render_html", "render_pdf", "class
            "count_phrase"]
 
 TEMPLATES = Path(__file__).with_name("templates")
+
+DECISION_INTRO = ("Der Rat, nicht die Software, entscheidet, wie streng die Stadt ist. Dieses Kapitel zeigt, was "
+                  "die Einstufung bewegt: welche Änderung eine Fläche um eine Klasse hebt (je Steckbrief unter "
+                  "„Was müsste sich ändern?“), wie viele Flächen eine andere Schwelle umstuft und was strengere oder "
+                  "lockerere Szenarien ergeben. Alles wird aus den einmal gemessenen Werten neu bewertet.")
+SENSITIVITY_TEXT = ("Jede Schwelle einzeln um 20 % gesenkt (links) bzw. angehoben (rechts), alle anderen Werte "
+                    "unverändert: Zahl der Flächen, deren Gesamtklasse sich ändert. Die vollständige Tabelle "
+                    "(auch ±10 % und die Werte der Szenarien) steht in sensitivitaet.csv.")
+SCENARIO_TEXT = ("Flächen je Gesamtklasse und geschätzte Wohneinheiten (Flächenzuschnitt) je Szenario; die "
+                 "Szenarien überlagern Parameter und Schalter der Konfiguration (Abschnitt scenarios:).")
 
 #: Unit shown for a measure column suffix.
 UNITS = {"pct": "%", "m2": "m²", "m": "m", "grad": "°", "anzahl": "", "db": "dB(A)", "cm": "cm", "ms": "m/s",
@@ -361,6 +372,7 @@ def report_context(assessment) -> dict:
         })
 
     sheets = _fact_sheets(a)
+    decision = _decision_context(a)
     man_rows = {
         "software": [{"name": k, "version": str(v)} for k, v in (man.get("software") or {}).items()],
         "zeiten": [{"schritt": k, "sekunden": fmt(float(v), 2, "s")} for k, v in (man.get("zeiten_s") or {}).items()],
@@ -377,8 +389,27 @@ def report_context(assessment) -> dict:
                     "klassen": class_rows, "gesamt": total,
                     "kriterien": crit_rows, "flurstuecke": accounting, "klassennamen": list(KLASSEN)},
         "method": {"kriterien": method, "kandidaten": cand_rows, "regel": rule},
-        "statistics": statistics, "areas": sheets, "annex": man_rows,
+        "statistics": statistics, "areas": sheets, "annex": man_rows, "entscheidung": decision,
     }
+
+
+def _decision_context(a) -> dict:
+    """Chapter "Entscheidungshilfen": the thresholds that move the most areas and the scenario comparison."""
+    out = {"sensitivitaet": [], "szenarien": [], "szenario_spalten": [], "hebel": {}}
+    t = a.sensitivity
+    if t is not None and len(t):
+        for label, lo, hi in tornado_rows(t, 12):
+            out["sensitivitaet"].append({"schwelle": label, "tiefer": lo, "hoeher": hi})
+    table = a.scenario_table
+    if table is not None and a.config.scenarios:
+        out["szenario_spalten"] = [str(c) for c in table.columns]
+        out["szenarien"] = [{"name": str(i), "werte": [fmt(float(v), 0) for v in row]} for i, row in table.iterrows()]
+    if "hebel_machbar" in a.areas:
+        vc = a.areas["hebel_machbar"].astype(str).value_counts()
+        out["hebel"] = {k: int(vc.get(k, 0)) for k in ("ja", "teilweise", "nein")}
+    out["texte"] = {"intro": DECISION_INTRO, "hebel": _lever_sentence(out["hebel"]) if out["hebel"] else "",
+                    "sensitivitaet": SENSITIVITY_TEXT, "szenarien": SCENARIO_TEXT}
+    return out
 
 
 def _potential_sentence(areas) -> str:
@@ -444,9 +475,31 @@ def _fact_sheets(a) -> list[dict]:
             "entscheidend": _titles(str(row.get("entscheidend", "") or "").split(", ")) or "–",
             "nicht_bewertet": _titles(str(row.get("nicht_bewertet", "") or "").split(", ")),
             "zusammenfassung": str(row.get("zusammenfassung", "") or ""),
+            "hebel": _sheet_levers(row, a.criteria),
             "geometry": geoms[nr - 1],
         })
     return sheets
+
+
+def _lever_sentence(counts: dict) -> str:
+    """How many not-geeignet areas the owner or the city could lift (from ``hebel_machbar``)."""
+    return (f"Von den nicht geeigneten und bedingt geeigneten Flächen könnten Eigentümer oder Stadt bei "
+            f"{counts.get('ja', 0)} alle entscheidenden Kriterien um eine Klasse verbessern, bei "
+            f"{counts.get('teilweise', 0)} einen Teil davon; bei {counts.get('nein', 0)} liegt es an Gegebenheiten, "
+            "die niemand ändern kann (z. B. Gelände, Schutzgebiete, Lärm) oder an den Schwellen selbst.")
+
+
+def _sheet_levers(row, criteria) -> list[str]:
+    """"Was müsste sich ändern?": the lever sentence of every criterion that is not geeignet, deciding ones first."""
+    deciding = [c for c in str(row.get("entscheidend", "") or "").split(", ") if c]
+    order = deciding + [c for c in criteria if c not in deciding]
+    out = []
+    for n in order:
+        text = str(row.get(f"hebel_{n}", "") or "")
+        if text:
+            title = REGISTRY[n].title if n in REGISTRY else n
+            out.append(f"{title}: {text}")
+    return out
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -463,6 +516,9 @@ def report_figures(assessment, ctx: dict, *, progress=None) -> dict:
         unit = f" [{st['einheit']}]" if st["einheit"] else ""
         figs[f"hist:{st['name']}"] = criterion_histogram(st["werte"], st["klassen"], xlabel=st["messgroesse"] + unit,
                                                          thresholds=st["schwellen"], integer=st["ganzzahlig"])
+    if ctx["entscheidung"]["sensitivitaet"]:
+        figs["tornado"] = tornado_chart([(r["schwelle"], r["tiefer"], r["hoeher"])
+                                         for r in ctx["entscheidung"]["sensitivitaet"]])
     if ctx["areas"]:
         snip = SnippetRenderer(L.parcels, L.buildings, L.roads)
         for s in ctx["areas"]:
@@ -767,6 +823,31 @@ class _PdfBuilder:
                                        self.img(f"hist:{st['name']}", 165 * mm)]))
         return story
 
+    def decisions(self) -> list:
+        from reportlab.lib.units import mm
+        from reportlab.platypus import PageBreak
+
+        from reportlab.platypus import KeepTogether
+
+        d = self.ctx["entscheidung"]
+        story = [PageBreak(), self.p("5 Entscheidungshilfen", "h1"), self.p(DECISION_INTRO)]
+        if d["hebel"]:
+            story.append(self.p(d["texte"]["hebel"]))
+        if d["sensitivitaet"]:
+            story += [self.p("5.1 Empfindlichkeit der Schwellen", "h2"), self.p(SENSITIVITY_TEXT, "small"),
+                      self.img("tornado", 165 * mm, 110 * mm)]
+            rows = [[r["schwelle"], str(r["tiefer"]), str(r["hoeher"])] for r in d["sensitivitaet"]]
+            story.append(self.table(["Schwelle (Basiswert)", "−20 %", "+20 %"], rows, [120 * mm, 25 * mm, 25 * mm],
+                                    right=(1, 2)))
+        if d["szenarien"]:
+            rows = [[r["name"]] + r["werte"] for r in d["szenarien"]]
+            cols = d["szenario_spalten"]
+            w = 150 / max(len(cols), 1)
+            story.append(KeepTogether([self.p("5.2 Szenarien", "h2"), self.p(SCENARIO_TEXT, "small"),
+                                       self.table(["Szenario"] + cols, rows, [24 * mm] + [w * mm] * len(cols),
+                                                  right=tuple(range(1, len(cols) + 1)))]))
+        return story
+
     def sheet(self, s: dict, n_total: int) -> list:
         from reportlab.lib import colors
         from reportlab.lib.units import mm
@@ -800,8 +881,10 @@ class _PdfBuilder:
         body = [head, Spacer(1, 2 * mm), top]
         if s["hinweise"]:
             body += [self.p("Planungsrechtliche Hinweise", "h3")] + [self.p("• " + h, "small") for h in s["hinweise"]]
-        body += [self.p("Kriterien", "h3"), crit, self.p("Ergebnis", "h3"), self.p(s["zusammenfassung"] or "–"),
-                 Spacer(1, 4 * mm), notes]
+        body += [self.p("Kriterien", "h3"), crit, self.p("Ergebnis", "h3"), self.p(s["zusammenfassung"] or "–")]
+        if s["hebel"]:
+            body += [self.p("Was müsste sich ändern?", "h3")] + [self.p("• " + h, "small") for h in s["hebel"]]
+        body += [Spacer(1, 4 * mm), notes]
         return [PageBreak(), self.mark(f"sheet:{s['id']}"), KeepInFrame(174 * mm, 252 * mm, body, mode="shrink")]
 
     def annex(self) -> list:
@@ -855,6 +938,7 @@ class _PdfBuilder:
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
         n = len(self.ctx["areas"])
         story = self.title_page() + self.summary() + self.overview() + self.method() + self.statistics()
+        story += self.decisions()
         for s in self.ctx["areas"]:
             story += self.sheet(s, n)
         story += self.annex()

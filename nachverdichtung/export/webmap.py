@@ -26,7 +26,7 @@ import shapely
 from ..criteria import REGISTRY
 from ..criteria.base import KLASSEN
 from .mapelements import (BlankBase, ClassLayer, ContextLayer, CriterionLayer, Ids, InlineAssets, Legend,
-                          MapData, MetricScale, Page, Ready, TitleBox, offline)
+                          MapData, MetricScale, Page, Ready, ScenarioLayer, TitleBox, offline)
 
 __all__ = ["CLASS_COLOURS", "POPUP_LINES", "karte", "write_map", "map_html", "map_data", "show_map"]
 
@@ -42,7 +42,7 @@ CONTEXT_MIN_ZOOM = 15
 CONTEXT_ALL_MAX = 5000
 #: Extra popup lines: area column → label. A line is shown where the area's text is not empty;
 #: a column the assessment lacks is skipped (other modules add their columns here).
-POPUP_LINES: dict[str, str] = {}
+POPUP_LINES: dict[str, str] = {"hebel": "Was müsste sich ändern?"}
 #: Context layers: payload key, layer title, Leaflet path style (drawn in this order, below the areas).
 CONTEXT_LAYERS = (
     ("strassen", "Straßen", {"color": "#b9b9b9", "weight": 1, "fillColor": "#ececec", "fillOpacity": 1}),
@@ -101,6 +101,8 @@ def karte(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0, heigh
         ids(ClassLayer(k, kl["name"], kl["farbe"], int(codes[k]))).add_to(m)
     for j, c in enumerate(data["kriterien"]):
         ids(CriterionLayer(j, c["titel"])).add_to(m)
+    for j, sc in enumerate(data["szenarien"]):
+        ids(ScenarioLayer(j, sc["titel"])).add_to(m)
     for element in (Legend(), TitleBox(), folium.LayerControl(collapsed=False, position="topright"), Ready()):
         ids(element).add_to(m)
     return m
@@ -209,6 +211,8 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         "m": pd.to_numeric(areas.get("flaeche_m2", pd.Series(np.nan, index=areas.index)), errors="coerce")
                .round(0).astype(float).replace({np.nan: None}).tolist(),
         "geom": _geojson(areas.geometry, areas.crs, simplify_m, keep_empty=True),
+        "sz": [_class_codes(col(f"klasse_{sc.name}", "nicht bewertet"), k_code)
+               for sc in assessment.config.scenarios],
     }
     zeilen = [{"titel": label, "w": codes[len(crit) + 3 + q].tolist()} for q, label in enumerate(lines.values())]
     layers = assessment.layers
@@ -219,7 +223,8 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     return {"titel": out.title, "untertitel": getattr(out, "study_area", "") or "",
             "bbox": _bbox(areas, layers), "umgebung_ab_zoom": CONTEXT_MIN_ZOOM,
             "klassen": [{"name": k, "farbe": CLASS_COLOURS[k]} for k in klassen],
-            "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx}
+            "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx,
+            "szenarien": [{"titel": f"Szenario {sc.name}"} for sc in assessment.config.scenarios]}
 
 
 def _bbox(areas: gpd.GeoDataFrame, layers) -> list[float] | None:

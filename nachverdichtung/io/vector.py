@@ -7,10 +7,8 @@ encodings, missing or implausible coordinate systems.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,13 +22,11 @@ from ..errors import CRSError, InputError
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "read_vector", "read_points_csv", "list_layers", "detect_dbf_encoding", "check_crs_plausible",
+    "read_vector", "list_layers", "detect_dbf_encoding", "check_crs_plausible",
     "find_field",
 ]
 
 _SHP_SIDECARS = {".shx": "Index (.shx)", ".dbf": "Attributtabelle (.dbf)"}
-_COORD_NAMES = {"x": ["x", "rechtswert", "ostwert", "easting", "east", "rw"],
-                "y": ["y", "hochwert", "nordwert", "northing", "north", "hw"]}
 
 
 def _sibling(path: Path, suffix: str) -> Path | None:
@@ -267,117 +263,3 @@ def find_field(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
         if cand.lower() in lower:
             return lower[cand.lower()]
     return None
-
-
-def parse_numbers(values: pd.Series) -> pd.Series:
-    """Numbers as German and English tables write them: decimal comma or point, thousands separators.
-
-    Where a value holds both ``.`` and ``,``, the last one is the decimal separator; a lone ``,`` is a
-    decimal comma. Text that is no number becomes NaN.
-
-    >>> parse_numbers(pd.Series(["410.010,5", "1,234.5", "12,5", "7.25", "ca. 3", None])).tolist()
-    [410010.5, 1234.5, 12.5, 7.25, nan, nan]
-    """
-    s = values.astype("string").str.strip().str.replace(r"[\s\u00a0']", "", regex=True)
-    comma_last = s.str.rfind(",") > s.str.rfind(".")
-    both = s.str.contains(",", regex=False) & s.str.contains(".", regex=False)
-    german = s.where(~(both & comma_last), s.str.replace(".", "", regex=False))
-    english = german.where(~(both & ~comma_last), german.str.replace(",", "", regex=False))
-    return pd.to_numeric(english.str.replace(",", ".", regex=False), errors="coerce").astype(float)
-
-
-def read_points_csv(
-    path: str | Path,
-    *,
-    fields: Mapping[str, str],
-    crs: str | None,
-    target_crs: str = "EPSG:25832",
-    encoding: str | None = None,
-    what: str = "Punkte",
-    fix_key: str = "inputs",
-    numeric: Iterable[str] = (),
-    optional: Mapping[str, Iterable[str]] | None = None,
-) -> gpd.GeoDataFrame:
-    """Read a CSV with coordinate columns as points.
-
-    The separator is detected (``;``, ``,`` or tab), a UTF-8 byte-order mark is skipped, and files
-    that are not UTF-8 are read as cp1252. Rows whose coordinates are missing or not numeric are
-    dropped and counted in ``attrs["dropped"]``; other numeric columns become NaN where they hold text.
-
-    Parameters
-    ----------
-    fields
-        Canonical name → CSV column; must contain ``x`` and ``y``.
-    numeric
-        Canonical columns to convert to numbers.
-    optional
-        Canonical name → candidate column names that are used when present; a missing optional
-        column becomes empty (NaN) instead of an error. Without ``x``/``y`` in ``fields`` the usual
-        German and English coordinate column names are tried (Rechtswert/Hochwert, Ostwert/Nordwert …).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{what}: Datei nicht gefunden", file=path, fix=f"Pfad unter '{fix_key}' prüfen")
-    raw = path.read_bytes()
-    if encoding is None and raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        encoding = "utf-16"  # Excel's "Unicode-Text"
-    if encoding is None:
-        try:
-            raw.decode("utf-8")
-            encoding = "utf-8-sig"
-        except UnicodeDecodeError:
-            encoding = "cp1252"
-    text = raw.decode(encoding, errors="replace")
-    if not text.strip():
-        raise InputError(f"{what}: Datei ist leer", file=path, fix="eine CSV mit Kopfzeile und Daten liefern")
-    try:
-        sep = csv.Sniffer().sniff(text[:20_000].split("\n", 1)[0], delimiters=";,\t").delimiter
-    except csv.Error:
-        sep = ";"
-    import io
-
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except Exception as exc:
-        raise InputError(f"{what}: CSV kann nicht gelesen werden ({_short(exc)})", file=path,
-                         fix="Trennzeichen und Anführungszeichen prüfen") from None
-    mapping = dict(fields)
-    for canon, names in _COORD_NAMES.items():
-        if canon not in mapping:
-            mapping[canon] = find_field(df.columns, names) or canon
-    missing = [f"{canon} ({col!r})" for canon, col in mapping.items() if find_field(df.columns, [col]) is None]
-    if missing:
-        raise InputError(
-            f"{what}: Spalte(n) {', '.join(missing)} fehlen; vorhanden: {', '.join(map(str, df.columns))}",
-            file=path, fix=f"Spaltennamen unter '{fix_key}.fields' zuordnen",
-        )
-    out = pd.DataFrame({canon: df[find_field(df.columns, [col])] for canon, col in mapping.items()})
-    for canon, names in (optional or {}).items():
-        if canon not in out:
-            col = find_field(df.columns, list(names))
-            out[canon] = df[col] if col is not None else pd.Series(np.nan, index=df.index, dtype=object)
-
-    to_num = parse_numbers
-    x, y = to_num(out.pop("x")), to_num(out.pop("y"))
-    notes = []
-    for col in numeric:
-        if col in out:
-            raw_col = out[col].astype("string").str.strip()
-            out[col] = to_num(raw_col)
-            text = int((out[col].isna() & raw_col.notna() & (raw_col != "")
-                        & ~raw_col.str.lower().isin(["nan", "na", "n/a", "-", "–"])).sum())
-            if text:
-                notes.append(f"{path.name}: {what}: {text} Werte in '{col}' sind keine Zahl, als leer gewertet")
-    good = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
-    dropped = int((~good).sum())
-    gdf = gpd.GeoDataFrame(out[good].reset_index(drop=True),
-                           geometry=gpd.points_from_xy(x[good], y[good]), crs=crs or target_crs)
-    gdf.attrs["dropped"] = dropped
-    gdf.attrs["problems"] = notes
-    gdf.attrs["source"] = {"file": str(path), "encoding": encoding, "crs": gdf.crs.to_string()}
-    check_crs_plausible(gdf, file=path, what=what, key=f"{fix_key}.crs")
-    if not gdf.crs.equals(CRS.from_user_input(target_crs)):
-        attrs = gdf.attrs
-        gdf = gdf.to_crs(target_crs)
-        gdf.attrs = attrs
-    return gdf

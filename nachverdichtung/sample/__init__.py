@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from nachverdichtung.errors import ConfigError
-from nachverdichtung.sample import writers
+from nachverdichtung.sample import owners, writers
 from nachverdichtung.sample.district import CRS, Tile, build_tile, rasters
 from nachverdichtung.sample.geometry import PITCH_X, PITCH_Y, tile_offsets, translate
 
@@ -37,7 +37,8 @@ DXF_SIMPLIFY_M = 0.02
 _OUTPUTS = ("alkis_ax", "alkis_vereinfacht", "alkis.gpkg", "alkis.dxf", "dgm1.tif", "starkregen_tiefe.tif",
             "starkregen_geschwindigkeit.tif", "fliesswege.gpkg", "baumkataster.csv", "baumkataster.gpkg",
             "schutzgebiete.gpkg", "artnachweise.gpkg", "klima.gpkg", "innenbereich.gpkg", "bahn.gpkg",
-            "laerm_lden.tif", "laerm_lnight.tif", "ground_truth.json", "config.yml")
+            "laerm_lden.tif", "laerm_lnight.tif", "ground_truth.json", "config.yml",
+            owners.POSTNAS_FILE, owners.TABLE_FILE)
 
 
 def raster_resolution(n_tiles: int) -> float:
@@ -189,6 +190,8 @@ def generate_sample(
         "planted": planted})
     if want_dxf:
         _write_dxf(out, _concat(dxf_frames), say)
+    say("Eigentümertabellen (erfundene Namen) schreiben")
+    owners.write_owner_tables(out, kennz0, lage, seed=int(seed))
     cfg = writers.write_config(out)
     log.info("sample district: %d parcels, %d tiles, %.1f s", n_tiles * per_tile, n_tiles, time.perf_counter() - t0)
     say(f"fertig: {n_tiles * per_tile} Flurstücke in {time.perf_counter() - t0:.1f} s")

@@ -70,6 +70,8 @@ inputs:
   noise_lden: laerm_lden.tif
   noise_night: laerm_lnight.tif
   railways: bahn.gpkg
+owners:
+  path: eigentuemer_postnas.gpkg   # invented owners; the same as CSV: eigentuemer_liegenschaftsbuch.csv
 """
 
 

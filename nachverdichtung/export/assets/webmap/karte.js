@@ -159,23 +159,29 @@ var NVK = (function () {
     return lyr;
   }
 
-  /** Every area coloured by criterion ``j``'s class; built only when first switched on. */
-  function criterionLayer(map, j) {
-    var c = C[j], group = L.featureGroup();
+  /** Every area coloured by ``codes[i]`` (class codes), labelled ``titel``; built only when first switched on. */
+  function codedLayer(codes, titel) {
+    var group = L.featureGroup();
     group.nvBuild = function () {
       var feats = new Array(n);
       for (var i = 0; i < n; i++) feats[i] = {type: "Feature", geometry: A.geom[i], properties: {i: i}};
-      var lyr = L.geoJSON(feats, {style: function (f) { return areaStyle(K[A.c[j][f.properties.i]].farbe); }});
+      var lyr = L.geoJSON(feats, {style: function (f) { return areaStyle(K[codes[f.properties.i]].farbe); }});
       group.addLayer(lyr);
       group.bindTooltip(function (l) {
-        var i = l.feature.properties.i, k = A.c[j][i];
-        return "<b>Fläche " + esc(A.id[i]) + "</b><br>" + esc(c.titel) + ": " + mark(k) + esc(K[k].name);
+        var i = l.feature.properties.i, k = codes[i];
+        return "<b>Fläche " + esc(A.id[i]) + "</b><br>" + esc(titel) + ": " + mark(k) + esc(K[k].name);
       }, {sticky: true});
       group.bindPopup(popup, POPUP);
       group.nvBuild = null;
     };
     return group;
   }
+
+  /** Every area coloured by criterion ``j``'s class. */
+  function criterionLayer(map, j) { return codedLayer(A.c[j], C[j].titel); }
+
+  /** Every area coloured by its overall class in scenario ``j`` (``NV.szenarien``). */
+  function scenarioLayer(map, j) { return codedLayer(A.sz[j], NV.szenarien[j].titel); }
 
   /** Legend: the classes with their counts, the context symbols. */
   function legend(map) {
@@ -226,5 +232,6 @@ var NVK = (function () {
   }
 
   return {load: load, contextLayer: contextLayer, classLayer: classLayer, criterionLayer: criterionLayer,
+          scenarioLayer: scenarioLayer,
           legend: legend, title: title, ready: ready, esc: esc, fmt: fmt};
 })();

@@ -1,0 +1,237 @@
+"""Owner data in: one contract for every source, kept apart from ``Layers``.
+
+``read_owners(config) -> OwnerData``: who is addressed (``addressees``) and which parcel each
+addressee holds in which role and share (``holdings``). The PostNAS reader and the table reader
+(CSV/XLSX Liegenschaftsbuch extract) are registered in :data:`READERS`; a database source
+(PostGIS, issue #23) only has to supply the PostNAS tables to :func:`.postnas.resolve_postnas`.
+
+Nothing here logs a name or an address: problems name files, fields and counts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+__all__ = ["OwnerData", "ADDRESSEE_COLUMNS", "HOLDING_COLUMNS", "READERS", "read_owners", "read_table",
+           "as_list", "share_text", "normalise_kennz", "stable_id"]
+
+#: Columns of :attr:`OwnerData.addressees` (index ``adressat_id``).
+ADDRESSEE_COLUMNS = ("art", "name", "zusatz", "strasse", "plz_ort", "land")
+#: Columns of :attr:`OwnerData.holdings`.
+HOLDING_COLUMNS = ("adressat_id", "flstkennz", "rolle", "anteil")
+
+_KENNZ = re.compile(r"^\d{6}[0-9_]{3}\d{5}[0-9_]{4}[0-9_]{2}$")
+
+
+@dataclass(frozen=True)
+class OwnerData:
+    """Owners as read from one source.
+
+    Attributes
+    ----------
+    addressees
+        One row per addressee (index ``adressat_id``): ``art`` (Person, Erbengemeinschaft,
+        WEG-Verwaltung, …), ``name``, ``zusatz`` (members of a community, representative),
+        ``strasse``, ``plz_ort``, ``land``.
+    holdings
+        One row per addressee and parcel: ``flstkennz``, ``rolle`` (Eigentum, Miteigentum,
+        Erbbaurecht, Wohnungs-/Teileigentum …) and ``anteil`` as text (``"1/2"``, empty = whole).
+    source
+        The file (or connection) read.
+    problems
+        German one-line notes without personal data (counts, ids, fields).
+    """
+
+    addressees: pd.DataFrame
+    holdings: pd.DataFrame
+    source: str
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def stable_id(prefix: str, *parts) -> str:
+    """A short stable id from the parts (not reversible to a name in practice: SHA-256, 12 hex digits)."""
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:12]
+    return f"{prefix}{h}"
+
+
+def as_list(values: pd.Series) -> pd.Series:
+    """Reference lists as PostNAS and its exports store them, as Python lists.
+
+    Accepts lists, JSON arrays (GeoPackage written by GDAL), PostgreSQL arrays ``{a,b}``,
+    OGR string lists ``(2:a,b)`` and single ids.
+
+    Examples
+    --------
+    >>> as_list(pd.Series(['["a","b"]', '{c,d}', '(1:e)', 'f', None])).tolist()
+    [['a', 'b'], ['c', 'd'], ['e'], ['f'], []]
+    """
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return []
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return [str(x).strip() for x in v if x is not None and str(x).strip()]
+        s = str(v).strip()
+        if not s:
+            return []
+        if s.startswith("["):
+            try:
+                return [str(x).strip() for x in json.loads(s) if x]
+            except json.JSONDecodeError:
+                pass
+        if s.startswith("{") and s.endswith("}"):
+            s = s[1:-1]
+        elif s.startswith("(") and ":" in s and s.endswith(")"):
+            s = s[s.index(":") + 1:-1]
+        return [x.strip().strip('"') for x in s.split(",") if x.strip().strip('"')]
+
+    return values.map(one)
+
+
+def share_text(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Reduced fractions as text; whole shares (1/1) give an empty string.
+
+    Examples
+    --------
+    >>> share_text(np.array([250, 1, 2]), np.array([1000, 1, 4])).tolist()
+    ['1/4', '', '1/2']
+    """
+    num = np.asarray(num, dtype=np.int64)
+    den = np.asarray(den, dtype=np.int64)
+    g = np.gcd(num, den)
+    g[g == 0] = 1
+    n, d = num // g, den // g
+    out = np.char.add(np.char.add(n.astype(str), "/"), d.astype(str)).astype(object)
+    out[n == d] = ""
+    return out
+
+
+def normalise_kennz(values: pd.Series) -> pd.Series:
+    """Parcel ids as 20-character Flurstückskennzeichen (``_`` padded, as ALKIS writes them)."""
+    s = values.astype(str).str.strip().str.replace(" ", "", regex=False)
+    return s.where(s.str.len() >= 20, s.str.ljust(20, "_"))
+
+
+def read_owners(config) -> OwnerData:
+    """Read the owner source named by ``config`` (an :class:`~nachverdichtung.config.OwnersConfig`).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, of an unknown kind, or lacks tables or columns; the message names the
+        file, the table or column and the fix.
+    """
+    path = Path(config.path)
+    if not path.exists():
+        raise InputError("Eigentümerdatei nicht gefunden", file=path,
+                         fix="Pfad unter 'owners: {path: …}' korrigieren")
+    schema = config.schema
+    if schema == "auto":
+        schema = "tabelle" if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xls") else "postnas"
+    return READERS[schema](path, config)
+
+
+def _read_frame(path: Path, config) -> pd.DataFrame:
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        try:
+            return pd.read_excel(path, sheet_name=config.sheet or 0, dtype=str)
+        except ValueError as exc:
+            raise InputError(f"Tabellenblatt nicht lesbar: {exc}", file=path,
+                             fix="'owners.sheet' auf ein vorhandenes Blatt setzen") from None
+    encoding = config.encoding or "utf-8-sig"
+    try:
+        return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding=encoding)
+    except UnicodeDecodeError:
+        raise InputError(f"Datei ist nicht {encoding}-kodiert", file=path,
+                         fix="'owners.encoding: cp1252' setzen oder als UTF-8 speichern") from None
+
+
+_ALIASES = {
+    "flstkennz": ("flstkennz", "flurstueckskennzeichen", "flurstückskennzeichen", "kennzeichen", "flurstueck"),
+    "name": ("name", "eigentuemer", "eigentümer", "adressat"),
+    "anschrift": ("anschrift", "adresse", "postanschrift"),
+    "strasse": ("strasse", "straße", "strasse_hausnummer", "straße_hausnummer"),
+    "plz_ort": ("plz_ort", "plz ort", "wohnort"),
+    "anteil": ("anteil", "miteigentumsanteil"),
+    "rolle": ("rolle", "art", "eigentumsart"),
+}
+
+
+def _columns(df: pd.DataFrame, config, path: Path) -> dict[str, str]:
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    found = {}
+    for canon, aliases in _ALIASES.items():
+        if canon in config.fields:
+            col = config.fields[canon]
+            if col not in df.columns:
+                raise InputError(f"Spalte {col!r} (für {canon}) fehlt", file=path, key=f"owners.fields.{canon}",
+                                 fix=f"vorhanden sind: {', '.join(map(str, df.columns))}")
+            found[canon] = col
+            continue
+        hit = next((lower[a] for a in aliases if a in lower), None)
+        if hit is not None:
+            found[canon] = hit
+    for need in ("flstkennz", "name"):
+        if need not in found:
+            raise InputError(f"Spalte für {need!r} nicht gefunden", file=path, key=f"owners.fields.{need}",
+                             fix=f"Spalte umbenennen oder 'owners: {{fields: {{{need}: <Spaltenname>}}}}' setzen")
+    if "anschrift" not in found and "strasse" not in found:
+        raise InputError("keine Anschriftspalte (anschrift oder strasse/plz_ort) gefunden", file=path,
+                         key="owners.fields.anschrift", fix="Spalte 'anschrift' ergänzen oder zuordnen")
+    return found
+
+
+def read_table(path: Path, config) -> OwnerData:
+    """Read a Liegenschaftsbuch extract: one row per parcel and owner (Flurstückskennzeichen, name, address, share).
+
+    Rows with the same name and address are one addressee (one letter), however many parcels they hold.
+    """
+    df = _read_frame(path, config).fillna("")
+    cols = _columns(df, config, path)
+    kennz = normalise_kennz(df[cols["flstkennz"]])
+    bad = ~kennz.str.match(_KENNZ)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError(f"Zeile {row}: kein 20-stelliges Flurstückskennzeichen in Spalte {cols['flstkennz']!r}",
+                         file=path, fix="Kennzeichen wie 07256600100005______ (Land, Gemarkung, Flur, Zähler, Nenner) eintragen")
+    name = df[cols["name"]].str.strip()
+    if (name == "").any():
+        row = int(np.flatnonzero((name == "").to_numpy())[0]) + 2
+        raise InputError(f"Zeile {row}: Name fehlt", file=path, fix="Namen eintragen oder die Zeile löschen")
+    if "anschrift" in cols:
+        parts = df[cols["anschrift"]].str.split(",", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
+        strasse, plz_ort = parts[0].str.strip(), parts[1].str.strip()
+    else:
+        strasse = df[cols["strasse"]].str.strip()
+        plz_ort = df[cols["plz_ort"]].str.strip() if "plz_ort" in cols else pd.Series("", index=df.index)
+    ids = [stable_id("T", n, s, o) for n, s, o in zip(name, strasse, plz_ort)]
+    share = df[cols["anteil"]].str.strip() if "anteil" in cols else pd.Series("", index=df.index)
+    share = share.where(~share.isin(["1", "1/1"]), "")
+    role = df[cols["rolle"]].str.strip() if "rolle" in cols else pd.Series("", index=df.index)
+    role = role.where(role != "", np.where(share != "", "Miteigentum", "Eigentum"))
+    art = np.select([name.str.lower().str.startswith("erbengemeinschaft"), role.str.startswith("Wohnungseigentum")],
+                    ["Erbengemeinschaft", "Wohnungseigentümergemeinschaft"], "Person")
+    addressees = pd.DataFrame({"adressat_id": ids, "art": art, "name": name, "zusatz": "", "strasse": strasse,
+                               "plz_ort": plz_ort, "land": ""}).drop_duplicates("adressat_id").set_index("adressat_id")
+    holdings = pd.DataFrame({"adressat_id": ids, "flstkennz": kennz, "rolle": role, "anteil": share})
+    holdings = holdings.drop_duplicates(["adressat_id", "flstkennz", "rolle"]).reset_index(drop=True)
+    return OwnerData(addressees=addressees, holdings=holdings, source=str(path))
+
+
+def _read_postnas(path: Path, config) -> OwnerData:
+    from .postnas import read_postnas
+
+    return read_postnas(path)
+
+
+#: schema → reader ``(path, OwnersConfig) -> OwnerData``.
+READERS: dict[str, Callable[[Path, object], OwnerData]] = {"postnas": _read_postnas, "tabelle": read_table}
