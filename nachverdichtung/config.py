@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .io.postgis import parse_url
 from .params import build, param, to_plain
 
 __all__ = [
@@ -143,6 +144,9 @@ class OutputConfig:
     csv_decimal: str = param(",", doc="Dezimalzeichen der CSV", choices=(",", "."))
     title: str = param("Potenziale für Bauen in zweiter Reihe", doc="Titel von Karte und Bericht")
     study_area: str = param("Beispielquartier", doc="Name des Untersuchungsgebiets")
+    postgis: str | None = param(None, doc="Ergebnisse zusätzlich nach PostGIS schreiben: "
+                                          "postgresql://benutzer@server/datenbank?schema=nachverdichtung "
+                                          "(Passwort über PGPASSWORD oder ~/.pgpass, nie in der Datei)")
 
 
 @dataclass(frozen=True)
@@ -275,6 +279,11 @@ def config_from_dict(data: Mapping | None, *, file: Path | str | None = None,
                                             base_dir=base_dir)
     scenarios = _scenarios(data, registry=REGISTRY, file=file, base_dir=base_dir)
     output = build(OutputConfig, data.get("output"), key="output", file=file, base_dir=base_dir)
+    if output.postgis:
+        try:
+            parse_url(output.postgis, key="output.postgis")
+        except ConfigError as exc:
+            raise ConfigError(exc.problem, file=file, key="output.postgis", fix=exc.fix) from None
     owners = (build(OwnersConfig, data["owners"], key="owners", file=file, base_dir=base_dir)
               if data.get("owners") is not None else None)
     if owners is not None and owners.path is None:

@@ -95,6 +95,12 @@ def write_outputs(assessment, out_dir: str | Path, *, formats=None,
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".nachverdichtung-", dir=out_dir))
         _write_all(assessment, staging, formats, progress)
+        if assessment.config.output.postgis:  # the database first: if it fails, no file is replaced either
+            if progress:
+                progress("Ausgabe PostGIS")
+            from .postgis import write_postgis  # psycopg: an optional dependency
+
+            write_postgis(assessment, assessment.config.output.postgis)
         with _signals_deferred():
             return _commit(staging, out_dir)
     except OSError as exc:

@@ -97,7 +97,7 @@ def connect(url: str, *, key: str = "alkis.path", check_schema: bool = True):
     psycopg = _psycopg()
     conninfo, schema = parse_url(url, key=key)
     try:
-        conn = psycopg.connect(conninfo, connect_timeout=10, application_name="nachverdichtung")
+        conn = psycopg.connect(conninfo, connect_timeout=10, application_name="nachverdichtung", autocommit=True)
     except psycopg.OperationalError as exc:
         raise InputError(f"Datenbank nicht erreichbar: {_first_line(exc)}", file=redact(conninfo),
                          fix=_connect_fix(str(exc))) from None

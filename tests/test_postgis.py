@@ -1,0 +1,171 @@
+"""PostGIS with a real database: results written in one transaction, clear lines for bad sources.
+
+A throw-away cluster (tests/pg_cluster.py) runs on a Unix socket for the session; the tests skip
+with the reason where Debian's PostgreSQL/PostGIS are not installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from . import pg_cluster
+from .test_export_gis import four_class_assessment
+from nachverdichtung.errors import ConfigError, InputError
+from nachverdichtung.export import postgis as pg_export
+from nachverdichtung.io.postgis import connect, list_tables, parse_url, read_table
+
+REASON = pg_cluster.missing_reason()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with pg_cluster.cluster() as (sock, user):
+        yield sock, user
+
+
+@pytest.fixture
+def db(server):
+    sock, user = server
+    return pg_cluster.create_database(sock, user, "alkis")
+
+
+@pytest.fixture(scope="module")
+def assessment():
+    return four_class_assessment()
+
+
+def _with_schema(url: str, schema: str) -> str:
+    return f"{url}&schema={schema}"
+
+
+def _rows(url: str, query: str, params=()) -> list[tuple]:
+    conn, _ = connect(url, check_schema=False)
+    with conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_results_written_with_styles_and_manifest(db, assessment):
+    url = _with_schema(db, "nachverdichtung")
+    tables = pg_export.write_postgis(assessment, url)
+    assert set(tables) >= {"nachverdichtung.bewertung", "nachverdichtung.flurstuecke", "nachverdichtung.laeufe"}
+    classes = _rows(url, "SELECT flaeche_id, klasse FROM nachverdichtung.bewertung ORDER BY flaeche_id")
+    expected = assessment.areas["klasse"].sort_index()
+    assert [c for _, c in classes] == list(expected)
+    assert [i for i, _ in classes] == list(expected.index)
+    # geometry: one type per layer, the areas' own CRS, the same area to the square centimetre
+    kind = _rows(url, "SELECT type, srid FROM geometry_columns WHERE f_table_schema = 'nachverdichtung' "
+                      "AND f_table_name = 'bewertung'")
+    assert kind == [("MULTIPOLYGON", 25832)]
+    area = _rows(url, "SELECT sum(ST_Area(geom)) FROM nachverdichtung.bewertung")[0][0]
+    assert area == pytest.approx(assessment.areas.area.sum(), abs=1e-4)
+    # every accounted parcel, also the one excluded at validation without geometry (NULL)
+    n_parcels, n_null = _rows(url, "SELECT count(*), count(*) FILTER (WHERE geom IS NULL) "
+                                   "FROM nachverdichtung.flurstuecke")[0]
+    assert n_parcels == len(assessment.parcels) and n_null >= 1
+    default = _rows(url, "SELECT f_table_name FROM public.layer_styles WHERE f_table_catalog = 'alkis' "
+                         "AND f_table_schema = 'nachverdichtung' AND useasdefault ORDER BY 1")
+    assert [r[0] for r in default] == sorted({"bewertung", "flurstuecke", *(["vorderzonen"] if "nachverdichtung.vorderzonen" in tables else [])})
+    qml = _rows(url, "SELECT styleqml::text FROM public.layer_styles WHERE f_table_name = 'bewertung' "
+                     "AND useasdefault")[0][0]
+    assert 'attr="klasse"' in qml and "categorizedSymbol" in qml
+    pg_export.write_postgis(assessment, url)  # a second run replaces the layers and adds a manifest row
+    assert _rows(url, "SELECT count(*) FROM nachverdichtung.laeufe")[0][0] == 2
+    assert _rows(url, "SELECT count(*) FROM nachverdichtung.bewertung")[0][0] == len(assessment.areas)
+    assert _rows(url, "SELECT count(*) FROM public.layer_styles WHERE f_table_name = 'bewertung' "
+                      "AND useasdefault")[0][0] == 1
+
+
+def test_failed_write_leaves_previous_tables(db, assessment, monkeypatch):
+    url = _with_schema(db, "nachverdichtung")
+    pg_export.write_postgis(assessment, url)
+    before = _rows(url, "SELECT flaeche_id, klasse FROM nachverdichtung.bewertung ORDER BY 1")
+    areas = assessment.areas.copy()
+    areas["klasse"] = "nicht geeignet"
+    changed = dataclasses.replace(assessment, areas=areas)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Verbindung abgebrochen (simuliert)")
+
+    monkeypatch.setattr(pg_export, "_write_styles", broken)  # after both layers were copied
+    with pytest.raises(RuntimeError, match="simuliert"):
+        pg_export.write_postgis(changed, url)
+    assert _rows(url, "SELECT flaeche_id, klasse FROM nachverdichtung.bewertung ORDER BY 1") == before
+    assert _rows(url, "SELECT count(*) FROM nachverdichtung.laeufe")[0][0] == 1
+
+
+KILLER = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from tests.test_export_gis import four_class_assessment
+import nachverdichtung.export.postgis as pg
+real = pg._copy_frame
+def dying(cur, schema, table, gdf, srid):
+    real(cur, schema, table, gdf, srid)
+    if table == "flurstuecke":
+        os.kill(os.getpid(), signal.SIGKILL)
+pg._copy_frame = dying
+a = four_class_assessment()
+a.areas["klasse"] = "nicht geeignet"
+pg.write_postgis(a, {url!r})
+"""
+
+
+def test_killed_write_leaves_previous_tables(db, assessment):
+    url = _with_schema(db, "nachverdichtung")
+    pg_export.write_postgis(assessment, url)
+    before = _rows(url, "SELECT flaeche_id, klasse FROM nachverdichtung.bewertung ORDER BY 1")
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", KILLER.format(root=root, url=url)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr
+    assert _rows(url, "SELECT flaeche_id, klasse FROM nachverdichtung.bewertung ORDER BY 1") == before
+
+
+def test_password_in_url_is_refused():
+    with pytest.raises(ConfigError, match="Passwort in der Datenbank-Adresse") as err:
+        parse_url("postgresql://anna:geheim@db.stadt.local/alkis?schema=public")
+    assert "geheim" not in str(err.value)
+
+
+@pytest.mark.parametrize("schema", ["public; DROP TABLE ax_flurstueck", 'x"y', "a b", "1abc"])
+def test_injection_in_schema_name_is_refused(schema):
+    with pytest.raises(ConfigError, match="unzulässiger Schemaname"):
+        parse_url(f"postgresql://anna@db/alkis?schema={schema}")
+
+
+def test_injection_in_table_name_reads_nothing(db):
+    conn, schema = connect(_with_schema(db, "public"))
+    with conn, pytest.raises(InputError, match="gibt es nicht im Schema"):
+        read_table(conn, schema, "ax_flurstueck; DROP TABLE spatial_ref_sys")
+    assert "spatial_ref_sys" in list_tables(conn := connect(db)[0], "public")
+    conn.close()
+
+
+def test_unreachable_server(tmp_path):
+    with pytest.raises(InputError, match="Datenbank nicht erreichbar") as err:
+        connect(f"postgresql://anna@/alkis?host={tmp_path}&schema=public")
+    assert "Lösung: Server, Port und Netzwerk prüfen" in str(err.value)
+
+
+def test_missing_database(server):
+    sock, user = server
+    with pytest.raises(InputError, match="Datenbank nicht erreichbar.*does not exist") as err:
+        connect(f"postgresql://{user}@/gibtsnicht?host={sock}")
+    assert "Datenbanknamen" in str(err.value)
+
+
+def test_missing_postgis_extension(server):
+    sock, user = server
+    url = pg_cluster.create_database(sock, user, "ohne_postgis", postgis=False)
+    with pytest.raises(InputError, match="keine PostGIS-Erweiterung"):
+        connect(url)
+
+
+def test_missing_schema(db):
+    with pytest.raises(InputError, match="Schema 'gibtsnicht' gibt es nicht"):
+        connect(_with_schema(db, "gibtsnicht"))
