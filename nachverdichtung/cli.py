@@ -193,6 +193,10 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_layers(args) -> int:
+    from .io.postgis import is_database_url
+
+    if is_database_url(args.file):
+        return _list_database_tables(args.file)
     path = Path(args.file)
     if path.suffix.lower() == ".dxf":
         from .io.dxf import list_dxf_layers
@@ -209,6 +213,23 @@ def _cmd_layers(args) -> int:
         info = pyogrio.read_info(target, layer=None if path.is_dir() else name)
         print(f"{name:40s} {info['geometry_type'] or '-':18s} {info['features']:>9d}  "
               f"{', '.join(info['fields'][:8])}")
+    return 0
+
+
+def _list_database_tables(url: str) -> int:
+    from .io.postgis import DatabaseSource, table_columns
+
+    source = DatabaseSource(url)
+    try:
+        with source.conn.cursor() as cur:
+            cur.execute("SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = %s",
+                        (source.schema,))
+            geometry = {name: f"{kind} (EPSG:{srid})" for name, kind, srid in cur.fetchall()}
+        for name in source.layers():
+            print(f"{name:40s} {geometry.get(name, '-'):28s} "
+                  f"{', '.join(table_columns(source.conn, source.schema, name)[:8])}")
+    finally:
+        source.close()
     return 0
 
 
@@ -269,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_demo)
 
     layers = sub.add_parser("layers", help="Layer einer DXF-, Shapefile-Ordner- oder GeoPackage-Datei auflisten")
-    layers.add_argument("file", type=Path, help="DXF, GeoPackage oder Shapefile-Ordner")
+    layers.add_argument("file", help="DXF, GeoPackage, Shapefile-Ordner oder postgresql://…?schema=…")
     layers.set_defaults(func=_cmd_layers)
 
     r = sub.add_parser("report", help="Bericht (HTML/PDF) aus einem fertigen Ausgabeordner neu erzeugen")

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .io.postgis import parse_url
+from .io.postgis import is_database_url, parse_url
 from .params import build, param, to_plain
 
 __all__ = [
@@ -79,7 +79,9 @@ def source_list(value) -> tuple[SourceConfig, ...]:
 class AlkisConfig:
     """The cadastre: parcels, buildings, roads and land use from one Shapefile folder, GeoPackage or DXF."""
 
-    path: Path = param(None, doc="Shapefile-Ordner, GeoPackage oder DXF-Datei mit den ALKIS-Daten", required=True)
+    path: Path = param(None, doc="Shapefile-Ordner, GeoPackage, DXF-Datei oder PostGIS-Adresse "
+                                 "(postgresql://benutzer@server/datenbank?schema=public) mit den ALKIS-Daten",
+                       required=True)
     preset: str = param("auto", doc="Schema der Daten", choices=("auto", "ax", "vereinfacht", "dxf_sample", "dxf_ax_objektarten"))
     encoding: str | None = param(None, doc="Zeichenkodierung erzwingen (sonst .cpg bzw. Erkennung)")
     crs: str | None = param(None, doc="Koordinatensystem, falls die Dateien keines angeben (DXF!)")
@@ -94,6 +96,11 @@ class AlkisConfig:
     dxf_tolerance_m: float = param(
         0.01, doc="DXF: absolute Toleranz für geschlossene Linienzüge und das Fangen von Grenzlinien",
         unit="m", min=0.0001, max=1.0, source="Konvention (1 cm, Genauigkeit der Katasterkoordinaten)")
+    bbox: tuple[float, ...] = param((), doc="PostGIS: nur Objekte in [xmin, ymin, xmax, ymax] (im Ziel-"
+                                             "Koordinatensystem) lesen, damit eine Kreisdatenbank nicht ganz "
+                                             "gelesen wird", unit="m")
+    gemarkungen: tuple[str, ...] = param((), doc="PostGIS: nur die Flurstücke dieser Gemarkungsnummern lesen "
+                                                 "(und die übrigen Objekte in ihrer Umgebung)")
     dxf_number_distance_m: float = param(
         10.0, doc="DXF: größter Abstand einer Flurstücksnummer außerhalb jedes Flurstücks zum "
                   "Flurstück ohne Nummer, dem sie zugeordnet wird", unit="m", min=0.0, max=100.0)
@@ -396,7 +403,7 @@ def _check_crs(value: str, *, file, key: str) -> None:
 def missing_paths(config: Config) -> list[tuple[str, Path]]:
     """Return ``(config key, path)`` for every configured input path that does not exist."""
     out = []
-    if not config.alkis.path.exists():
+    if not is_database_url(config.alkis.path) and not config.alkis.path.exists():
         out.append(("alkis.path", config.alkis.path))
     for f in dataclasses.fields(config.inputs):
         for k, src in enumerate(source_list(getattr(config.inputs, f.name))):

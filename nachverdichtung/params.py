@@ -131,12 +131,16 @@ def build(cls: type, data: Any, *, key: str, file: Path | str | None, base_dir: 
     return cls(**values)
 
 
-def _resolve_path(value: str, base_dir: Path | None) -> Path:
+def _resolve_path(value: str, base_dir: Path | None) -> Path | str:
     """A config path, relative to the config's folder; Windows separators work on every system.
+
+    A PostgreSQL URI stays text: it names a database, not a file.
 
     >>> _resolve_path("daten\\dgm.tif", Path("/projekt")).as_posix()
     '/projekt/daten/dgm.tif'
     """
+    if value.lower().startswith(("postgresql://", "postgres://")):
+        return value  # a database source (nachverdichtung.io.postgis), not a file
     path = Path(value).expanduser()
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path

@@ -103,12 +103,12 @@ import os, signal, sys
 sys.path.insert(0, {root!r})
 from tests.test_export_gis import four_class_assessment
 import nachverdichtung.export.postgis as pg
-real = pg._copy_frame
+real = pg.copy_frame
 def dying(cur, schema, table, gdf, srid):
     real(cur, schema, table, gdf, srid)
     if table == "flurstuecke":
         os.kill(os.getpid(), signal.SIGKILL)
-pg._copy_frame = dying
+pg.copy_frame = dying
 a = four_class_assessment()
 a.areas["klasse"] = "nicht geeignet"
 pg.write_postgis(a, {url!r})
@@ -169,3 +169,84 @@ def test_missing_postgis_extension(server):
 def test_missing_schema(db):
     with pytest.raises(InputError, match="Schema 'gibtsnicht' gibt es nicht"):
         connect(_with_schema(db, "gibtsnicht"))
+
+
+# --- ALKIS read from an import schema: the same result as the file run of the same data -------------
+
+@pytest.fixture(scope="module")
+def sample_in_postgis(server, sample_config):
+    """The sample's ALKIS GeoPackage loaded into an import-like schema ``alkis`` (ax_flurstueck, …)."""
+    import psycopg
+    import pyogrio
+
+    sock, user = server
+    url = pg_cluster.create_database(sock, user, "kreis")
+    gpkg = sample_config.parent / "alkis.gpkg"
+    with psycopg.connect(parse_url(url)[0], autocommit=True) as conn:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA alkis")
+            for layer, _ in pyogrio.list_layers(gpkg):
+                pg_export.copy_frame(cur, "alkis", str(layer), pyogrio.read_dataframe(gpkg, layer=layer), 25832)
+    return _with_schema(url, "alkis")
+
+
+def _config_with(sample_config, tmp_path, **alkis):
+    import yaml
+
+    data = yaml.safe_load(sample_config.read_text(encoding="utf-8"))
+    data["alkis"] = {**{"preset": "ax"}, **alkis}
+    for entry in (data.get("inputs") or {}).values():  # thematic paths stay those of the sample
+        for src in entry if isinstance(entry, list) else [entry]:
+            if isinstance(src, dict):
+                src["path"] = str(sample_config.parent / src["path"])
+    data["inputs"] = {k: (str(sample_config.parent / v) if isinstance(v, str) else v)
+                      for k, v in (data.get("inputs") or {}).items()}
+    if isinstance(data.get("owners"), dict):
+        data["owners"]["path"] = str(sample_config.parent / data["owners"]["path"])
+    path = tmp_path / f"config_{len(list(tmp_path.iterdir()))}.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_postgis_run_equals_file_run(sample_config, sample_in_postgis, tmp_path):
+    from nachverdichtung.config import load_config
+    from nachverdichtung.pipeline import assess
+
+    files = assess(load_config(_config_with(sample_config, tmp_path, path=str(sample_config.parent / "alkis.gpkg"))))
+    db = assess(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis)))
+    assert list(db.areas.index) == list(files.areas.index)
+    assert (db.areas["klasse"] == files.areas["klasse"]).all()
+    acc_db, acc_files = (a.parcels.set_index("flstkennz").sort_index() for a in (db, files))
+    assert (acc_db["status"] == acc_files["status"]).all()
+    assert (acc_db["grund"].fillna("") == acc_files["grund"].fillna("")).all()
+    assert db.layers.sources["alkis"].startswith("postgresql://")
+
+
+@pytest.mark.slow
+def test_gemarkung_filter_reads_only_its_parcels(sample_config, sample_in_postgis, tmp_path):
+    from nachverdichtung.config import load_config
+    from nachverdichtung.layers import load_layers
+
+    whole = load_layers(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis)))
+    some = whole.parcels["gemarkung"].astype(str).value_counts().index[0]
+    part = load_layers(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis,
+                                                gemarkungen=[some])))
+    assert set(part.parcels["gemarkung"].astype(str)) == {some}
+    assert len(part.parcels) == (whole.parcels["gemarkung"].astype(str) == some).sum()
+    assert len(part.buildings) <= len(whole.buildings)
+
+
+def test_bbox_reads_only_the_window(sample_config, sample_in_postgis, tmp_path):
+    from nachverdichtung.config import load_config
+    from nachverdichtung.layers import load_layers
+
+    whole = load_layers(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis)))
+    x0, y0, x1, y1 = whole.parcels.total_bounds
+    box = [float(x0), float(y0), float(x0 + x1) / 2, float(y0 + y1) / 2]
+    part = load_layers(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis, bbox=box)))
+    import shapely
+
+    expected = whole.parcels.intersects(shapely.box(*box)).sum()
+    assert 0 < len(part.parcels) < len(whole.parcels)
+    assert abs(len(part.parcels) - expected) <= 0.01 * expected + 2  # && uses bounding boxes: a few more

@@ -61,7 +61,7 @@ def inside(path: Path, folder: Path) -> bool:
 
 def input_paths(config) -> list[tuple[str, Path]]:
     """``(config key, resolved path)`` of every configured input file or folder."""
-    out = [("alkis.path", config.alkis.path)]
+    out = [("alkis.path", config.alkis.path)] if "://" not in str(config.alkis.path) else []
     for f in dataclasses.fields(config.inputs):
         src = getattr(config.inputs, f.name)
         for p in _source_paths(src):

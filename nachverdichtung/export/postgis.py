@@ -24,7 +24,7 @@ from .gis import gis_layers, layer_styles
 
 log = logging.getLogger(__name__)
 
-__all__ = ["write_postgis", "RUNS_TABLE"]
+__all__ = ["write_postgis", "copy_frame", "RUNS_TABLE"]
 
 RUNS_TABLE = "laeufe"
 GEOMETRY = "geom"
@@ -55,8 +55,11 @@ def _sql_type(series: pd.Series) -> str:
     return "text"
 
 
-def _copy_frame(cur, schema: str, table: str, gdf, srid: int) -> None:
-    """Create ``schema.table`` like ``gdf`` and fill it with one COPY (geometry as hex EWKB)."""
+def copy_frame(cur, schema: str, table: str, gdf, srid: int) -> None:
+    """Create ``schema.table`` like ``gdf`` and fill it with one COPY (geometry as hex EWKB).
+
+    Polygon layers get one geometry type (MultiPolygon), as QGIS expects; others stay generic.
+    """
     from psycopg import sql
 
     geom_name = gdf.geometry.name
@@ -77,9 +80,9 @@ def _copy_frame(cur, schema: str, table: str, gdf, srid: int) -> None:
     names = sql.SQL(", ").join(sql.Identifier(str(c)) for c in frame.columns)
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(ident, names)) as copy:
         copy.write(buf.getvalue())
-    # one geometry type per layer, as QGIS expects: areas and parcels become MultiPolygons
-    cur.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE geometry(MultiPolygon, {}) USING ST_Multi({})")
-                .format(ident, sql.Identifier(GEOMETRY), sql.Literal(srid), sql.Identifier(GEOMETRY)))
+    if np.isin(shapely.get_type_id(geoms[usable]), (3, 6)).all():  # Polygon, MultiPolygon
+        cur.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE geometry(MultiPolygon, {}) USING ST_Multi({})")
+                    .format(ident, sql.Identifier(GEOMETRY), sql.Literal(srid), sql.Identifier(GEOMETRY)))
     cur.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(ident, sql.Identifier(GEOMETRY)))
 
 
@@ -127,7 +130,7 @@ def write_postgis(assessment, url: str) -> list[str]:
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             for name, gdf in layers.items():
-                _copy_frame(cur, schema, name, gdf, srid)
+                copy_frame(cur, schema, name, gdf, srid)
             styles = layer_styles(assessment, layers["bewertung"].columns, with_zones="vorderzonen" in layers)
             _write_styles(cur, conn.info.dbname, schema, styles)
             _write_run(cur, schema, assessment)

@@ -19,11 +19,13 @@ from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import yaml
 
 from ..errors import ConfigError, InputError
 from .nas import NAS_SUFFIXES, check_nas
+from .postgis import DatabaseSource, is_database_url, table_columns
 from .vector import find_field, list_layers, read_vector
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,8 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
         ``{"parcels", "buildings", "roads", "landuse"}`` → GeoDataFrame with the canonical columns of
         ``docs/data_model.md`` (not yet validated), each with ``attrs["source"]``.
     """
+    if is_database_url(alkis.path):
+        return _read_database(alkis, target_crs=target_crs)
     path = Path(alkis.path)
     if not path.exists():
         raise InputError("ALKIS-Daten nicht gefunden", file=path, fix="Pfad unter 'alkis.path' prüfen")
@@ -141,6 +145,63 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
     return {role: _read_role(path, available, role, preset["roles"][role], alkis, target_crs) for role in ROLES}
 
 
+def _read_database(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
+    """The roles from a PostGIS import schema (norBIT ALKIS-Import, PostNAS), read only where needed.
+
+    With ``alkis.gemarkungen`` the parcels of those Gemarkungen are read first and every other role
+    only around them (``GEMARKUNG_HALO_M``); with ``alkis.bbox`` every role only inside the box.
+    """
+    source = DatabaseSource(alkis.path, bbox=alkis.bbox or None, bbox_crs=target_crs)
+    try:
+        available = source.layers()
+        preset = load_preset(alkis.preset if alkis.preset != "auto" else _preset_from_names(available, source))
+        specs = preset["roles"]
+        out = {}
+        if alkis.gemarkungen:
+            parcels = _read_role(source, available, "parcels", specs["parcels"], alkis, target_crs,
+                                 where=_gemarkung_filter(source, available, specs["parcels"], alkis))
+            if not len(parcels):
+                raise InputError(f"keine Flurstücke der Gemarkung(en) {', '.join(alkis.gemarkungen)}",
+                                 file=str(source), fix="die Gemarkungsnummern unter 'alkis.gemarkungen' prüfen")
+            box = parcels.total_bounds + np.array([-1, -1, 1, 1]) * GEMARKUNG_HALO_M
+            source.bbox, source.bbox_crs = tuple(box), target_crs
+            out["parcels"] = parcels
+        for role in ROLES:
+            if role not in out:
+                out[role] = _read_role(source, available, role, specs[role], alkis, target_crs)
+        return out
+    finally:
+        source.close()
+
+
+#: Around the parcels of the chosen Gemarkungen, buildings, roads and land use are read this far
+#: (Konvention: more than a street width plus a front garden, so the street a parcel fronts is read).
+GEMARKUNG_HALO_M = 100.0
+
+
+def _preset_from_names(available: list[str], source) -> str:
+    names = {canonical_name(n) for n in available}
+    if "axflurstueck" in names:
+        return "ax"
+    if names & {"flurstueck", "flurstuecke"}:
+        return "vereinfacht"
+    raise InputError(f"Schema der ALKIS-Daten nicht erkannt (Tabellen: {', '.join(sorted(names)) or 'keine'})",
+                     file=str(source), fix="'preset: ax' und ggf. 'layers:' unter 'alkis' angeben")
+
+
+def _gemarkung_filter(source, available: list[str], spec: Mapping, alkis) -> tuple[str, tuple[str, ...]]:
+    """``(column, values)`` selecting the parcels of ``alkis.gemarkungen`` in the parcel table."""
+    table = next((m for w in spec["layers"] if (m := _match_layer(available, w))), None)
+    columns = table_columns(source.conn, source.schema, table) if table else []
+    wanted = list((alkis.fields.get("parcels", {}) or {}).get("gemarkung", [])) + \
+        list(spec.get("fields", {}).get("gemarkung", []))
+    column = next((c for w in wanted for c in columns if c.lower() == str(w).lower()), None)
+    if column is None:
+        raise InputError("Gemarkungsfilter: Feld mit der Gemarkungsnummer nicht gefunden", file=str(source),
+                         fix="Feldnamen unter 'alkis.fields.parcels.gemarkung' angeben")
+    return column, tuple(alkis.gemarkungen)
+
+
 def _offset(value, path: Path) -> tuple[float, float]:
     if len(value) != 2:
         raise ConfigError(f"braucht zwei Zahlen [dx, dy], gefunden {list(value)}", key="alkis.offset",
@@ -148,7 +209,8 @@ def _offset(value, path: Path) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
-def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis, target_crs: str) -> gpd.GeoDataFrame:
+def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis, target_crs: str, *,
+               where=None) -> gpd.GeoDataFrame:
     label = ROLE_LABEL[role]
     override_layers = alkis.layers.get(role)
     override_fields = alkis.fields.get(role, {}) or {}
@@ -181,7 +243,7 @@ def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis
                 f"{label}: Layer {' / '.join(spec['layers'])} nicht vorhanden (vorhanden: {', '.join(available)})",
                 file=path, fix=f"Layernamen unter 'alkis.layers.{role}' angeben",
             )
-        gdf = _read(path, layer, label, alkis, target_crs)
+        gdf = _read(path, layer, label, alkis, target_crs, where=where)
         if spec.get("class_field"):
             col = _field(gdf, list(override_fields.get("klasse", [])) + list(spec["class_field"]))
             if col is None:
@@ -200,7 +262,9 @@ def _src(gdf: gpd.GeoDataFrame) -> str:
     return gdf.attrs.get("source", {}).get("file", "?")
 
 
-def _read(path: Path, layer: str, label: str, alkis, target_crs: str) -> gpd.GeoDataFrame:
+def _read(path: Path, layer: str, label: str, alkis, target_crs: str, *, where=None) -> gpd.GeoDataFrame:
+    if isinstance(path, DatabaseSource):
+        return path.read(layer, what=label, target_crs=target_crs, crs=alkis.crs, where=where)
     file, layer_arg = _layer_path(path, layer)
     return read_vector(file, layer=layer_arg, encoding=alkis.encoding, crs=alkis.crs, target_crs=target_crs,
                        what=label, fix_key="alkis")

@@ -33,7 +33,8 @@ from ..errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["is_database_url", "parse_url", "connect", "list_tables", "read_table", "redact"]
+__all__ = ["DatabaseSource", "is_database_url", "parse_url", "connect", "list_tables", "read_table", "redact",
+           "table_columns"]
 
 SCHEMES = ("postgresql://", "postgres://")
 #: Query parameters that are ours, not libpq's.
@@ -159,7 +160,8 @@ def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None =
     crs
         The CRS to assume when the table's SRID is 0 (unknown).
     where
-        ``(column, value)``: only rows with ``column = value`` (e.g. a Gemarkung number).
+        ``(column, value)``: only rows with ``column = value``, or ``column`` in a list of values
+        (e.g. Gemarkung numbers).
 
     Returns
     -------
@@ -171,7 +173,7 @@ def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None =
         raise InputError(f"Tabelle {table!r} gibt es nicht im Schema {schema!r}", file=f"{schema}.{table}",
                          fix="Tabellennamen unter 'alkis.layers' angeben oder das Schema prüfen")
     geom, srid = _geometry_column(conn, schema, table)
-    attrs = _attribute_columns(conn, schema, table, exclude=geom)
+    attrs = table_columns(conn, schema, table, exclude=geom)
     if columns is not None:
         attrs = [c for c in attrs if c in set(columns)]
     fields = [sql.Identifier(c) for c in attrs]
@@ -183,8 +185,9 @@ def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None =
                 sql.Identifier(geom)))
             params += [*map(float, bbox), _epsg(bbox_crs) or srid, srid]
     if where is not None:
-        conditions.append(sql.SQL("{} = %s").format(sql.Identifier(where[0])))
-        params.append(where[1])
+        many = isinstance(where[1], (list, tuple))
+        conditions.append(sql.SQL("{} = ANY(%s)" if many else "{} = %s").format(sql.Identifier(where[0])))
+        params.append([str(v) for v in where[1]] if many else where[1])
     query = sql.SQL("SELECT {} FROM {}.{}").format(sql.SQL(", ").join(fields) or sql.SQL("1"),
                                                    sql.Identifier(schema), sql.Identifier(table))
     if conditions:
@@ -203,7 +206,8 @@ def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None =
     return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms), crs=f"EPSG:{srid}" if srid else crs)
 
 
-def _attribute_columns(conn, schema: str, table: str, *, exclude: str | None) -> list[str]:
+def table_columns(conn, schema: str, table: str, *, exclude: str | None = None) -> list[str]:
+    """The attribute (non-geometry) columns of ``schema.table``, in table order."""
     with conn.cursor() as cur:
         cur.execute("SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = %s "
                     "AND table_name = %s ORDER BY ordinal_position", (schema, table))
@@ -216,3 +220,45 @@ def _epsg(crs: str | None) -> int | None:
     from pyproj import CRS
 
     return CRS.from_user_input(crs).to_epsg()
+
+
+class DatabaseSource:
+    """An open PostGIS schema as a container of layers (tables), like a GeoPackage.
+
+    Parameters
+    ----------
+    url
+        The source URI (``...?schema=``).
+    bbox, bbox_crs
+        Read only features meeting this box (in ``bbox_crs``).
+    """
+
+    def __init__(self, url: str, *, bbox: Sequence[float] | None = None, bbox_crs: str | None = None) -> None:
+        self.url = url
+        self.conn, self.schema = connect(url)
+        self.bbox, self.bbox_crs = (tuple(bbox) if bbox else None), bbox_crs
+        self.name = f"{redact(parse_url(url)[0])} (Schema {self.schema})"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def layers(self) -> list[str]:
+        return list_tables(self.conn, self.schema)
+
+    def read(self, table: str, *, what: str, target_crs: str, crs: str | None = None,
+             where: tuple[str, object] | None = None) -> gpd.GeoDataFrame:
+        """One table in ``target_crs``, filtered by the source's box (and ``where``)."""
+        gdf = read_table(self.conn, self.schema, table, bbox=self.bbox, bbox_crs=self.bbox_crs, crs=crs,
+                         where=where)
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            raise InputError(f"{what}: Tabelle {table!r} hat keine Geometriespalte", file=f"{self.schema}.{table}",
+                             fix="die Tabelle mit Geometrie angeben (alkis.layers)")
+        source_crs = gdf.crs.to_string()
+        if not gdf.crs.equals(target_crs):
+            gdf = gdf.to_crs(target_crs)
+        gdf.attrs = {"source": {"file": f"{self.schema}.{table}", "layer": table, "crs": source_crs},
+                     "problems": [], "dropped": 0}
+        return gdf
+
+    def close(self) -> None:
+        self.conn.close()
