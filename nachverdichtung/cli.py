@@ -1,4 +1,5 @@
-"""Command line: ``nachverdichtung sample | validate | assess | sensitivitaet | demo | layers | report | beteiligung``.
+"""Command line: ``nachverdichtung sample | validate | assess | sensitivitaet | demo | init | layers | report |
+beteiligung``.
 
 Exit codes: 0 ok, 2 bad input or configuration (one line naming the file and the fix, no
 traceback), 1 internal error.
@@ -192,6 +193,15 @@ def _cmd_demo(args) -> int:
     return _run_assessment(config, Path(args.out), quiet=args.quiet)
 
 
+def _cmd_init(args) -> int:
+    from .scan import write_init_config
+
+    path = write_init_config(args.folder, args.out)
+    print(f"Konfiguration geschrieben: {path}")
+    print(path.read_text(encoding="utf-8"))
+    return 0
+
+
 def _cmd_layers(args) -> int:
     from .io.postgis import is_database_url
 
@@ -288,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help=f"Ausgabeordner (Standard {DEFAULT_DEMO_OUT})")
     d.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     d.set_defaults(func=_cmd_demo)
+
+    i = sub.add_parser("init", help="Datenlieferung durchsuchen und eine kommentierte config.yml schreiben")
+    i.add_argument("folder", type=Path, help="Ordner mit ALKIS- und Themendaten (beliebig tief)")
+    i.add_argument("--out", type=Path, help="Zieldatei (Standard FOLDER/config.yml; nie überschrieben)")
+    i.set_defaults(func=_cmd_init)
 
     layers = sub.add_parser("layers", help="Layer einer DXF-, Shapefile-Ordner- oder GeoPackage-Datei auflisten")
     layers.add_argument("file", help="DXF, GeoPackage, Shapefile-Ordner oder postgresql://…?schema=…")

@@ -71,7 +71,8 @@ def classes(frame_or_areas, criterion):
 
 # ---------------------------------------------------------------- rasters as tiles
 
-def write_tiles(src: Path, folder: Path, size: int, *, crs=None, skip=(), shift_crs: dict | None = None) -> list[Path]:
+def write_tiles(src: Path, folder: Path, size: int, *, crs=None, skip=(), shift_crs: dict | None = None,
+                driver: str = "GTiff") -> list[Path]:
     """Cut a raster into ``size`` × ``size`` pixel GeoTIFF tiles (edge tiles smaller)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -88,8 +89,8 @@ def write_tiles(src: Path, folder: Path, size: int, *, crs=None, skip=(), shift_
                 if shift_crs and key in shift_crs:
                     tile_crs, dx = shift_crs[key]
                     t = rasterio.Affine(t.a, t.b, t.c + dx, t.d, t.e, t.f)
-                p = folder / f"dgm1_{key[0]}_{key[1]}.tif"
-                with rasterio.open(p, "w", driver="GTiff", width=win.width, height=win.height, count=1,
+                p = folder / f"dgm1_{key[0]}_{key[1]}.{'asc' if driver == 'AAIGrid' else 'tif'}"
+                with rasterio.open(p, "w", driver=driver, width=win.width, height=win.height, count=1,
                                    dtype=data.dtype, crs=tile_crs, transform=t, nodata=ds.nodata) as dst:
                     dst.write(data, 1)
                 out.append(p)
@@ -125,6 +126,12 @@ def test_dem_tiles_with_compound_crs_and_one_tile_in_another_crs(base, sample_di
     pd.testing.assert_series_equal(classes(frame, "topographie"), classes(base.areas, "topographie"))
     assert any("zusammengesetztem Koordinatensystem" in p for p in problems)
     assert any("1 Kacheln in anderem Koordinatensystem" in p for p in problems)
+
+
+def test_dem_as_esri_ascii_grid_tiles(base, sample_dir, tmp_path):
+    tiles = write_tiles(sample_dir / "dgm1.tif", tmp_path / "asc", 1000, driver="AAIGrid")
+    frame, _ = rerun(base, "topographie", dem=str(tiles[0].parent))
+    pd.testing.assert_series_equal(classes(frame, "topographie"), classes(base.areas, "topographie"))
 
 
 def test_missing_tile_is_reported_with_its_area(base, sample_dir, tmp_path):

@@ -9,6 +9,10 @@ Sources, in order of preference (column ``immissionen_quelle``):
    the mapping threshold and are left out of the mean (the covered share is reported). The bands
    are expected not to overlap (isophone rings, as noise mapping delivers them); nested bands
    would be blended into the mean.
+   **Lärmkarte (Isophonen-Bänder)**: ``noise_lden`` / ``noise_night`` given as band polygons
+   ("55-60", "≥ 75", separate layers per index): each band counts just below its upper bound
+   (conservative), parts outside every band just below the lowest band (stated in the reason); see
+   :func:`nachverdichtung.criteria.base.band_stats`.
 3. **Ersatzwert (Abstand)**: no noise map. Distance to railways (``railways`` layer and land use
    ``bahn``), industrial/commercial land use (``gewerbe``) and, if named in ``hauptstrassen``, main
    roads (ALKIS does not classify roads, so none are assumed by default). Closer than

@@ -7,6 +7,9 @@ Sources, in order of preference (column ``starkregen_quelle``):
    :func:`nachverdichtung.zonal.zonal_stats`. Classes (DOMAIN.md §2 "Heavy rain" [S/U]):
    90th percentile depth > 0.5 m or max velocity > 2 m/s → nicht geeignet; p90 depth > 0.1 m or
    max velocity > 0.5 m/s → bedingt geeignet.
+   As **class polygons** ("< 10 cm", "10 - 30 cm", "> 50 cm"; ``rain_depth`` pointed at a vector
+   file) the 90th percentile is the band value reached on 10 % of the area, each band just below
+   its upper bound; outside every polygon is dry (:func:`_from_bands`).
 2. **abgeleitet aus DGM** (no hazard map, but a DEM): sink (fill) depth and D8 upstream area from
    :mod:`nachverdichtung.hydrology`, computed on the DEM window around the areas plus ``dgm_halo_m``.
    Sink depth uses the same depth thresholds; a cell draining at least ``abfluss_bedingt_ab_m2``

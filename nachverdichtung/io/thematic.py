@@ -29,7 +29,7 @@ from .classes import CLIMATE_VOCABULARY, PROTECTED_VOCABULARY, match_labels, nor
 from .tables import read_points_table
 from .vector import list_layers, read_vector
 
-__all__ = ["VECTOR_INPUTS", "CLASS_INPUTS", "read_thematic", "source_files", "TREE_RANGE_CM"]
+__all__ = ["VECTOR_INPUTS", "CLASS_INPUTS", "read_thematic", "source_files", "find_column", "TREE_RANGE_CM"]
 
 VECTOR_INPUTS = {
     # name: (label, geometry kind, {canonical column: default source field names}, numeric columns)
@@ -98,7 +98,7 @@ def source_files(src) -> list[tuple[Path, str | None]]:
     return [(path, src.layer)]
 
 
-def _find(columns, wanted) -> str | None:
+def find_column(columns, wanted) -> str | None:
     """A column matching one of ``wanted``: exact (case-insensitive), then normalised."""
     lower = {str(c).lower(): c for c in columns}
     for w in wanted:
@@ -139,7 +139,7 @@ def _read_one(name: str, src, file: Path, layer: str | None, *, target_crs: str,
             used[canon] = None
             continue
         wanted = [src.fields[canon]] if canon in src.fields else names
-        col = _find([c for c in gdf.columns if c != gdf.geometry.name], wanted)
+        col = find_column([c for c in gdf.columns if c != gdf.geometry.name], wanted)
         if col is None and canon in src.fields:
             raise InputError(f"{label}: Feld {src.fields[canon]!r} fehlt (vorhanden: "
                              f"{', '.join(c for c in gdf.columns if c != gdf.geometry.name)})", file=file,
