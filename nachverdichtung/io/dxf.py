@@ -50,7 +50,8 @@ ROLES = ("parcels", "buildings", "roads", "landuse")
 DXF_PRESETS = ("dxf_sample", "dxf_ax_objektarten")
 _SPEC_KEYS = {"parcels": ("layers", "boundary_layers"),
               "parcel_numbers": ("layers", "arrow_layers"),
-              "fluren": ("label_layers", "boundary_layers", "gemarkung_boundary_layers")}
+              "fluren": ("label_layers", "boundary_layers", "gemarkung_boundary_layers"),
+              "road_names": ("layers",)}
 _MAPPING_KEYS = {*_SPEC_KEYS, "ignore", *ROLES}
 _RULE_ATTRS = {
     "buildings": {"funktion": 9998, "kategorie": None, "geschosse": None},
@@ -240,7 +241,11 @@ class _LayerClassifier:
         return self._text_roles(layer)[0]
 
     def is_labels(self, layer: str) -> bool:
+        """Texts of the layer are Flur/Gemarkung labels."""
         return self._text_roles(layer)[1]
+
+    def is_road_names(self, layer: str) -> bool:
+        return _matches(_key(layer), self.mapping.get("road_names", {}).get("layers", []))
 
     def _classify(self, key: str) -> tuple[str, int] | None:
         m = self.mapping
@@ -264,14 +269,15 @@ class _LayerClassifier:
         if hit is not None and hit[0] == "ignored":
             return None
         geom = None if hit is None else ("poly" if hit[0] in ROLES else "line")
-        if self.is_numbers(layer) or self.is_labels(layer):
+        if self.is_numbers(layer) or self.is_labels(layer) or self.is_road_names(layer):
             return "text" if geom is None else f"text+{geom}"
         return geom
 
     def unmatched(self, counts: Mapping) -> list[tuple[str, dict]]:
         """Layers (with their entity counts) that no role, number or label rule takes."""
         return [(lay, c) for lay, c in sorted(counts.items())
-                if self(lay) is None and not self.is_numbers(lay) and not self.is_labels(lay)]
+                if self(lay) is None and not self.is_numbers(lay) and not self.is_labels(lay)
+                and not self.is_road_names(lay)]
 
     def score(self, counts: Mapping) -> int:
         """Entities on layers this mapping takes (for choosing a preset)."""
@@ -448,6 +454,7 @@ _ATTR_KEYS = {
     "geschosse": ("anzahlderoberirdischengeschosse", "geschosse", "anzahlgs", "ofl"),
     "nutzung": ("nutzung", "nutzungsart", "nutzart"),
     "objektart": ("objektart", "objektartenkennung", "objektartkennung", "oak"),
+    "name": ("name", "strassenname", "bezeichnung", "unverschluesselt", "bez"),
 }
 #: ALKIS object type numbers (Objektartenkatalog, GeoInfoDok) → object type name.
 _OBJEKTART_CODES = {
@@ -506,6 +513,19 @@ def _int_or(value, default):
         return default
 
 
+def _road_names(prim: Primitives, classify, geoms: np.ndarray, attrs: list[dict]) -> list[str]:
+    """Street name of each road polygon: its XDATA/block attribute, else a name text inside."""
+    names = [str(_attr(x, "name") or "") for x in attrs]
+    sel = [i for i, lay in enumerate(prim.text_layers) if classify.is_road_names(lay)]
+    if sel and len(geoms):
+        pts = shapely.points(np.asarray([prim.text_xy[i] for i in sel], dtype=float))
+        ti, gi = shapely.STRtree(geoms).query(pts, predicate="within")
+        for t, g in zip(ti, gi):
+            if not names[g]:
+                names[g] = prim.texts[sel[t]]
+    return names
+
+
 def _landuse_columns(r, a, layers, rules) -> dict:
     """``nutzung`` and ``objektart`` (+ funktion, vegetationsmerkmal, artderbebauung where the
     XDATA/block attributes carry them) of the land-use polygons."""
@@ -552,7 +572,9 @@ def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
             hints.count("Gebäudefunktion von {n} Gebäuden aus XDATA/Blockattributen",
                         int(from_attr.sum()))
     elif role == "roads":
-        out = {"art": [rules[i]["art"] for i in r], "name": [rules[i]["name"] or "" for i in r]}
+        names = _road_names(prim, classify, frame.geometry.to_numpy(), a)
+        out = {"art": [rules[i]["art"] for i in r],
+               "name": [nm or rules[i]["name"] or "" for i, nm in zip(r, names)]}
     else:
         out = _landuse_columns(r, a, frame["_layer"].to_numpy(), rules)
     data = pd.DataFrame(out, index=frame.index)
