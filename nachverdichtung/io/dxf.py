@@ -264,6 +264,14 @@ class _LayerClassifier:
                     return (role, i)
         return None
 
+    def landuse_rule(self, layer: str) -> int | None:
+        """Index of the first land-use rule matching *layer*, whatever role its geometry has."""
+        key = _key(layer)
+        for i, rule in enumerate(self.mapping.get("landuse", [])):
+            if _matches(key, rule["layers"]):
+                return i
+        return None
+
     def kind(self, layer: str) -> str | None:
         hit = self(layer)
         if hit is not None and hit[0] == "ignored":
@@ -382,6 +390,10 @@ def _clean_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
     layers = np.asarray(prim.poly_layers, dtype=object)
     hits = [classify(lay) for lay in prim.poly_layers]
+    if role == "landuse":  # traffic areas are roads and land use (tatsächliche Nutzung) at once
+        hits = [(role, k) if h is not None and h[0] == "roads" and
+                (k := classify.landuse_rule(lay)) is not None else h
+                for h, lay in zip(hits, prim.poly_layers)]
     sel = np.fromiter((h is not None and h[0] == role for h in hits), bool, len(hits))
     rule = np.fromiter((h[1] if h is not None else -1 for h in hits), int, len(hits))
     geoms = np.asarray(prim.polygons, dtype=object)
