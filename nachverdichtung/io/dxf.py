@@ -376,6 +376,34 @@ def _dedupe(geoms: np.ndarray, from_hatch: np.ndarray) -> np.ndarray:
     return np.sort(keep)
 
 
+def _nest(geoms: np.ndarray, from_hatch: np.ndarray, layers: np.ndarray, keep_inner: bool):
+    """Closed polylines inside another of the same layer: cut out of it as holes.
+
+    With *keep_inner* (parcels: the island is a parcel of its own) every polygon stays and loses
+    the polygons directly inside it; otherwise nesting is even-odd (a ring inside a building is
+    its courtyard, a ring inside that an island again). Returns (geometries, keep mask).
+    """
+    ok = np.ones(len(geoms), bool)
+    idx = np.flatnonzero(~from_hatch)
+    if len(idx) < 2:
+        return geoms, ok
+    g = geoms[idx]
+    outer, inner = shapely.STRtree(g).query(g, predicate="contains_properly")
+    same = layers[idx][outer] == layers[idx][inner]
+    outer, inner = outer[same], inner[same]
+    if not len(outer):
+        return geoms, ok
+    depth = np.bincount(inner, minlength=len(idx))
+    direct = depth[inner] == depth[outer] + 1
+    hole = (depth % 2 == 1) if not keep_inner else np.zeros(len(idx), bool)
+    out = geoms.copy()
+    for o, grp in pd.Series(inner[direct]).groupby(outer[direct]):
+        if not hole[o]:
+            out[idx[o]] = shapely.difference(g[o], shapely.union_all(g[grp.to_numpy()]))
+    ok[idx[hole]] = False
+    return out, ok
+
+
 def _clean_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geom = shapely.force_2d(frame.geometry.values)
     bad = ~shapely.is_valid(geom)
@@ -401,6 +429,37 @@ def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
     pattrs = prim.poly_attrs if len(prim.poly_attrs) == len(hits) else [{}] * len(hits)
     attrs = [a for a, k in zip(pattrs, sel) if k]
     return geoms[sel], hatch[sel], rule[sel], layers[sel], attrs
+
+
+#: Faces of boundary linework below this area (m²) are gaps between lines, not parcels [U].
+SLIVER_M2 = 0.5
+#: ... and so are faces whose mean width 2·area/perimeter is below this (m) [U].
+SLIVER_WIDTH_M = 0.05
+
+
+def _slivers(faces: np.ndarray) -> np.ndarray:
+    """Faces that are gaps or overlaps between boundary lines drawn twice, not parcels."""
+    area = shapely.area(faces)
+    width = 2 * area / np.maximum(shapely.length(faces), 1e-9)
+    return (area < SLIVER_M2) | (width < SLIVER_WIDTH_M)
+
+
+def _merge_slivers(faces: np.ndarray, sliver: np.ndarray) -> np.ndarray:
+    """The faces that are not slivers, each sliver merged into the one it shares most boundary
+    with (slivers without such a neighbour are dropped)."""
+    big = faces[~sliver]
+    small = faces[sliver]
+    si, bi = shapely.STRtree(big).query(small, predicate="intersects")
+    if not len(si):
+        return big
+    shared = shapely.length(shapely.intersection(shapely.boundary(small[si]), shapely.boundary(big[bi])))
+    pair = pd.DataFrame({"s": si, "b": bi, "len": shared}).sort_values("len", ascending=False,
+                                                                       kind="stable")
+    pair = pair[pair["len"] > 0].drop_duplicates("s")
+    out = big.copy()
+    for b, grp in pair.groupby("b")["s"]:
+        out[b] = shapely.union_all(np.concatenate([[big[b]], small[grp.to_numpy()]]))
+    return out
 
 
 def _lines_of(prim: Primitives, classify: _LayerClassifier, role: str) -> np.ndarray:
@@ -429,10 +488,20 @@ def _number_inputs(prim: Primitives, classify: _LayerClassifier):
 
 
 def _build_parcels(prim, classify, crs, gemarkung, flur, rules: NumberRules, hints: Hints):
-    geoms, hatch, _, _, attrs = _role_polys(prim, classify, "parcels")
+    geoms, hatch, _, layers, attrs = _role_polys(prim, classify, "parcels")
+    keep = _dedupe(geoms, hatch)
+    geoms, hatch, attrs = geoms[keep], hatch[keep], [attrs[k] for k in keep]
+    geoms, _ = _nest(geoms, hatch, layers[keep], keep_inner=True)
     boundary = _lines_of(prim, classify, "parcel_lines")
     if len(boundary):
         faces = polygonise(boundary, rules.tolerance)
+        sliver = _slivers(faces)
+        if sliver.any():
+            hints.count("{n} Splitterflächen zwischen nicht genau aufeinander liegenden "
+                        f"Grenzlinien (kleiner als {SLIVER_M2:g} m² oder im Mittel schmaler als "
+                        f"{SLIVER_WIDTH_M * 100:g} cm) dem Nachbarn mit der längsten gemeinsamen "
+                        "Grenze zugeschlagen", int(sliver.sum()))
+            faces = _merge_slivers(faces, sliver)
         geoms = np.concatenate([geoms, faces])
         hatch = np.concatenate([hatch, np.zeros(len(faces), bool)])
         attrs = attrs + [{}] * len(faces)
@@ -562,6 +631,8 @@ def _landuse_columns(r, a, layers, rules) -> dict:
 def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
     geoms, hatch, rule, layers, attrs = _role_polys(prim, classify, role)
     keep = _dedupe(geoms, hatch)
+    geoms, ok = _nest(geoms, hatch, layers, keep_inner=False)
+    keep = keep[ok[keep]]
     attrs = _attrs_from_blocks(prim, classify, role, geoms[keep], [attrs[k] for k in keep])
     frame = gpd.GeoDataFrame({"_rule": rule[keep], "_attrs": attrs, "_layer": layers[keep]},
                              geometry=list(geoms[keep]), crs=crs)
