@@ -3,7 +3,7 @@
     python scripts/figure_dxf_styles.py [OUT_DIR]     # default: docs/
 
 Generates the sample district into a temporary folder, writes every style with ezdxf (as the
-tests do) and draws the same 160 m x 110 m window of each file with ezdxf's matplotlib backend.
+tests do) and draws the same 110 m x 76 m window of each file with ezdxf's matplotlib backend.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def main(out: Path) -> None:
         layers = load_layers(load_config(cfg))
         small = layers.parcels[layers.parcels.area < dxf_styles.SMALL_M2]
         c = small.geometry.iloc[len(small) // 2].centroid
-        window = (c.x - 80, c.y - 55, c.x + 80, c.y + 55)
-        shift = (32_400_000.0, 5_400_000.0)
+        window = (c.x - 55, c.y - 38, c.x + 55, c.y + 38)
+        shift = (400_000.0, 5_400_000.0)
         files = {
             "german": dxf_styles.write_german(Path(tmp) / "a.dxf", layers),
             "objektarten": dxf_styles.write_objektarten(Path(tmp) / "b.dxf", layers),

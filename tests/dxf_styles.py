@@ -45,7 +45,7 @@ LANDUSE_AX = {
     "wald": "AX_Wald", "landwirtschaft": "AX_Landwirtschaft", "bahn": "AX_Bahnverkehr",
     "gewaesser": "AX_Fliessgewaesser", "sonstige": "AX_UnlandVegetationsloseFlaeche",
 }
-SMALL_M2 = 150.0  # parcels below this get their number outside (style "arrows")
+SMALL_M2 = 400.0  # parcels below this (98 of 1,433 in the sample) get their number outside ("arrows")
 
 
 def _rings(geom):
