@@ -359,7 +359,8 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         value = getattr(config.inputs, f.name)
         if value is None:
             continue
-        sources[f.name] = ", ".join(str(s.path) for s in source_list(value))
+        listed = source_list(value)
+        sources.update({f.name if len(listed) == 1 else f"{f.name}[{k}]": str(s.path) for k, s in enumerate(listed)})
         say(f"{RASTER_INPUTS.get(f.name) or VECTOR_INPUTS[f.name][0]} lesen")
         loaded = load_input(f.name, value, target_crs=config.crs, problems=problems)
         if unusable_reason(loaded):

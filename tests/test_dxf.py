@@ -90,7 +90,9 @@ def test_round_trip(district, written, reader):
     assert b["funktion"].tolist() == [1000, 1000, 2000, 2463]
     assert b.area.sum() == pytest.approx(district["buildings"].area.sum(), abs=0.01)
     assert sorted(got["roads"]["art"]) == ["strassenverkehr", "weg"]
-    assert sorted(got["landuse"]["nutzung"]) == ["gewerbe", "wohnbau"]
+    assert sorted(got["roads"]["name"]) == ["", "Hauptstraße"]  # name text inside the road
+    # the road layers are traffic land use as well
+    assert sorted(got["landuse"]["nutzung"]) == ["gewerbe", "verkehr", "verkehr", "wohnbau"]
     assert list(got["parcels"].columns) == ["flstkennz", "gemarkung", "flur", "zaehler",
                                             "nenner", "flaeche_amtlich", "geometry"]
 

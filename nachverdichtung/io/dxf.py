@@ -50,7 +50,8 @@ ROLES = ("parcels", "buildings", "roads", "landuse")
 DXF_PRESETS = ("dxf_sample", "dxf_ax_objektarten")
 _SPEC_KEYS = {"parcels": ("layers", "boundary_layers"),
               "parcel_numbers": ("layers", "arrow_layers"),
-              "fluren": ("label_layers", "boundary_layers", "gemarkung_boundary_layers")}
+              "fluren": ("label_layers", "boundary_layers", "gemarkung_boundary_layers"),
+              "road_names": ("layers",)}
 _MAPPING_KEYS = {*_SPEC_KEYS, "ignore", *ROLES}
 _RULE_ATTRS = {
     "buildings": {"funktion": 9998, "kategorie": None, "geschosse": None},
@@ -240,7 +241,11 @@ class _LayerClassifier:
         return self._text_roles(layer)[0]
 
     def is_labels(self, layer: str) -> bool:
+        """Texts of the layer are Flur/Gemarkung labels."""
         return self._text_roles(layer)[1]
+
+    def is_road_names(self, layer: str) -> bool:
+        return _matches(_key(layer), self.mapping.get("road_names", {}).get("layers", []))
 
     def _classify(self, key: str) -> tuple[str, int] | None:
         m = self.mapping
@@ -259,19 +264,28 @@ class _LayerClassifier:
                     return (role, i)
         return None
 
+    def landuse_rule(self, layer: str) -> int | None:
+        """Index of the first land-use rule matching *layer*, whatever role its geometry has."""
+        key = _key(layer)
+        for i, rule in enumerate(self.mapping.get("landuse", [])):
+            if _matches(key, rule["layers"]):
+                return i
+        return None
+
     def kind(self, layer: str) -> str | None:
         hit = self(layer)
         if hit is not None and hit[0] == "ignored":
             return None
         geom = None if hit is None else ("poly" if hit[0] in ROLES else "line")
-        if self.is_numbers(layer) or self.is_labels(layer):
+        if self.is_numbers(layer) or self.is_labels(layer) or self.is_road_names(layer):
             return "text" if geom is None else f"text+{geom}"
         return geom
 
     def unmatched(self, counts: Mapping) -> list[tuple[str, dict]]:
         """Layers (with their entity counts) that no role, number or label rule takes."""
         return [(lay, c) for lay, c in sorted(counts.items())
-                if self(lay) is None and not self.is_numbers(lay) and not self.is_labels(lay)]
+                if self(lay) is None and not self.is_numbers(lay) and not self.is_labels(lay)
+                and not self.is_road_names(lay)]
 
     def score(self, counts: Mapping) -> int:
         """Entities on layers this mapping takes (for choosing a preset)."""
@@ -362,6 +376,34 @@ def _dedupe(geoms: np.ndarray, from_hatch: np.ndarray) -> np.ndarray:
     return np.sort(keep)
 
 
+def _nest(geoms: np.ndarray, from_hatch: np.ndarray, layers: np.ndarray, keep_inner: bool):
+    """Closed polylines inside another of the same layer: cut out of it as holes.
+
+    With *keep_inner* (parcels: the island is a parcel of its own) every polygon stays and loses
+    the polygons directly inside it; otherwise nesting is even-odd (a ring inside a building is
+    its courtyard, a ring inside that an island again). Returns (geometries, keep mask).
+    """
+    ok = np.ones(len(geoms), bool)
+    idx = np.flatnonzero(~from_hatch)
+    if len(idx) < 2:
+        return geoms, ok
+    g = geoms[idx]
+    outer, inner = shapely.STRtree(g).query(g, predicate="contains_properly")
+    same = layers[idx][outer] == layers[idx][inner]
+    outer, inner = outer[same], inner[same]
+    if not len(outer):
+        return geoms, ok
+    depth = np.bincount(inner, minlength=len(idx))
+    direct = depth[inner] == depth[outer] + 1
+    hole = (depth % 2 == 1) if not keep_inner else np.zeros(len(idx), bool)
+    out = geoms.copy()
+    for o, grp in pd.Series(inner[direct]).groupby(outer[direct]):
+        if not hole[o]:
+            out[idx[o]] = shapely.difference(g[o], shapely.union_all(g[grp.to_numpy()]))
+    ok[idx[hole]] = False
+    return out, ok
+
+
 def _clean_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geom = shapely.force_2d(frame.geometry.values)
     bad = ~shapely.is_valid(geom)
@@ -376,6 +418,10 @@ def _clean_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
     layers = np.asarray(prim.poly_layers, dtype=object)
     hits = [classify(lay) for lay in prim.poly_layers]
+    if role == "landuse":  # traffic areas are roads and land use (tatsächliche Nutzung) at once
+        hits = [(role, k) if h is not None and h[0] == "roads" and
+                (k := classify.landuse_rule(lay)) is not None else h
+                for h, lay in zip(hits, prim.poly_layers)]
     sel = np.fromiter((h is not None and h[0] == role for h in hits), bool, len(hits))
     rule = np.fromiter((h[1] if h is not None else -1 for h in hits), int, len(hits))
     geoms = np.asarray(prim.polygons, dtype=object)
@@ -383,6 +429,37 @@ def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
     pattrs = prim.poly_attrs if len(prim.poly_attrs) == len(hits) else [{}] * len(hits)
     attrs = [a for a, k in zip(pattrs, sel) if k]
     return geoms[sel], hatch[sel], rule[sel], layers[sel], attrs
+
+
+#: Faces of boundary linework below this area (m²) are gaps between lines, not parcels [U].
+SLIVER_M2 = 0.5
+#: ... and so are faces whose mean width 2·area/perimeter is below this (m) [U].
+SLIVER_WIDTH_M = 0.05
+
+
+def _slivers(faces: np.ndarray) -> np.ndarray:
+    """Faces that are gaps or overlaps between boundary lines drawn twice, not parcels."""
+    area = shapely.area(faces)
+    width = 2 * area / np.maximum(shapely.length(faces), 1e-9)
+    return (area < SLIVER_M2) | (width < SLIVER_WIDTH_M)
+
+
+def _merge_slivers(faces: np.ndarray, sliver: np.ndarray) -> np.ndarray:
+    """The faces that are not slivers, each sliver merged into the one it shares most boundary
+    with (slivers without such a neighbour are dropped)."""
+    big = faces[~sliver]
+    small = faces[sliver]
+    si, bi = shapely.STRtree(big).query(small, predicate="intersects")
+    if not len(si):
+        return big
+    shared = shapely.length(shapely.intersection(shapely.boundary(small[si]), shapely.boundary(big[bi])))
+    pair = pd.DataFrame({"s": si, "b": bi, "len": shared}).sort_values("len", ascending=False,
+                                                                       kind="stable")
+    pair = pair[pair["len"] > 0].drop_duplicates("s")
+    out = big.copy()
+    for b, grp in pair.groupby("b")["s"]:
+        out[b] = shapely.union_all(np.concatenate([[big[b]], small[grp.to_numpy()]]))
+    return out
 
 
 def _lines_of(prim: Primitives, classify: _LayerClassifier, role: str) -> np.ndarray:
@@ -411,10 +488,20 @@ def _number_inputs(prim: Primitives, classify: _LayerClassifier):
 
 
 def _build_parcels(prim, classify, crs, gemarkung, flur, rules: NumberRules, hints: Hints):
-    geoms, hatch, _, _, attrs = _role_polys(prim, classify, "parcels")
+    geoms, hatch, _, layers, attrs = _role_polys(prim, classify, "parcels")
+    keep = _dedupe(geoms, hatch)
+    geoms, hatch, attrs = geoms[keep], hatch[keep], [attrs[k] for k in keep]
+    geoms, _ = _nest(geoms, hatch, layers[keep], keep_inner=True)
     boundary = _lines_of(prim, classify, "parcel_lines")
     if len(boundary):
         faces = polygonise(boundary, rules.tolerance)
+        sliver = _slivers(faces)
+        if sliver.any():
+            hints.count("{n} Splitterflächen zwischen nicht genau aufeinander liegenden "
+                        f"Grenzlinien (kleiner als {SLIVER_M2:g} m² oder im Mittel schmaler als "
+                        f"{SLIVER_WIDTH_M * 100:g} cm) dem Nachbarn mit der längsten gemeinsamen "
+                        "Grenze zugeschlagen", int(sliver.sum()))
+            faces = _merge_slivers(faces, sliver)
         geoms = np.concatenate([geoms, faces])
         hatch = np.concatenate([hatch, np.zeros(len(faces), bool)])
         attrs = attrs + [{}] * len(faces)
@@ -448,6 +535,7 @@ _ATTR_KEYS = {
     "geschosse": ("anzahlderoberirdischengeschosse", "geschosse", "anzahlgs", "ofl"),
     "nutzung": ("nutzung", "nutzungsart", "nutzart"),
     "objektart": ("objektart", "objektartenkennung", "objektartkennung", "oak"),
+    "name": ("name", "strassenname", "bezeichnung", "unverschluesselt", "bez"),
 }
 #: ALKIS object type numbers (Objektartenkatalog, GeoInfoDok) → object type name.
 _OBJEKTART_CODES = {
@@ -506,6 +594,19 @@ def _int_or(value, default):
         return default
 
 
+def _road_names(prim: Primitives, classify, geoms: np.ndarray, attrs: list[dict]) -> list[str]:
+    """Street name of each road polygon: its XDATA/block attribute, else a name text inside."""
+    names = [str(_attr(x, "name") or "") for x in attrs]
+    sel = [i for i, lay in enumerate(prim.text_layers) if classify.is_road_names(lay)]
+    if sel and len(geoms):
+        pts = shapely.points(np.asarray([prim.text_xy[i] for i in sel], dtype=float))
+        ti, gi = shapely.STRtree(geoms).query(pts, predicate="within")
+        for t, g in zip(ti, gi):
+            if not names[g]:
+                names[g] = prim.texts[sel[t]]
+    return names
+
+
 def _landuse_columns(r, a, layers, rules) -> dict:
     """``nutzung`` and ``objektart`` (+ funktion, vegetationsmerkmal, artderbebauung where the
     XDATA/block attributes carry them) of the land-use polygons."""
@@ -530,6 +631,8 @@ def _landuse_columns(r, a, layers, rules) -> dict:
 def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
     geoms, hatch, rule, layers, attrs = _role_polys(prim, classify, role)
     keep = _dedupe(geoms, hatch)
+    geoms, ok = _nest(geoms, hatch, layers, keep_inner=False)
+    keep = keep[ok[keep]]
     attrs = _attrs_from_blocks(prim, classify, role, geoms[keep], [attrs[k] for k in keep])
     frame = gpd.GeoDataFrame({"_rule": rule[keep], "_attrs": attrs, "_layer": layers[keep]},
                              geometry=list(geoms[keep]), crs=crs)
@@ -552,7 +655,9 @@ def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
             hints.count("Gebäudefunktion von {n} Gebäuden aus XDATA/Blockattributen",
                         int(from_attr.sum()))
     elif role == "roads":
-        out = {"art": [rules[i]["art"] for i in r], "name": [rules[i]["name"] or "" for i in r]}
+        names = _road_names(prim, classify, frame.geometry.to_numpy(), a)
+        out = {"art": [rules[i]["art"] for i in r],
+               "name": [nm or rules[i]["name"] or "" for i, nm in zip(r, names)]}
     else:
         out = _landuse_columns(r, a, frame["_layer"].to_numpy(), rules)
     data = pd.DataFrame(out, index=frame.index)

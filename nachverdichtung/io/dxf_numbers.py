@@ -377,12 +377,53 @@ def assign_numbers(geoms: np.ndarray, numbers: pd.DataFrame, arrow: np.ndarray,
 # Flur and Gemarkung areas
 # --------------------------------------------------------------------------------------------
 
+#: Grid (m) the snapped linework is rounded to before noding; far below survey accuracy.
+NODE_GRID = 0.001
+
+
+def snap_ends(lines: np.ndarray, tolerance: float) -> np.ndarray:
+    """Line strings whose end points within *tolerance* of another end point are joined there,
+    and whose remaining end points within *tolerance* of another line are moved onto it.
+
+    Only end points move, and only by at most *tolerance*: the drawing is kept as it is.
+    """
+    parts = shapely.get_parts(shapely.get_parts(lines))
+    parts = parts[shapely.get_type_id(parts) == 1]
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    if not len(parts):
+        return parts
+    count = np.bincount(idx, minlength=len(parts))
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    ends = np.concatenate([first, first + count - 1])
+    owner = np.concatenate([np.arange(len(parts))] * 2)
+    pts = shapely.points(coords[ends])
+    a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tolerance)
+    rep = np.arange(len(ends))
+    np.minimum.at(rep, a, b)
+    coords[ends] = coords[ends[rep]]
+    partners = np.bincount(a, minlength=len(ends))
+    lone = np.flatnonzero(partners == 1)
+    if len(lone):
+        pi, li = shapely.STRtree(parts).query(pts[lone], predicate="dwithin", distance=tolerance)
+        other = li != owner[lone[pi]]
+        pi, li = pi[other], li[other]
+        d = shapely.distance(pts[lone[pi]], parts[li])
+        order = np.argsort(d, kind="stable")
+        pi, li = pi[order], li[order]
+        _, firsts = np.unique(pi, return_index=True)
+        pi, li = pi[firsts], li[firsts]
+        on = shapely.line_interpolate_point(parts[li], shapely.line_locate_point(parts[li], pts[lone[pi]]))
+        coords[ends[lone[pi]]] = shapely.get_coordinates(on)
+    return shapely.linestrings(coords, indices=idx)
+
+
 def polygonise(lines, tolerance: float) -> np.ndarray:
-    """Faces of boundary linework, snapped to a grid of *tolerance* metres and noded."""
+    """Faces of boundary linework: end points snapped within *tolerance* metres
+    (:func:`snap_ends`), rounded to ``NODE_GRID``, noded and polygonised."""
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
         return np.array([], dtype=object)
-    arr = shapely.set_precision(lines, tolerance)
+    arr = shapely.set_precision(snap_ends(lines, tolerance), NODE_GRID)
     noded = shapely.node(shapely.multilinestrings(shapely.get_parts(arr)))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     return faces[shapely.area(faces) > 0]
