@@ -250,3 +250,45 @@ def test_bbox_reads_only_the_window(sample_config, sample_in_postgis, tmp_path):
     expected = whole.parcels.intersects(shapely.box(*box)).sum()
     assert 0 < len(part.parcels) < len(whole.parcels)
     assert abs(len(part.parcels) - expected) <= 0.01 * expected + 2  # && uses bounding boxes: a few more
+
+
+QGIS_PG = r'''
+import json, os, sys
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from qgis.core import QgsApplication, QgsDataSourceUri, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+host, user, db, schema = sys.argv[1:5]
+out = {}
+for table in ("bewertung", "flurstuecke"):
+    uri = QgsDataSourceUri()
+    uri.setConnection(host, "5432", db, user, "")
+    uri.setDataSource(schema, table, "geom", "", "flaeche_id" if table == "bewertung" else "")
+    lyr = QgsVectorLayer(uri.uri(False), table, "postgres")
+    r = lyr.renderer()
+    out[table] = {"valid": lyr.isValid(), "type": r.type() if r else None,
+                  "attr": r.classAttribute() if r and r.type() == "categorizedSymbol" else None,
+                  "count": lyr.featureCount()}
+print(json.dumps(out))
+app.exitQgis()
+'''
+
+
+@pytest.mark.qgis
+def test_qgis_opens_the_postgis_results_styled(db, assessment, server):
+    """Debian's QGIS opens the tables from PostGIS and applies the default style from layer_styles."""
+    import json
+    import os
+
+    if not os.path.exists("/usr/bin/python3") or subprocess.run(
+            ["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True).returncode:
+        pytest.skip("Debian QGIS (python3-qgis) not installed")
+    sock, user = server
+    pg_export.write_postgis(assessment, _with_schema(db, "nachverdichtung"))
+    proc = subprocess.run(["/usr/bin/python3", "-c", QGIS_PG, str(sock), user, "alkis", "nachverdichtung"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["bewertung"] == {"valid": True, "type": "categorizedSymbol", "attr": "klasse",
+                                "count": len(assessment.areas)}
+    assert out["flurstuecke"]["valid"] and out["flurstuecke"]["attr"] == "status"

@@ -94,7 +94,7 @@ def _write_styles(cur, database: str, schema: str, styles) -> None:
     cur.executemany(
         "INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
         "stylename, styleqml, stylesld, useasdefault, description, type) "
-        "VALUES (%s, %s, %s, %s, %s, XMLPARSE(DOCUMENT %s), %s, %s, %s, 'vector')",
+        "VALUES (%s, %s, %s, %s, %s, XMLPARSE(DOCUMENT %s), %s, %s, %s, NULL)",  # type: any geometry
         [(database, schema, layer, GEOMETRY, name, q, s or None, default, desc)
          for layer, name, q, s, default, desc in styles])
 
