@@ -20,6 +20,7 @@ import shapely
 
 from .errors import InputError
 from .io.alkis import ROLE_LABEL, read_alkis
+from .io.codes import building_category, parse_flstkennz  # noqa: F401 - re-exported (public API)
 from .config import source_list
 from .io.raster import RasterSource, open_raster_source
 from .io.thematic import CLASS_INPUTS, VECTOR_INPUTS, read_thematic
@@ -87,44 +88,6 @@ class Layers:
     def replace(self, **changes) -> "Layers":
         """A copy with some attributes replaced (for subsets and tests)."""
         return dataclasses.replace(self, **changes)
-
-
-def building_category(funktion: pd.Series) -> pd.Series:
-    """Map ALKIS ``gebaeudefunktion`` codes to ``haupt``, ``neben``, ``gewerbe`` or ``sonstige``.
-
-    Main buildings with housing are 1000–1223, 2310 and 2320; ancillary buildings are 1313
-    (Gartenhaus), 2460–2465 (garages, parking), 2723 (Schuppen) and 2740 (Gewächshaus); other
-    2000–2999 codes are commercial (2000 is "Gebäude für Wirtschaft oder Gewerbe", not housing).
-
-    Examples
-    --------
-    >>> building_category(pd.Series([1010, 2463, 2000, 9998])).tolist()
-    ['haupt', 'neben', 'gewerbe', 'sonstige']
-    """
-    f = pd.to_numeric(funktion, errors="coerce").fillna(9998).astype(int).to_numpy()
-    main = ((f >= 1000) & (f <= 1223)) | np.isin(f, (2310, 2320))
-    ancillary = np.isin(f, (1313, 2723, 2740)) | ((f >= 2460) & (f <= 2465))
-    commercial = (f >= 2000) & (f <= 2999) & ~main & ~ancillary
-    cat = np.select([main, ancillary, commercial], ["haupt", "neben", "gewerbe"], "sonstige")
-    return pd.Series(cat, index=funktion.index, dtype=object)
-
-
-def parse_flstkennz(kennz: pd.Series) -> pd.DataFrame:
-    """Split 20-character parcel ids into gemarkung, flur, zaehler and nenner.
-
-    Examples
-    --------
-    >>> row = parse_flstkennz(pd.Series(["072566001001230004__"])).iloc[0]
-    >>> row["gemarkung"], int(row["flur"]), int(row["zaehler"]), int(row["nenner"])
-    ('2566', 1, 123, 4)
-    """
-    s = kennz.astype(str).str.ljust(20, "_")
-    num = lambda a, b: pd.to_numeric(s.str[a:b].str.replace("_", "", regex=False), errors="coerce")
-    nenner = num(14, 18).astype("Int64")
-    return pd.DataFrame({
-        "gemarkung": s.str[2:6], "flur": num(6, 9).astype("Int64"), "zaehler": num(9, 14).astype("Int64"),
-        "nenner": nenner.where(nenner > 0),
-    }, index=kennz.index)
 
 
 def clean_polygons(gdf: gpd.GeoDataFrame, *, what: str, problems: list[str]) -> gpd.GeoDataFrame:

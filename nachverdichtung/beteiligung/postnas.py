@@ -26,7 +26,7 @@ import pyogrio
 
 from ..errors import InputError
 from .codes import AUFGETEILT, FIKTIVES_BLATT, RECHTSGEMEINSCHAFT, role_of
-from .owners import OwnerData, as_list, share_text, stable_id
+from .ownerdata import OwnerData, as_list, share_text, stable_id
 
 __all__ = ["TABLES", "read_postnas", "resolve_postnas"]
 

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 import yaml
 
+from nachverdichtung.io.codes import building_category
 from nachverdichtung.errors import ConfigError, CRSError, InputError
 from nachverdichtung.io.dxf_ezdxf import KIND_LABEL, Primitives
 from nachverdichtung.io.dxf_numbers import (
@@ -523,9 +524,7 @@ def _build_parcels(prim, classify, crs, gemarkung, flur, rules: NumberRules, hin
 
 
 def _building_categories(funktion: np.ndarray) -> np.ndarray:
-    """``kategorie`` from ``funktion`` via :func:`nachverdichtung.layers.building_category`."""
-    from nachverdichtung.layers import building_category
-
+    """``kategorie`` from ``funktion`` via :func:`nachverdichtung.io.codes.building_category`."""
     return building_category(pd.Series(funktion, dtype="int64")).to_numpy(dtype=object)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from nachverdichtung.io.codes import building_category
 from nachverdichtung.errors import ConfigError
 from nachverdichtung.sample import owners, writers
 from nachverdichtung.sample.district import CRS, Tile, build_tile, rasters
@@ -205,7 +206,6 @@ def _write_dxf(out: Path, L: dict, say) -> None:
     except ImportError:  # the DXF writer is optional for the sample
         log.info("nachverdichtung.io.dxf.write_alkis_dxf not available: alkis.dxf skipped")
         return
-    from nachverdichtung.layers import building_category
 
     say("alkis.dxf schreiben")
     P, B = L["parcels"], L["buildings"]

@@ -21,22 +21,11 @@ from nachverdichtung.sample.streets import (
     NS_STREETS,
     PLATZ,
     RAIL_V,
+    STYLES,
     Grid,
     cols_for_row,
 )
 
-#: Block style per row (south to north) and column (west to east).
-STYLES = (
-    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
-    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
-    ("deep", "strip", "mixed", "platz", "deep", "deep_noprec"),
-    ("through", "shallow", "green", "mixed", "shallow", "normal"),
-    ("deep", "flag", "mixed", "mixed", "deep", "flag"),
-    ("normal", "normal", "mixed", "mixed", "normal", "strip"),
-    ("deep", "culdesac", "mixed", "mixed", "deep", "garden"),
-    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
-    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
-)
 WIDTHS = {
     "normal": (10.0, 20.0),
     "deep": (12.0, 24.0),

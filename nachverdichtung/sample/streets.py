@@ -64,6 +64,18 @@ TRACKS_V = (207.5, 214.5)
 GEWERBE_STREET_V = (115.0, 127.0)
 CULDESAC = {"row": 6, "col": 1, "u": 610.0, "half_width": 4.0, "length": 118.0, "radius": 11.0}
 PLATZ = {"row": 2, "col": 3, "length": 70.0}
+#: Block style per row (south to north) and column (west to east).
+STYLES = (
+    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
+    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
+    ("deep", "strip", "mixed", "platz", "deep", "deep_noprec"),
+    ("through", "shallow", "green", "mixed", "shallow", "normal"),
+    ("deep", "flag", "mixed", "mixed", "deep", "flag"),
+    ("normal", "normal", "mixed", "mixed", "normal", "strip"),
+    ("deep", "culdesac", "mixed", "mixed", "deep", "garden"),
+    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
+    ("normal", "normal", "mixed", "mixed", "normal", "normal"),
+)
 
 
 @dataclass(frozen=True)
@@ -136,8 +148,6 @@ def street_polygons(grid: Grid) -> tuple[list[str], list[str], list]:
     r3 = grid.rows[3]
     add("weg", "Sportplatzweg", _box(860.0, r3[0], 864.0, r3[1]))
     # Garden paths along the middle of deep blocks (old village "Hinterwege").
-    from nachverdichtung.sample.parcels import STYLES
-
     k = 0
     for r, (v0, v1) in enumerate(grid.rows):
         for c, (u0, u1) in enumerate(cols_for_row(r)):
