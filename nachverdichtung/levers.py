@@ -35,7 +35,8 @@ class Lever:
     Attributes
     ----------
     frame
-        ``von``, ``nach`` (classes; ``nach`` is at least one step better), ``machbar`` ("ja" / "nein" / "" where nothing is proposed),
+        ``von``, ``nach`` (classes; ``nach`` is at least one step better), ``machbar`` ("ja" / "nein" /
+        "" where nothing is proposed),
         ``satz`` (German sentence), ``aenderung`` (dict measure → value that lifts the class),
         ``schwelle`` (dict parameter → threshold that lifts it, only re-ratable parameters).
     """
@@ -102,7 +103,8 @@ def criterion_levers(frame: pd.DataFrame, name: str, params) -> Lever:
         if doable:
             text = f"{klasse[k]} → {lifted[k]}, wenn {clause} ({'; '.join(hebel)})"
         else:  # named, but not proposed: nobody can bring it about
-            text = f"kein Hebel: {klasse[k]} → {lifted[k]} nur, wenn {clause} (weder Eigentümer noch Stadt können das ändern)"
+            text = (f"kein Hebel: {klasse[k]} → {lifted[k]} nur, wenn {clause} "
+                    "(weder Eigentümer noch Stadt können das ändern)")
         full = bool(schwelle) and len(schwelle) == len(rules)
         if full:
             digits = {r.param: r.digits for r in rules}

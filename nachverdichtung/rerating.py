@@ -46,7 +46,8 @@ def rerate_criterion(frame: pd.DataFrame, name: str, params) -> np.ndarray:
     return np.asarray(crit.classify(crit.measures(frame), params), dtype=object)
 
 
-def overall(classes: Mapping[str, np.ndarray], *, missing: str = UNBEWERTET, advisory: Sequence[str] = ()) -> np.ndarray:
+def overall(classes: Mapping[str, np.ndarray], *, missing: str = UNBEWERTET,
+            advisory: Sequence[str] = ()) -> np.ndarray:
     """The overall class ("worst class decides") from per-criterion class arrays, vectorised."""
     deciding = [c for c in classes if c not in set(advisory)]
     if not deciding:

@@ -34,7 +34,7 @@ import shapely
 
 from ..params import param
 from ..zonal import zonal_stats
-from .base import (BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, band_stats, fmt, honour_unclear, not_understood,
+from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, band_stats, fmt, honour_unclear, not_understood,
                    query_pairs, register, result_frame, rule_class)
 
 NAME = "immissionen"
