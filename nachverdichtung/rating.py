@@ -7,9 +7,39 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .criteria.base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET
+from .criteria.base import BEDINGT, GEEIGNET, KLASSEN, NICHT, UNBEWERTET
 
-__all__ = ["rate", "combine", "decision_counts"]
+__all__ = ["rate", "combine", "class_codes", "combine_codes", "decision_counts"]
+
+_NAMES = np.array(KLASSEN, dtype=object)
+_G, _B, _N, _U = (KLASSEN.index(k) for k in (GEEIGNET, BEDINGT, NICHT, UNBEWERTET))
+
+
+def class_codes(klassen) -> np.ndarray:
+    """Classes as small integers (their position in :data:`KLASSEN`; -1 for anything else), any shape.
+
+    Examples
+    --------
+    >>> class_codes(np.array([GEEIGNET, NICHT, "x"], dtype=object)).tolist()
+    [0, 2, -1]
+    """
+    a = np.asarray(klassen, dtype=object)
+    out = np.full(a.shape, -1, dtype=np.int8)
+    for i, k in enumerate(KLASSEN):
+        out[a == k] = i
+    return out
+
+
+def combine_codes(codes: np.ndarray, *, missing: str = UNBEWERTET) -> np.ndarray:
+    """:func:`combine` on class codes (areas × criteria) → overall class codes; fast for sweeps."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] == 0:
+        return np.full(len(codes), _U, dtype=np.int8)
+    any_nicht = (codes == _N).any(axis=1)
+    any_unb = (codes == _U).any(axis=1)
+    any_bed = (codes == _B).any(axis=1)
+    return np.select([any_nicht, any_unb & (missing == UNBEWERTET), any_bed | any_unb], [_N, _U, _B],
+                     _G).astype(np.int8)
 
 
 def combine(klassen: np.ndarray, *, missing: str = UNBEWERTET) -> np.ndarray:
@@ -23,11 +53,7 @@ def combine(klassen: np.ndarray, *, missing: str = UNBEWERTET) -> np.ndarray:
     klassen = np.asarray(klassen, dtype=object)
     if klassen.ndim != 2 or klassen.shape[1] == 0:
         return np.full(len(klassen), UNBEWERTET, dtype=object)
-    any_nicht = (klassen == NICHT).any(axis=1)
-    any_unb = (klassen == UNBEWERTET).any(axis=1)
-    any_bed = (klassen == BEDINGT).any(axis=1)
-    return np.select([any_nicht, any_unb & (missing == UNBEWERTET), any_bed | any_unb], [NICHT, UNBEWERTET, BEDINGT],
-                     GEEIGNET).astype(object)
+    return _NAMES[combine_codes(class_codes(klassen), missing=missing)]
 
 
 def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | None = None, *,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .criteria import REGISTRY
 from .criteria.base import KLASSEN
-from .rerating import overall, rerate_criterion
+from .rating import class_codes, combine_codes
 
 __all__ = ["FACTORS", "thresholds", "sweep_values", "sensitivity", "most_moving"]
 
@@ -96,27 +96,38 @@ def sensitivity(frame: pd.DataFrame, criteria: dict, *, missing: str, advisory: 
         ``delta_geeignet`` (change in geeignet areas). The first row (``variante`` "Basis") is the
         unchanged rating.
     """
-    base_classes = {c: frame[f"{c}_klasse"].to_numpy(dtype=object) for c in criteria}
-    base = overall(base_classes, missing=missing, advisory=advisory)
+    deciding = [c for c in criteria if c not in set(advisory)]
+    codes = np.column_stack([class_codes(frame[f"{c}_klasse"].to_numpy(dtype=object)) for c in deciding]) \
+        if deciding else np.zeros((len(frame), 0), dtype=np.int8)
+    base = combine_codes(codes, missing=missing)
     rows = [_row("", "", "Basis", np.nan, np.nan, base, base, 0)]
+    measures = {}
     for name, param in thresholds(criteria):
         params = criteria[name]
+        crit = REGISTRY[name]
+        if name not in measures:
+            measures[name] = crit.measures(frame)  # once per criterion: the classify input
+        own_base = class_codes(frame[f"{name}_klasse"].to_numpy(dtype=object))
         named = [(f"Szenario {s.name}", getattr(s.criteria[name], param)) for s in scenarios
                  if name in s.criteria and getattr(s.criteria[name], param) != getattr(params, param)]
         for label, value in sweep_values(params, param, factors, named):
-            classes = dict(base_classes)
-            classes[name] = rerate_criterion(frame, name, dataclasses.replace(params, **{param: value}))
-            new = overall(classes, missing=missing, advisory=advisory)
-            own = int((classes[name] != base_classes[name]).sum())
-            rows.append(_row(name, param, label, getattr(params, param), value, new, base, own))
+            own = class_codes(crit.classify(measures[name], dataclasses.replace(params, **{param: value})))
+            new = base
+            if name in deciding:
+                mat = codes.copy()
+                mat[:, deciding.index(name)] = own
+                new = combine_codes(mat, missing=missing)
+            rows.append(_row(name, param, label, getattr(params, param), value, new, base,
+                             int((own != own_base).sum())))
     return pd.DataFrame(rows)
 
 
-def _row(name, param, label, base_value, value, klasse, base, own: int) -> dict:
-    counts = {k: int((klasse == k).sum()) for k in KLASSEN}
+def _row(name, param, label, base_value, value, codes, base, own: int) -> dict:
+    n = np.bincount(codes[codes >= 0].astype(np.int64), minlength=len(KLASSEN))
+    counts = {k: int(n[i]) for i, k in enumerate(KLASSEN)}
     return {"kriterium": name, "parameter": param, "variante": label, "basis": base_value, "wert": value, **counts,
-            "geaendert": int((klasse != base).sum()), "geaendert_kriterium": own,
-            "delta_geeignet": counts[KLASSEN[0]] - int((base == KLASSEN[0]).sum())}
+            "geaendert": int((codes != base).sum()), "geaendert_kriterium": own,
+            "delta_geeignet": int(n[0]) - int((base == 0).sum())}
 
 
 def most_moving(table: pd.DataFrame, n: int = 12) -> pd.DataFrame:
