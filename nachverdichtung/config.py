@@ -57,8 +57,8 @@ class SourceConfig:
     bound: str = param("upper", doc="Welcher Wert eines Klassenbereichs zählt (konservativ: knapp unter der "
                        "Obergrenze)", choices=("upper", "mid", "lower"))
     outside: str = param("below", doc="Flächen außerhalb aller Klassenpolygone einer vollständigen Karte: "
-                         "unter der niedrigsten Klasse (below) oder nicht bewertet (unknown)",
-                         choices=("below", "unknown"))
+                         "knapp unter der niedrigsten Klasse (below), unbelastet/trocken unter jedem Schwellenwert "
+                         "(quiet) oder nicht bewertet (unknown)", choices=("below", "quiet", "unknown"))
     separator: str | None = param(None, doc="Spaltentrenner einer CSV (sonst erkannt)", choices=(";", ",", "\t", "|"))
     decimal: str | None = param(None, doc="Dezimalzeichen einer CSV (sonst erkannt)", choices=(",", "."))
     sheet: str | None = param(None, doc="Tabellenblatt einer XLSX-Datei (sonst das erste)")

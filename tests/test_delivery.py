@@ -279,6 +279,10 @@ def test_noise_isophone_bands_as_separate_layers(base, noise_bands):
     assert quiet.any()
     assert (new[quiet] == "bedingt geeignet").all()
     assert frame.loc[quiet, "immissionen_grund"].str.contains("L_Night außerhalb der Bänder unter 50 dB").all()
+    # declared quiet outside the L_Night bands: those areas are geeignet again, and it is said
+    frame, _ = rerun(base, "immissionen", noise_lden=str(lden), noise_night={"path": str(night), "outside": "quiet"})
+    assert (classes(frame, "immissionen")[quiet] == "geeignet").all()
+    assert frame.loc[quiet, "immissionen_grund"].str.contains("als unbelastet gewertet").all()
     # L_DEN bands alone (mapping from 55 dB(A) = the DIN day value): outside the bands is geeignet
     frame, _ = rerun(base, "immissionen", noise_lden=str(lden), noise_night=None)
     hit = base.areas.geometry.intersects(gpd.read_file(lden).union_all()).to_numpy()

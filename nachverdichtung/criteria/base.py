@@ -405,7 +405,7 @@ def band_stats(geoms: np.ndarray, layer) -> BandStats:
     finite = lo[np.isfinite(lo)]
     below = float(layer["unter"].min()) if len(layer) else 0.0
     lowest = float(finite.min()) if len(finite) and not np.isneginf(lo).any() else 0.0
-    fill = bool((layer["ausserhalb"] == "below").any()) if len(layer) else False
+    fill = bool(layer["ausserhalb"].isin(["below", "quiet"]).any()) if len(layer) else False
     ai, li = query_pairs(lg, geoms, "intersects")
     piece = shapely.area(shapely.intersection(geoms[ai], lg[li])) if len(ai) else np.zeros(0)
     area = np.maximum(shapely.area(geoms), 1e-12)

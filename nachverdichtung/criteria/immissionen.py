@@ -173,9 +173,11 @@ def _measure(candidates, layers, m: dict) -> tuple[np.ndarray, str]:
             extra = not_understood(g, bands)
             unknown = np.where(unknown == "", extra, np.where(extra == "", unknown, unknown + "; " + extra))
             band_note = band_note or "; Isophonen-Bänder: je Band knapp unter der Obergrenze gewertet"
-            if (bands["ausserhalb"] == "below").any():
-                band_note += (f", {'L_DEN' if key == 'lden' else 'L_Night'} außerhalb der Bänder unter "
-                              f"{fmt(st.lowest, 0, 'dB(A)')}")
+            index = "L_DEN" if key == "lden" else "L_Night"
+            if (bands["ausserhalb"] == "quiet").any():
+                band_note += f", {index} außerhalb der Bänder als unbelastet gewertet (outside: quiet)"
+            elif (bands["ausserhalb"] == "below").any():
+                band_note += f", {index} außerhalb der Bänder unter {fmt(st.lowest, 0, 'dB(A)')}"
     if covers:
         m["abdeckung_pct"] = np.fmin.reduce(covers) if len(covers) > 1 else covers[0]
     else:

@@ -287,7 +287,7 @@ def _from_bands(geoms, depth, velo, params: RainParams, m: dict, reasons: list):
     else:
         for r in reasons:
             r.append("keine Fließgeschwindigkeit angegeben")
-    if (depth["ausserhalb"] == "below").any():
+    if depth["ausserhalb"].isin(["below", "quiet"]).any():
         for r in reasons:
             r.append("außerhalb der Klassenpolygone als trocken gewertet")
     return st.cover_pct.astype(float), unknown

@@ -283,7 +283,8 @@ def _post_classes(gdf, *, src, used, shown, name, problems):
     gdf["einheit"] = _BASE[unit]
     lo = bands["lo"].dropna()
     # outside every band: just below the lowest band (dry / 0 when the lowest band is open, "< 10 cm")
-    gdf["unter"] = 0.0 if (len(lo) == 0 or np.isneginf(lo).any()) else float(lo.min()) - eps
+    quiet = src.outside == "quiet" or len(lo) == 0 or np.isneginf(lo).any()
+    gdf["unter"] = 0.0 if quiet else float(lo.min()) - eps
     if unknown:
         _not_understood(gdf, bands["wert"].isna().to_numpy(),
                         f"{shown}: {label}: Klasse(n) {', '.join(map(repr, unknown[:8]))} im Feld {col!r} nicht als "
