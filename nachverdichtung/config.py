@@ -124,6 +124,9 @@ class InputsConfig:
     noise_night: Sources | None = param(None, doc="Lärmkarte L_Night in dB(A) (Raster oder Isophonen-Bänder)")
     noise_areas: Sources | None = param(None, doc="Lärmkarte als Polygone mit lden_db/lnight_db")
     railways: Sources | None = param(None, doc="Bahnstrecken (für den Lärm-Ersatzwert)")
+    monuments: Sources | None = param(None, doc="Denkmalliste (Punkte oder Flächen) mit kategorie/name")
+    flood_hazard: Sources | None = param(None, doc="Hochwassergefahrenkarte (Polygone) mit Feld szenario "
+                                         "(HQhäufig, HQ100, HQextrem)")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def _tile_layers(tile: Tile, t: int, dx: float, dy: float, const: dict) -> dict:
         "flow_paths": gpd.GeoDataFrame({"id": np.arange(len(tile.flow_lines))},
                                        geometry=translate(tile.flow_lines, dx, dy), crs=CRS),
         "trees": T,
+        **{f"legal:{k}": simple(g) for k, g in tile.extra["legal"].items()},
     }
 
 

@@ -187,3 +187,23 @@ def planted_cases(parcels, geoms, members) -> list[dict]:
         k = hits[0]
         out.append({"case": case, "description": text, "candidate": k, "expected": expected})
     return out
+
+
+def planted_zones(geoms, zones: dict, *, taken: set) -> list[dict]:
+    """Planted cases defined by a zone: the largest expected candidate lying (95 %) inside each zone polygon.
+
+    ``zones`` maps case → (zone polygon, description, expected classes); candidates already used by
+    another planted case are skipped.
+    """
+    g = np.asarray(geoms, dtype=object)
+    out = []
+    for case, (zone, text, expected) in zones.items():
+        share = shapely.area(shapely.intersection(g, zone)) / shapely.area(g)
+        share[list(taken)] = -1.0
+        inside = share >= 0.95
+        k = int(np.argmax(np.where(inside, shapely.area(g), share)))  # the largest candidate inside
+        if share[k] < 0.95:
+            raise RuntimeError(f"planted case {case!r}: no expected candidate inside its zone")
+        taken = taken | {k}
+        out.append({"case": case, "description": text, "candidate": k, "expected": expected})
+    return out

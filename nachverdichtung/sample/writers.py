@@ -147,6 +147,11 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
         g = gpd.GeoDataFrame({"gml_id": sel["gml_id"].to_numpy()}, geometry=sel.geometry.to_numpy(), crs=CRS)
         sink.write(g, ax / f"{layer}.shp", encoding="UTF-8")
         sink.write(g, gpkg, layer=layer)
+    # Public-law restrictions of the full schema (ax_denkmalschutzrecht …): Shapefile names cut to 10 characters.
+    for key in (k for k in L if k.startswith("legal:")):
+        layer, g = key.split(":", 1)[1], L[key]
+        sink.write(g.rename(columns={"artderfestlegung": "artderfest"}), ax / f"{layer}.shp", encoding="UTF-8")
+        sink.write(g, gpkg, layer=layer)
     # ALKIS vereinfacht (cp1252, no .cpg).
     vp = gpd.GeoDataFrame({
         "flstkennz": P["flstkennz"], "gemarkung": P["gemarkung"], "flur": P["flur"].astype("int32"),
