@@ -153,7 +153,8 @@ class OutputConfig:
     csv_separator: str = param(";", doc="Spaltentrenner der CSV (Excel deutsch: ;)", choices=(";", ",", "\t"))
     csv_decimal: str = param(",", doc="Dezimalzeichen der CSV", choices=(",", "."))
     title: str = param("Potenziale für Bauen in zweiter Reihe", doc="Titel von Karte und Bericht")
-    study_area: str = param("Beispielquartier", doc="Name des Untersuchungsgebiets")
+    study_area: str = param("", doc="Name des Untersuchungsgebiets (leer: aus den Gemeinde-/Gemarkungsnamen "
+                                    "der ALKIS-Daten)")
     postgis: str | None = param(None, doc="Ergebnisse zusätzlich nach PostGIS schreiben: "
                                           "postgresql://benutzer@server/datenbank?schema=nachverdichtung "
                                           "(Passwort über PGPASSWORD oder ~/.pgpass, nie in der Datei)")

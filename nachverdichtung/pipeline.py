@@ -21,11 +21,13 @@ import geopandas as gpd
 import pandas as pd
 
 from . import __version__
+from .bodenordnung import land_order_notes
 from .candidates import CandidateResult, derive_candidates
 from .config import Config, dump_config, load_config, missing_paths
 from .criteria import REGISTRY
 from .criteria.base import KLASSEN, apply_unusable
 from .errors import ConfigError
+from .io.place import Place, read_place
 from .layers import Layers, load_layers
 from .levers import lever_columns
 from .rating import decision_counts, rate
@@ -46,7 +48,8 @@ class Assessment:
     ----------
     areas
         Candidate areas (index ``flaeche_id``) with every criterion's columns and the rating columns
-        ``klasse``, ``entscheidend``, ``nicht_bewertet``, ``zusammenfassung``.
+        ``klasse``, ``entscheidend``, ``nicht_bewertet``, ``zusammenfassung``, ``klasse_vorlaeufig``,
+        ``vorlaeufig`` and the note ``bodenordnung`` (running reallocation etc., never a class).
     parcels
         Parcel accounting: every input parcel with ``status`` and ``grund``.
     layers
@@ -248,12 +251,24 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     t0 = time.perf_counter()
     result = rate_areas(cand.areas, crit, config)
     timings["bewertung"] = round(time.perf_counter() - t0, 3)
+    result["bodenordnung"] = land_order_notes(result, layers).to_numpy(dtype=object)  # a note, never a class
     result, sens, table, notes = decide(result, layers, config, say, timings)
     manifest = build_manifest(config, layers, started=started, timings=timings, counts={
         "flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
         szenarien=notes)
+    manifest.update(place_manifest(config, layers))
     return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
                       criteria=tuple(config.criteria), manifest=manifest, sensitivity=sens, scenario_table=table)
+
+
+def place_manifest(config: Config, layers: Layers) -> dict:
+    """``gebiet`` (study-area name and its source) and ``datenstand`` (data date and its source)."""
+    alkis_path = layers.sources.get("alkis")
+    place = read_place(alkis_path, layers.parcels["gemarkung"].dropna().unique()) if alkis_path else Place()
+    return {"gebiet": {"name": config.output.study_area or place.name or "Untersuchungsgebiet",
+                       "quelle": "Konfiguration (output.study_area)" if config.output.study_area else
+                       (place.name_quelle or "keine Namen in den Daten")},
+            "datenstand": {"datum": place.stand or None, "quelle": place.stand_quelle}}
 
 
 def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict):

@@ -261,3 +261,48 @@ def test_alkis_only_config_rates_legal_criteria_from_the_delivery(sample_config,
     assert (a.loc[a["klasse"] == "nicht geeignet", "klasse_vorlaeufig"] == "nicht geeignet").all()
     assert a["vorlaeufig"].str.contains("nicht bewertet: ").all()
     assert a["vorlaeufig"].str.contains("Topographie").all()
+
+
+# --- Bodenordnung note, place name and data date -------------------------------------------------------
+
+def test_land_order_is_a_note_not_a_class():
+    from nachverdichtung.bodenordnung import land_order_notes
+
+    a = areas(3)
+    lo = legal_frame([1750, 2110, 9876], [box(0, 0, 10, 20), box(100, 0, 120, 20), box(230, 0, 240, 20)],
+                     table=BODENORDNUNG, names=["Am Rebenhang", "", ""])
+    notes = land_order_notes(a, layers_with(legal_landorder=lo))
+    assert notes.tolist() == ["Umlegung nach dem BauGB „Am Rebenhang“ (Bodenordnung, laut ALKIS)",
+                              "Flurbereinigung (Par. 1, 37 FlurbG) (Bodenordnung, laut ALKIS)", ""]
+    assert land_order_notes(a, layers_with()).tolist() == ["", "", ""]
+
+
+def test_place_name_and_stand_from_the_delivery(sample_config, sample_assessment):
+    from nachverdichtung.export.report import report_context
+    from nachverdichtung.io.place import read_place
+
+    for rel in ("alkis.gpkg", "alkis_ax"):
+        place = read_place(sample_config.parent / rel, ["2566", "2567"])
+        assert place.name == "Rebenhausen (Gemarkungen Lindenau, Rebenhausen)"
+        assert place.stand == "2025-11-14" and "beginnt" in place.stand_quelle
+    # the simplified export holds neither: the file date, said as such
+    simple = read_place(sample_config.parent / "alkis_vereinfacht", ["2566"])
+    assert simple.name == "" and simple.stand_quelle.startswith("Dateidatum")
+    man = sample_assessment.manifest
+    assert man["gebiet"]["name"] == "Rebenhausen (Gemarkungen Lindenau, Rebenhausen)"
+    assert man["datenstand"] == {"datum": "2025-11-14", "quelle": "jüngstes 'beginnt' der Flurstücke (ALKIS)"}
+    ctx = report_context(sample_assessment)
+    assert ctx["study_area"].startswith("Rebenhausen") and ctx["data_date"] == "14.11.2025"
+    assert [i["datum"] for i in ctx["inputs"] if i["name"] == "alkis"] == ["14.11.2025"]
+
+
+def test_sample_notes_and_report_counts_both_classes(sample_assessment):
+    from nachverdichtung.export.report import report_context
+
+    a = sample_assessment.areas
+    assert a["bodenordnung"].str.contains("Umlegung nach dem BauGB „Am Rebenhang“").any()
+    assert "bodenordnung" not in " ".join(a["entscheidend"])
+    ctx = report_context(sample_assessment)
+    rows = {r["klasse"]: r for r in ctx["summary"]["klassen"]}
+    assert sum(r["vorlaeufig"] for r in rows.values()) == len(a)
+    assert all(rows[k]["vorlaeufig"] == int((a["klasse_vorlaeufig"] == k).sum()) for k in rows)

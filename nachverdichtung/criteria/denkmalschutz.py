@@ -108,8 +108,7 @@ def evaluate(candidates, layers, params: MonumentParams):
     """Rate monument protection."""
     feats, source = _sources(layers)
     if feats is None:
-        return not_rated(candidates.index, NAME, "kein ax_denkmalschutzrecht in der ALKIS-Lieferung und keine "
-                         "Denkmalliste (inputs.monuments) angegeben", MEASURES)
+        return not_rated(candidates.index, NAME, "kein ALKIS-Denkmalschutzrecht, keine Denkmalliste", MEASURES)
     g = np.asarray(candidates.geometry.array, dtype=object)
     n = len(g)
     kat = feats["kategorie"].to_numpy(dtype=object)

@@ -129,8 +129,7 @@ def evaluate(candidates, layers, params: FloodParams):
     """Rate flood areas."""
     feats, source = _features(layers)
     if feats is None:
-        return not_rated(candidates.index, NAME, "weder Wasserrecht (ax_anderefestlegungnachwasserrecht) in der "
-                         "ALKIS-Lieferung noch eine Hochwassergefahrenkarte (inputs.flood_hazard) angegeben", MEASURES)
+        return not_rated(candidates.index, NAME, "kein ALKIS-Wasserrecht, keine Hochwasserkarte", MEASURES)
     g = np.asarray(candidates.geometry.array, dtype=object)
     n = len(g)
     lower = np.char.lower(feats["kategorie"].to_numpy(dtype=str))

@@ -220,7 +220,8 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m)
            for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
     out = assessment.config.output
-    return {"titel": out.title, "untertitel": getattr(out, "study_area", "") or "",
+    gebiet = (assessment.manifest or {}).get("gebiet") or {}
+    return {"titel": out.title, "untertitel": gebiet.get("name") or getattr(out, "study_area", "") or "",
             "bbox": _bbox(areas, layers), "umgebung_ab_zoom": CONTEXT_MIN_ZOOM,
             "klassen": [{"name": k, "farbe": CLASS_COLOURS[k]} for k in klassen],
             "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx,

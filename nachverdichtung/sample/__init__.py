@@ -172,6 +172,7 @@ def generate_sample(
         writers.write_chunk(out, sink, chunk)
         if want_dxf:
             dxf_frames.append({k: chunk[k] for k in ("parcels", "buildings", "roads", "landuse")})
+    writers.write_admin(out, np.unique(tile.parcels["gem_base"].to_numpy()[None, :] + 2 * np.arange(n_tiles)[:, None]))
     writers.finish_vereinfacht(out)
     writers.fix_dbf_dates(out)
     say("GeoTIFFs schreiben")
