@@ -306,3 +306,24 @@ def test_sample_notes_and_report_counts_both_classes(sample_assessment):
     rows = {r["klasse"]: r for r in ctx["summary"]["klassen"]}
     assert sum(r["vorlaeufig"] for r in rows.values()) == len(a)
     assert all(rows[k]["vorlaeufig"] == int((a["klasse_vorlaeufig"] == k).sum()) for k in rows)
+
+
+def test_validate_reports_unknown_codes(sample_config, tmp_path, capsys):
+    import shutil
+
+    import pyogrio
+
+    from nachverdichtung.cli import main
+
+    gpkg = tmp_path / "alkis.gpkg"
+    shutil.copy(sample_config.parent / "alkis.gpkg", gpkg)
+    odd = gpd.GeoDataFrame({"artderfestlegung": [2999], "name": ["Sonderfall"], "beginnt": [""]},
+                           geometry=[box(0, 0, 10, 10)], crs=CRS)
+    pyogrio.write_dataframe(odd, gpkg, layer="ax_denkmalschutzrecht", append=True)
+    cfg = tmp_path / "config.yml"
+    cfg.write_text("alkis:\n  path: alkis.gpkg\n", encoding="utf-8")
+    assert main(["validate", str(cfg), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "legal_monuments" in out
+    line = next(ln for ln in out.splitlines() if "unbekanntem Code" in ln)
+    assert "2999" in line and "ax_denkmalschutzrecht" in line

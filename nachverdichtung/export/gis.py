@@ -114,6 +114,11 @@ def layer_styles(assessment, columns, *, with_zones: bool) -> list[tuple[str, st
     styles = [("bewertung", "Bewertung (Gesamtklasse)", qml("klasse", class_categories(), label_field="flaeche_id"),
                sld("bewertung", "klasse", class_categories(), label_field="flaeche_id"), True,
                "Gesamtklasse: geeignet / bedingt geeignet / nicht geeignet / nicht bewertet")]
+    if "klasse_vorlaeufig" in areas.columns:
+        styles.append(("bewertung", "Vorläufige Klasse", qml("klasse_vorlaeufig", class_categories(),
+                                                             label_field="flaeche_id"),
+                       sld("bewertung", "klasse_vorlaeufig", class_categories(), label_field="flaeche_id"), False,
+                       "Klasse aus den bewertbaren Kriterien (Spalte vorlaeufig nennt die fehlenden)"))
     for c in assessment.criteria:
         col = f"{c}_klasse"
         if col in columns:

@@ -199,6 +199,14 @@ class ScenarioLayer(_NVLayer):
         super().__init__("ScenarioLayer", "scenarioLayer", str(int(j)), name=html.escape(title), show=False)
 
 
+class ProvisionalLayer(_NVLayer):
+    """The provisional class of the areas that are still "nicht bewertet"; off at start, dashed."""
+
+    def __init__(self, n: int):
+        super().__init__("ProvisionalLayer", "provisionalLayer", "0",
+                         name=f"Vorläufige Klasse ({n} nicht bewertete Flächen)", show=False)
+
+
 class BlankBase(Layer):
     """An empty base layer ("Ohne Hintergrund"): the default, needs no network."""
 
