@@ -77,7 +77,7 @@ def _harmonise(gdf: gpd.GeoDataFrame, spec: LegalLayer, objektart: str, where: s
     if unknown.any() and code_col is not None:
         shown = ", ".join(sorted({v or "leer" for v in values[unknown]})[:6])
         problems.append(f"{where}: {int(unknown.sum())} Objekte mit unbekanntem Code in '{code_col}' ({shown}); "
-                        f"sie zählen als 'unbekannte Festlegung' (Codeliste in docs/criteria.md prüfen)")
+                        f"berührte Flächen werden dort nicht bewertet (Codeliste in docs/criteria.md prüfen)")
     name_cols = [c for c in (find_field(cols, [f]) for f in _NAME_FIELDS) if c is not None]
     name = pd.Series("", index=gdf.index, dtype=object)
     for c in name_cols:
