@@ -16,7 +16,7 @@ Classes (DSchG RLP; defaults are configurable):
 * a code (or monument-list category) not in the code table touching the area → nicht bewertet, naming
   it (measure ``ungeklaert``), unless the area is already nicht geeignet.
 
-Measures: ``betroffen_m2`` (overlap with deciding categories), ``abstand_denkmal_m`` (nearest
+Measures: ``ausschluss_m2`` / ``betroffen_m2`` (overlap with exclusion / permit categories), ``abstand_denkmal_m`` (nearest
 Einzeldenkmal within ``umgebung_m``), ``kategorien`` (categories and names concerned), ``quelle``.
 
 Missing data: without ``ax_denkmalschutzrecht`` in the delivery and without ``monuments`` every area is
@@ -32,11 +32,12 @@ import pandas as pd
 
 from ..legal_codes import DENKMAL, lookup
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, fmt, honour_unclear, not_rated, register, result_frame
+from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, register, result_frame,
+                   rule_class)
 from .overlay import joined_labels, overlay
 
 NAME = "denkmalschutz"
-MEASURES = ("betroffen_m2", "abstand_denkmal_m", "kategorien", "quelle")
+MEASURES = ("ausschluss_m2", "betroffen_m2", "abstand_denkmal_m", "kategorien", "quelle")
 _DSCHG = "DSchG RLP § 13 Abs. 1 (Genehmigung, auch in der Umgebung), § 22 (Grabungsschutzgebiete) [V]"
 
 
@@ -59,6 +60,23 @@ class MonumentParams:
                               unit="m", min=0, source="Konvention [U]: das DSchG nennt keinen festen Abstand")
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt",
                                        unit="m²", min=0)
+
+
+_PERMIT = "Eigentümer: denkmalrechtliche Genehmigung (§ 13 DSchG RLP) bei der Denkmalschutzbehörde beantragen"
+RULES = (
+    Rule("ausschluss_m2", ">", NICHT, value=0.0, digits=0, unit="m²",
+         wenn="kein ausschließendes Denkmal die Fläche überlagert ({value})", hebel=""),
+    Rule("betroffen_m2", ">", BEDINGT, value=0.0, digits=0, unit="m²",
+         wenn="die Denkmalschutzbehörde den Neubau genehmigt (betroffen: {value})", hebel=_PERMIT),
+    Rule("abstand_denkmal_m", "<=", BEDINGT, "umgebung_m", step=0.1, digits=0, unit="m",
+         wenn="die Denkmalschutzbehörde den Neubau in der Umgebung genehmigt (Abstand {value})", hebel=_PERMIT),
+)
+
+
+def classify(m, params: MonumentParams) -> np.ndarray:
+    """Class from the stored measures (NaN overlap: no monument data, "nicht bewertet")."""
+    none = np.isnan(pd.to_numeric(m["betroffen_m2"], errors="coerce").to_numpy(dtype=float))
+    return np.where(none, UNBEWERTET, rule_class(m, RULES, params)).astype(object)
 
 
 def _sources(layers) -> tuple[pd.DataFrame | None, str]:
@@ -103,7 +121,7 @@ def _reason(excl: bool, perm: bool, near: bool, a_excl: float, dist: float, cats
 @register(name=NAME, title="Denkmalschutz", params=MonumentParams, inputs=("monuments",),
           summary="Kulturdenkmale, Denkmalzonen und Grabungsschutzgebiete (ALKIS ax_denkmalschutzrecht, "
                   "Denkmalliste): Bauen dort oder neben einem Denkmal braucht eine Genehmigung.",
-          key_measure="betroffen_m2")
+          key_measure="betroffen_m2", rules=RULES, classify=classify)
 def evaluate(candidates, layers, params: MonumentParams):
     """Rate monument protection."""
     feats, source = _sources(layers)
@@ -122,7 +140,7 @@ def evaluate(candidates, layers, params: MonumentParams):
     hit_perm = o.hits(perm, params.min_ueberlappung_m2)
     area_excl = o.overlap_m2(excl, params.min_ueberlappung_m2)
     area_perm = o.overlap_m2(perm & ~excl, params.min_ueberlappung_m2)
-    d_near = o.nearest(near_kind)
+    d_near = np.round(o.nearest(near_kind), 1)  # the stored value decides
     near = d_near <= params.umgebung_m
     names = feats["name"].to_numpy(dtype=object)
     label = np.where(names != "", kat + " „" + names.astype(str) + "“", kat).astype(object)
@@ -131,13 +149,15 @@ def evaluate(candidates, layers, params: MonumentParams):
     cats = joined_labels(pair_label, o.area, relevant, n)
     is_excl = area_excl > 0
     is_perm = (area_perm > 0) | near
-    klasse = np.select([is_excl, is_perm], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    area_excl, area_perm = np.round(area_excl, 1), np.round(area_perm, 1)
+    klasse = classify(pd.DataFrame({"ausschluss_m2": area_excl, "betroffen_m2": area_perm,
+                                    "abstand_denkmal_m": d_near}), params)
     unclear = feats["hinweis"].to_numpy(dtype=object) != ""
     pair_note = feats["hinweis"].to_numpy(dtype=object)[o.feature] if len(o.feature) else np.zeros(0, dtype=object)
     notes = joined_labels(pair_note, o.area, o.hits(unclear, params.min_ueberlappung_m2), n)
     grund = [_reason(is_excl[k], area_perm[k] > 0, near[k], area_excl[k], d_near[k], cats[k], source, params)
              for k in range(n)]  # string assembly only
-    measures = {"betroffen_m2": np.round(area_excl + area_perm, 1), "abstand_denkmal_m": np.round(d_near, 1),
+    measures = {"ausschluss_m2": area_excl, "betroffen_m2": area_perm, "abstand_denkmal_m": d_near,
                 "kategorien": cats, "quelle": np.full(n, source, dtype=object)}
     if (notes != "").any():  # codes not understood: never a pass ("nicht bewertet", naming them)
         measures["ungeklaert"] = notes

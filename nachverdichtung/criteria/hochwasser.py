@@ -19,7 +19,8 @@ Classes (WHG; configurable):
 * a code or scenario not understood touching the area → nicht bewertet, naming it (measure
   ``ungeklaert``), unless the area is already nicht geeignet.
 
-Measures: ``flaeche_m2`` and ``anteil_pct`` (overlap with deciding categories), ``gebiete``
+Measures: ``verbot_m2`` (overlap with the nicht-geeignet categories), ``flaeche_m2`` and ``anteil_pct``
+(overlap with all deciding categories), ``gebiete``
 (categories and names), ``hinweise`` (protection zones and other water-law features), ``quelle``.
 
 Missing data: without water-law objects in the delivery and without ``flood_hazard`` every area is
@@ -35,11 +36,12 @@ import pandas as pd
 import shapely
 
 from ..params import param
-from .base import BEDINGT, GEEIGNET, NICHT, fmt, honour_unclear, not_rated, register, result_frame
+from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, register, result_frame,
+                   rule_class)
 from .overlay import joined_labels, overlay
 
 NAME = "hochwasser"
-MEASURES = ("flaeche_m2", "anteil_pct", "gebiete", "hinweise", "quelle")
+MEASURES = ("verbot_m2", "flaeche_m2", "anteil_pct", "gebiete", "hinweise", "quelle")
 
 #: Scenario / status texts of flood-hazard layers → category (compared case- and space-insensitively).
 SZENARIO = {
@@ -64,6 +66,21 @@ class FloodParams:
         doc="Hochwasserkategorien, die hochwasserangepasstes Bauen und eine Prüfung verlangen (bedingt geeignet)",
         source="§ 76 Abs. 2 WHG (HQ100 ist festzusetzen), § 78b WHG (Risikogebiete, HQextrem) [V]")
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt", unit="m²", min=0)
+
+
+RULES = (
+    Rule("verbot_m2", ">", NICHT, value=0.0, digits=0, unit="m²",
+         wenn="die Fläche nicht im Überschwemmungsgebiet liegt ({value} betroffen)", hebel=""),
+    Rule("flaeche_m2", ">", BEDINGT, value=0.0, digits=0, unit="m²",
+         wenn="hochwasserangepasst gebaut wird ({value} betroffen)",
+         hebel="Eigentümer: hochwasserangepasste Bauweise mit der Wasserbehörde abstimmen"),
+)
+
+
+def classify(m, params: FloodParams) -> np.ndarray:
+    """Class from the stored measures (NaN: no flood data, "nicht bewertet")."""
+    none = np.isnan(pd.to_numeric(m["flaeche_m2"], errors="coerce").to_numpy(dtype=float))
+    return np.where(none, UNBEWERTET, rule_class(m, RULES, params)).astype(object)
 
 
 def _key(text: str) -> str:
@@ -124,7 +141,7 @@ def _reason(nicht: bool, bed: bool, m2: float, gebiete: str, hints: str, source:
 @register(name=NAME, title="Hochwasser", params=FloodParams, inputs=("flood_hazard",),
           summary="Überschwemmungsgebiete (ALKIS, § 78 WHG) und Hochwassergefahrenflächen (HQ100, HQextrem); "
                   "Wasserschutzzonen als Hinweis.",
-          key_measure="flaeche_m2")
+          key_measure="flaeche_m2", rules=RULES, classify=classify)
 def evaluate(candidates, layers, params: FloodParams):
     """Rate flood areas."""
     feats, source = _features(layers)
@@ -151,13 +168,14 @@ def evaluate(candidates, layers, params: FloodParams):
         pos = u.index.to_numpy(dtype=int)
         share_m2[pos] = shapely.area(shapely.intersection(g[pos], u.to_numpy(dtype=object)))
     pct = np.round(100.0 * share_m2 / np.maximum(shapely.area(g), 1e-9), 1)
-    klasse = np.select([a_nicht > 0, a_bed > 0], [NICHT, BEDINGT], GEEIGNET).astype(object)
+    verbot = np.round(a_nicht, 1)
+    klasse = classify(pd.DataFrame({"verbot_m2": verbot, "flaeche_m2": np.round(share_m2, 1)}), params)
     hints = _hints(layers, g, params.min_ueberlappung_m2)
     unclear = feats["hinweis"].to_numpy(dtype=object) != ""
     notes = joined_labels(feats["hinweis"].to_numpy(dtype=object)[o.feature], o.area,
                           o.hits(unclear, params.min_ueberlappung_m2), n)
     grund = [_reason(a_nicht[k] > 0, a_bed[k] > 0, share_m2[k], gebiete[k], hints[k], source) for k in range(n)]
-    measures = {"flaeche_m2": np.round(share_m2, 1), "anteil_pct": pct, "gebiete": gebiete, "hinweise": hints,
+    measures = {"verbot_m2": verbot, "flaeche_m2": np.round(share_m2, 1), "anteil_pct": pct, "gebiete": gebiete, "hinweise": hints,
                 "quelle": np.full(n, source, dtype=object)}
     if (notes != "").any():  # codes not understood: never a pass ("nicht bewertet", naming them)
         measures["ungeklaert"] = notes

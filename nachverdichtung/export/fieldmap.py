@@ -63,6 +63,7 @@ CURATED: dict[str, tuple[str, str]] = {
     "vorlaeufig": ("vorl_text", "vorläufige Klasse mit den nicht bewerteten Kriterien"),
     "bodenordnung": ("bodenordn", "Hinweis: laufende Bodenordnung / städtebauliche Festlegung (ALKIS), keine Klasse"),
     # hochwasser
+    "hochwasser_verbot_m2": ("hw_verb_m2", "Hochwasser: Fläche in Gebieten mit Bauverbot in m²"),
     "hochwasser_flaeche_m2": ("hw_fl_m2", "Hochwasser: Fläche in Überschwemmungs-/Gefahrengebieten in m²"),
     "hochwasser_anteil_pct": ("hw_ant_pct", "Hochwasser: Flächenanteil in Überschwemmungs-/Gefahrengebieten in %"),
     "hochwasser_gebiete": ("hw_gebiete", "Hochwasser: betroffene Gebiete"),
@@ -71,6 +72,7 @@ CURATED: dict[str, tuple[str, str]] = {
     "hochwasser_klasse": ("hw_kl", "Hochwasser: Klasse"),
     "hochwasser_grund": ("hw_gr", "Hochwasser: Begründung"),
     # denkmalschutz
+    "denkmalschutz_ausschluss_m2": ("dm_ausschl", "Denkmalschutz: Fläche in ausschließenden Denkmalkategorien in m²"),
     "denkmalschutz_betroffen_m2": ("dm_betr_m2", "Denkmalschutz: Fläche in Denkmalzonen/Denkmalen in m²"),
     "denkmalschutz_abstand_denkmal_m": ("dm_abst_m", "Denkmalschutz: Abstand zum nächsten Einzeldenkmal in m"),
     "denkmalschutz_kategorien": ("dm_kat", "Denkmalschutz: betroffene Denkmalkategorien"),
