@@ -114,7 +114,7 @@ def layer_styles(assessment, columns, *, with_zones: bool) -> list[tuple[str, st
     styles = [("bewertung", "Bewertung (Gesamtklasse)", qml("klasse", class_categories(), label_field="flaeche_id"),
                sld("bewertung", "klasse", class_categories(), label_field="flaeche_id"), True,
                "Gesamtklasse: geeignet / bedingt geeignet / nicht geeignet / nicht bewertet")]
-    if "klasse_vorlaeufig" in areas.columns:
+    if "klasse_vorlaeufig" in columns:
         styles.append(("bewertung", "Vorläufige Klasse", qml("klasse_vorlaeufig", class_categories(),
                                                              label_field="flaeche_id"),
                        sld("bewertung", "klasse_vorlaeufig", class_categories(), label_field="flaeche_id"), False,
