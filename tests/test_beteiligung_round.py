@@ -110,13 +110,19 @@ def test_answers_change_the_state_and_survive_a_rerun(round_dir, sample_assessme
                               a_part: ["Interesse", "Widerspruch gegen Veröffentlichung"]})
     assert main(["beteiligung", "einlesen", str(round_dir), str(filled), "-q"]) == 0
     rerun = attach_state(sample_assessment, round_dir)
-    write_outputs(rerun, round_dir, formats=["gpkg", "csv"])
+    write_outputs(rerun, round_dir)  # every default format: the privacy scan below reads them with the states
     b = pyogrio.read_dataframe(round_dir / "nachverdichtung.gpkg", layer="bewertung", read_geometry=False)
     state = b.set_index("flaeche_id")["beteiligung"]
     assert state[a_yes] == "alle ja" and state[a_no] == "zurückgestellt" and state[a_part] == "teilweise ja"
     others = set(pairs["flaeche_id"]) - {a_yes, a_no, a_part}
     assert set(state[list(others)]) == {"offen"}
     assert (state.drop(list(pairs["flaeche_id"].unique())) == "nicht angefragt").all()
+    with sqlite3.connect(round_dir / "nachverdichtung.gpkg") as gp:
+        styles = dict(gp.execute("SELECT styleName, styleQML FROM layer_styles WHERE f_table_name = 'bewertung'"))
+    gp.close()
+    assert 'value="zurückgestellt"' in styles["Beteiligung der Eigentümer"]
+    assert "<th>Beteiligung</th><td>alle ja</td>" in (round_dir / "bericht.html").read_text(encoding="utf-8")
+    assert "Beteiligung der Eigentümer" in (round_dir / "karte.html").read_text(encoding="utf-8")
     con = open_store(round_dir)
     log = pd.read_sql_query("SELECT * FROM protokoll WHERE aktion = 'einlesen'", con)
     con.close()

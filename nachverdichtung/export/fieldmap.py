@@ -79,6 +79,9 @@ CURATED: dict[str, tuple[str, str]] = {
     "denkmalschutz_quelle": ("dm_quelle", "Denkmalschutz: Datenquelle"),
     "denkmalschutz_klasse": ("dm_kl", "Denkmalschutz: Klasse"),
     "denkmalschutz_grund": ("dm_gr", "Denkmalschutz: Begründung"),
+    # owner round (nachverdichtung.beteiligung): aggregated state only, never a name
+    "beteiligung": ("beteilig", "Beteiligung der Eigentümer: alle ja / teilweise ja / keiner ja / offen / zurückgestellt"),
+    "beteiligung_adressaten": ("bet_adr", "Anzahl angeschriebener Eigentümer (Adressaten) der Fläche"),
     # zuschnitt
     "zuschnitt_flaeche_m2": ("zus_fl_m2", "Zuschnitt: Fläche in m²"),
     "zuschnitt_breite_m": ("zus_br_m", "Zuschnitt: nutzbare Breite in m"),

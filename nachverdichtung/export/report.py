@@ -499,6 +499,7 @@ def _fact_sheets(a) -> list[dict]:
             "hinweise": hints, "kriterien": crits,
             "entscheidend": _titles(str(row.get("entscheidend", "") or "").split(", ")) or "–",
             "nicht_bewertet": _titles(str(row.get("nicht_bewertet", "") or "").split(", ")),
+            "beteiligung": str(row.get("beteiligung", "") or ""),
             "zusammenfassung": str(row.get("zusammenfassung", "") or ""),
             "hebel": _sheet_levers(row, a.criteria),
             "vorlaeufig": str(row.get("vorlaeufig", "") or "") if klasse == UNBEWERTET else "",
@@ -897,6 +898,8 @@ class _PdfBuilder:
             facts.append(["Nicht bewertet", s["nicht_bewertet"]])
         if s.get("vorlaeufig"):
             facts.append(["Vorläufig", s["vorlaeufig"]])
+        if s.get("beteiligung"):
+            facts.append(["Beteiligung", s["beteiligung"]])
         ft = Table([[self.p(a, "cellb"), self.p(b, "cell")] for a, b in facts], colWidths=[27 * mm, 57 * mm],
                    hAlign="LEFT")
         ft.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -43,7 +43,7 @@ CONTEXT_ALL_MAX = 5000
 #: Extra popup lines: area column → label. A line is shown where the area's text is not empty;
 #: a column the assessment lacks is skipped (other modules add their columns here).
 POPUP_LINES: dict[str, str] = {"hebel": "Was müsste sich ändern?", "vorlaeufig": "Vorläufige Klasse",
-                               "bodenordnung": "Bodenordnung"}
+                               "bodenordnung": "Bodenordnung", "beteiligung": "Beteiligung der Eigentümer"}
 #: Context layers: payload key, layer title, Leaflet path style (drawn in this order, below the areas).
 CONTEXT_LAYERS = (
     ("strassen", "Straßen", {"color": "#b9b9b9", "weight": 1, "fillColor": "#ececec", "fillOpacity": 1}),
