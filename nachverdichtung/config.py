@@ -415,7 +415,7 @@ def missing_paths(config: Config) -> list[tuple[str, Path]]:
                 where = f"inputs.{f.name}" if not isinstance(getattr(config.inputs, f.name), tuple) \
                     else f"inputs.{f.name}[{k}]"
                 out.append((where, src.path))
-    if config.owners is not None and not config.owners.path.exists():
+    if config.owners is not None and not is_database_url(config.owners.path) and not config.owners.path.exists():
         out.append(("owners.path", config.owners.path))
     return out
 

@@ -292,3 +292,30 @@ def test_qgis_opens_the_postgis_results_styled(db, assessment, server):
     assert out["bewertung"] == {"valid": True, "type": "categorizedSymbol", "attr": "klasse",
                                 "count": len(assessment.areas)}
     assert out["flurstuecke"]["valid"] and out["flurstuecke"]["attr"] == "status"
+
+
+def test_owners_from_the_import_database(server, sample_config):
+    """The owner tables read from PostGIS resolve to the same addressees as from the GeoPackage."""
+    import psycopg
+    import pyogrio
+
+    from nachverdichtung.beteiligung.owners import read_owners
+    from nachverdichtung.config import OwnersConfig
+
+    sock, user = server
+    url = pg_cluster.create_database(sock, user, "eigentum")
+    gpkg = sample_config.parent / "eigentuemer_postnas.gpkg"
+    with psycopg.connect(parse_url(url)[0], autocommit=True) as conn, conn.transaction(), conn.cursor() as cur:
+        for layer, geometry_type in pyogrio.list_layers(gpkg):
+            frame = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=geometry_type is not None)
+            if not hasattr(frame, "geometry"):
+                import geopandas as gpd
+
+                frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame)), crs=25832)
+            pg_export.copy_frame(cur, "public", str(layer), frame, 25832)
+    from_file = read_owners(OwnersConfig(path=gpkg))
+    from_db = read_owners(OwnersConfig(path=url))
+    key = ["flstkennz"] if "flstkennz" in from_file.holdings.columns else list(from_file.holdings.columns[:1])
+    assert len(from_db.addressees) == len(from_file.addressees) > 0
+    assert sorted(map(tuple, from_db.holdings[key].astype(str).values)) == \
+        sorted(map(tuple, from_file.holdings[key].astype(str).values))

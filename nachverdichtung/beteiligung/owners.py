@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io.postgis import is_database_url
 from .ownerdata import ADDRESSEE_COLUMNS, HOLDING_COLUMNS, OwnerData, as_list, share_text, stable_id
-from .postnas import read_postnas
+from .postnas import read_postnas, read_postnas_database
 
 __all__ = ["OwnerData", "ADDRESSEE_COLUMNS", "HOLDING_COLUMNS", "READERS", "read_owners", "read_table",
            "as_list", "share_text", "normalise_kennz", "stable_id"]
@@ -42,6 +43,8 @@ def read_owners(config) -> OwnerData:
         If the file is missing, of an unknown kind, or lacks tables or columns; the message names the
         file, the table or column and the fix.
     """
+    if is_database_url(config.path):  # the ALKIS import database (norBIT ALKIS-Import, PostNAS)
+        return read_postnas_database(config.path)
     path = Path(config.path)
     if not path.exists():
         raise InputError("Eigentümerdatei nicht gefunden", file=path,

@@ -25,10 +25,11 @@ import pandas as pd
 import pyogrio
 
 from ..errors import InputError
+from ..io.postgis import connect, list_tables, read_table, redact
 from .codes import AUFGETEILT, FIKTIVES_BLATT, RECHTSGEMEINSCHAFT, role_of
 from .ownerdata import OwnerData, as_list, share_text, stable_id
 
-__all__ = ["TABLES", "read_postnas", "resolve_postnas"]
+__all__ = ["TABLES", "read_postnas", "read_postnas_database", "resolve_postnas"]
 
 #: Table → columns the resolution needs (``ax_verwaltung`` is optional).
 TABLES: dict[str, tuple[str, ...]] = {
@@ -49,17 +50,39 @@ def read_postnas(path: Path) -> OwnerData:
     except Exception as exc:  # pyogrio raises DataSourceError subclasses for unreadable files
         raise InputError(f"nicht lesbar ({type(exc).__name__})", file=path,
                          fix="eine GeoPackage-Datei mit den ALKIS-Eigentümertabellen angeben") from None
-    tables = {}
-    for table in (*TABLES, "ax_verwaltung"):
+    tables = {table: pd.DataFrame(pyogrio.read_dataframe(path, layer=names[table], read_geometry=False))
+              for table in _needed(names, path)}
+    return resolve_postnas(tables, source=str(path))
+
+
+def _needed(names: dict[str, str], source) -> list[str]:
+    """The owner tables present (``ax_verwaltung`` optional); a missing one is an :class:`InputError`."""
+    for table in TABLES:
         if table not in names:
-            if table == "ax_verwaltung":
-                continue
             hint = (" (Verknüpfung Flurstück → Buchungsstelle)" if table == "ax_flurstueck" else "")
-            raise InputError(f"Tabelle {table!r} fehlt{hint}", file=path,
+            raise InputError(f"Tabelle {table!r} fehlt{hint}", file=source,
                              fix="die Tabellen ax_flurstueck, ax_buchungsstelle, ax_buchungsblatt, ax_namensnummer, "
                                  "ax_person, ax_anschrift aus dem NAS-Import mit exportieren")
-        tables[table] = pd.DataFrame(pyogrio.read_dataframe(path, layer=names[table], read_geometry=False))
-    return resolve_postnas(tables, source=str(path))
+    return [t for t in (*TABLES, "ax_verwaltung") if t in names]
+
+
+def read_postnas_database(url: str) -> OwnerData:
+    """Read the owner tables from the PostGIS schema of a NAS import (the same database as the parcels).
+
+    Only the columns the resolution needs of ``ax_flurstueck`` are read, never its geometry.
+    """
+    conn, schema = connect(url, key="owners.path")
+    try:
+        names = {t.lower(): t for t in list_tables(conn, schema)}
+        tables = {}
+        for table in _needed(names, redact(url)):
+            frame = read_table(conn, schema, names[table],
+                               columns=TABLES[table] if table == "ax_flurstueck" else None)
+            tables[table] = pd.DataFrame(frame.drop(columns=frame.geometry.name)
+                                         if hasattr(frame, "geometry") else frame)
+    finally:
+        conn.close()
+    return resolve_postnas(tables, source=f"{redact(url)}")
 
 
 def _current(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:

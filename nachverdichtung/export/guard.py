@@ -61,14 +61,15 @@ def inside(path: Path, folder: Path) -> bool:
 
 def input_paths(config) -> list[tuple[str, Path]]:
     """``(config key, resolved path)`` of every configured input file or folder."""
-    out = [("alkis.path", config.alkis.path)] if "://" not in str(config.alkis.path) else []
+    out = [("alkis.path", config.alkis.path)]
     for f in dataclasses.fields(config.inputs):
         src = getattr(config.inputs, f.name)
         for p in _source_paths(src):
             out.append((f"inputs.{f.name}", p))
     if getattr(config, "owners", None) is not None:  # the owner source is raw input too
         out.append(("owners.path", config.owners.path))
-    return [(key, Path(os.path.abspath(p)).resolve()) for key, p in out if p is not None]
+    return [(key, Path(os.path.abspath(p)).resolve()) for key, p in out  # databases are no folders
+            if p is not None and "://" not in str(p)]
 
 
 def _source_paths(src) -> list[Path]:
