@@ -192,7 +192,8 @@ def rate_areas(areas: gpd.GeoDataFrame, crit: pd.DataFrame, config: Config) -> g
 
 def build_manifest(config: Config, layers: Layers, *, started: datetime, timings: dict, counts: dict,
                    **extra) -> dict:
-    """The run's manifest: software versions, start, inputs with hash and date, timings, counts, log.
+    """The run's manifest: software versions, start, inputs with hash and date, timings, counts, log,
+    study area and data date.
 
     Both engines (and the report re-render) build it here; ``extra`` adds entries such as the
     scenario notes or the partitions of the dask engine.
@@ -208,6 +209,7 @@ def build_manifest(config: Config, layers: Layers, *, started: datetime, timings
         "zeiten_s": timings,
         "anzahl": counts,
         "protokoll": list(layers.problems),
+        **place_manifest(config, layers),
         **extra,
         "konfiguration_effektiv": dump_config(config),
     }
@@ -256,7 +258,6 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     manifest = build_manifest(config, layers, started=started, timings=timings, counts={
         "flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
         szenarien=notes)
-    manifest.update(place_manifest(config, layers))
     return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
                       criteria=tuple(config.criteria), manifest=manifest, sensitivity=sens, scenario_table=table)
 

@@ -308,10 +308,6 @@ def test_owners_from_the_import_database(server, sample_config):
     with psycopg.connect(parse_url(url)[0], autocommit=True) as conn, conn.transaction(), conn.cursor() as cur:
         for layer, geometry_type in pyogrio.list_layers(gpkg):
             frame = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=geometry_type is not None)
-            if not hasattr(frame, "geometry"):
-                import geopandas as gpd
-
-                frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame)), crs=25832)
             pg_export.copy_frame(cur, "public", str(layer), frame, 25832)
     from_file = read_owners(OwnersConfig(path=gpkg))
     from_db = read_owners(OwnersConfig(path=url))

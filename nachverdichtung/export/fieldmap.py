@@ -189,6 +189,8 @@ CURATED: dict[str, tuple[str, str]] = {
     "hebel_naturschutz": ("hb_natur", "Hebel naturschutz: kleinste Änderung, die die Klasse um eine Stufe hebt"),
     "hebel_klima": ("hb_klima", "Hebel klima: kleinste Änderung, die die Klasse um eine Stufe hebt"),
     "hebel_immissionen": ("hb_imm", "Hebel immissionen: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_denkmalschutz": ("hb_denkm", "Hebel denkmalschutz: kleinste Änderung, die die Klasse um eine Stufe hebt"),
+    "hebel_hochwasser": ("hb_hochw", "Hebel hochwasser: kleinste Änderung, die die Klasse um eine Stufe hebt"),
 }
 
 _UNIT_TEXT = {"m": "m", "m2": "m²", "pct": "%", "grad": "Grad", "cm": "cm", "db": "dB(A)", "ms": "m/s",

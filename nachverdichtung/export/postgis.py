@@ -14,6 +14,7 @@ import io
 import json
 import logging
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -62,6 +63,9 @@ def copy_frame(cur, schema: str, table: str, gdf, srid: int) -> None:
     """
     from psycopg import sql
 
+    if not isinstance(gdf, gpd.GeoDataFrame):  # an attribute table (e.g. ax_gemarkung, ax_person)
+        _copy_attributes(cur, schema, table, gdf)
+        return
     geom_name = gdf.geometry.name
     attrs = gdf.drop(columns=geom_name)
     columns = [sql.SQL("{} {}").format(sql.Identifier(str(c)), sql.SQL(_sql_type(attrs[c]))) for c in attrs.columns]
@@ -75,15 +79,32 @@ def copy_frame(cur, schema: str, table: str, gdf, srid: int) -> None:
     ewkb[usable] = shapely.to_wkb(shapely.set_srid(geoms[usable], srid), hex=True, include_srid=True)
     frame = attrs.copy()
     frame[GEOMETRY] = ewkb
+    _copy_rows(cur, ident, frame)
+    if np.isin(shapely.get_type_id(geoms[usable]), (3, 6)).all():  # Polygon, MultiPolygon
+        cur.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE geometry(MultiPolygon, {}) USING ST_Multi({})")
+                    .format(ident, sql.Identifier(GEOMETRY), sql.Literal(srid), sql.Identifier(GEOMETRY)))
+    cur.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(ident, sql.Identifier(GEOMETRY)))
+
+
+def _copy_attributes(cur, schema: str, table: str, frame: pd.DataFrame) -> None:
+    from psycopg import sql
+
+    ident = sql.Identifier(schema, table)
+    columns = [sql.SQL("{} {}").format(sql.Identifier(str(c)), sql.SQL(_sql_type(frame[c]))) for c in frame.columns]
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(ident))
+    cur.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
+    _copy_rows(cur, ident, frame)
+
+
+def _copy_rows(cur, ident, frame: pd.DataFrame) -> None:
+    """All rows in one ``COPY … FROM STDIN`` (CSV, ``\\N`` for missing values)."""
+    from psycopg import sql
+
     buf = io.StringIO()
     frame.to_csv(buf, index=False, header=False, na_rep="\\N")
     names = sql.SQL(", ").join(sql.Identifier(str(c)) for c in frame.columns)
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(ident, names)) as copy:
         copy.write(buf.getvalue())
-    if np.isin(shapely.get_type_id(geoms[usable]), (3, 6)).all():  # Polygon, MultiPolygon
-        cur.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE geometry(MultiPolygon, {}) USING ST_Multi({})")
-                    .format(ident, sql.Identifier(GEOMETRY), sql.Literal(srid), sql.Identifier(GEOMETRY)))
-    cur.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(ident, sql.Identifier(GEOMETRY)))
 
 
 def _write_styles(cur, database: str, schema: str, styles) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..legal_codes import LEGAL_LAYERS, LegalLayer, lookup
 from .alkis import canonical_name
+from .postgis import DatabaseSource, is_database_url
 from .vector import find_field, list_layers, read_vector
 
 log = logging.getLogger(__name__)
@@ -110,10 +111,32 @@ def read_legal(path: str | Path, *, encoding: str | None = None, crs: str | None
     --------
     >>> read_legal("data/raw/sample/alkis.gpkg").frames["legal_monuments"].kategorie.unique()  # doctest: +SKIP
     """
+    if is_database_url(path):
+        source = DatabaseSource(str(path))
+        try:
+            return _read_all(source, source.layers(), encoding=encoding, crs=crs, target_crs=target_crs,
+                             layers=layers)
+        finally:
+            source.close()
     path = Path(path)
     if path.suffix.lower() in (".dxf", ".xml", ".nas") or not path.exists():
         return LegalRead()
-    available = list_layers(path)
+    return _read_all(path, list_layers(path), encoding=encoding, crs=crs, target_crs=target_crs, layers=layers)
+
+
+def _read_layer(container, layer: str, *, encoding, crs, target_crs: str, what: str):
+    """``(frame, short place, full place)`` of one layer of a folder, a file or a database schema."""
+    if isinstance(container, DatabaseSource):
+        gdf = container.read(layer, what=what, target_crs=target_crs, crs=crs)
+        return gdf, f"{container.schema}.{layer}", f"{container} ({layer})"
+    file, layer_arg = (container / f"{layer}.shp", None) if container.is_dir() else (container, layer)
+    gdf = read_vector(file, layer=layer_arg, encoding=encoding, crs=crs, target_crs=target_crs,
+                      what=what, fix_key="alkis")
+    where = f"{Path(file).name}" + (f" ({layer})" if layer_arg else "")
+    return gdf, where, str(file) if layer_arg is None else f"{file} ({layer})"
+
+
+def _read_all(container, available: list[str], *, encoding, crs, target_crs: str, layers) -> LegalRead:
     frames: dict[str, gpd.GeoDataFrame] = {}
     problems: list[str] = []
     sources: dict[str, str] = {}
@@ -125,13 +148,10 @@ def read_legal(path: str | Path, *, encoding: str | None = None, crs: str | None
             layer = _find(available, objektart)
             if layer is None:
                 continue
-            file, layer_arg = (path / f"{layer}.shp", None) if path.is_dir() else (path, layer)
-            gdf = read_vector(file, layer=layer_arg, encoding=encoding, crs=crs, target_crs=target_crs,
-                              what=spec.label, fix_key="alkis")
+            gdf, where, sources[spec.key] = _read_layer(container, layer, encoding=encoding, crs=crs,
+                                                        target_crs=target_crs, what=spec.label)
             problems.extend(gdf.attrs.get("problems", []))
-            where = f"{Path(file).name}" + (f" ({layer})" if layer_arg else "")
             pieces.append(_harmonise(gdf, spec, objektart, where, problems))
-            sources[spec.key] = str(file) if layer_arg is None else f"{file} ({layer})"
         if pieces:
             frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
             frames[spec.key] = gpd.GeoDataFrame(frame, geometry="geometry", crs=target_crs)
