@@ -469,8 +469,12 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
             df = df.sort_values(["i", "a", "lab"], ascending=[True, False, True], kind="stable").drop_duplicates("i")
             best[df["i"].to_numpy()] = df["a"].to_numpy()
             name[df["i"].to_numpy()] = df["lab"].to_numpy(dtype=object)
-    reason = np.where(name != "", "Hinterland liegt auf " + name, "Hinterland ohne zulässige tatsächliche Nutzung")
-    reason = np.where(outside >= np.maximum(best, 1.0), f"Hinterland liegt im {land.outside_reason}", reason)
+    # the land use names the loss when it takes at least half of it (a vineyard outside the
+    # Innenbereich is first of all a vineyard); else the Außenbereich when it takes half
+    half = 0.5 * la[cand]
+    reason = np.where(outside >= half, f"Hinterland liegt im {land.outside_reason}",
+                      "Hinterland ohne zulässige tatsächliche Nutzung")
+    reason = np.where((name != "") & (best >= half), "Hinterland liegt auf " + name, reason)
     out[cand] = reason
     return out
 
