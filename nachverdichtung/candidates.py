@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from .fit import count_footprints, union_collections
 from .landuse import eligibility, resolve_rules
 from .params import param
+from .settlement import derive_settlement
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,25 @@ class CandidateParams:
 
     mode: str = param("derive", doc="Flächen ableiten, Planerflächen nutzen oder beides",
                       choices=("derive", "planner", "both"))
-    nutzung_zulaessig: dict[str, bool] = param(
+    landuse_eligible: dict[str, bool] = param(
         {}, doc="Zulässigkeit der tatsächlichen Nutzung für Hinterland je Objektart oder "
                 "'Objektart.Attribut.Code' (ergänzt/überschreibt die Voreinstellung, siehe docs/criteria.md)",
         source="Codes: GeoInfoDok 7.1 AAA-Codelisten (norBIT ALKIS-Import alkis-schema.sql); Voreinstellung: Konvention")
-    oeffentliche_einrichtungen: bool = param(
+    public_facilities_eligible: bool = param(
         False, doc="Flächen besonderer funktionaler Prägung (Schule, Kirche, Verwaltung …) als Hinterland zulassen",
         source="Konvention: öffentliche Grundstücke sind meist keine privaten Nachverdichtungspotenziale")
+    settlement_derive: bool = param(True, doc="Ohne Innenbereich-Layer den Innenbereich aus Gebäuden und Nutzung "
+                                              "ableiten (sonst gilt alles als Innenbereich)",
+                                    source="§ 34 BauGB; Verfahren: docs/criteria.md")
+    settlement_gap_m: float = param(60.0, doc="Größter Abstand zwischen Hauptgebäuden, der den "
+                                              "Bebauungszusammenhang nicht unterbricht", unit="m", min=1,
+                                    source="Konvention: Baulücken von zwei bis drei Bauplätzen unterbrechen nicht "
+                                           "(Rechtsprechung zu § 34 BauGB)")
+    settlement_min_buildings: int = param(10, doc="Mindestzahl der Hauptgebäude eines Ortsteils (kleinere Gruppen: "
+                                                  "Splittersiedlung, Außenbereich)", min=1,
+                                          source="Konvention: Ortsteil mit 'gewissem Gewicht' (§ 34 BauGB)")
+    settlement_margin_m: float = param(5.0, doc="Saum des abgeleiteten Innenbereichs um die äußeren Hauptgebäude",
+                                       unit="m", min=0)
     building_line: str = param("street", doc="Hintere Baulinie je Straße ermitteln oder feste Tiefe",
                                choices=("street", "fixed"), source="DOMAIN.md §2, § 34 BauGB (Rechtsprechung)")
     building_line_quantile: float = param(0.75, doc="Quantil der Hinterkantentiefen der Hauptgebäude je Straße",
@@ -114,6 +127,10 @@ class CandidateResult:
         Street blocks (areas enclosed by the road network).
     slivers
         Backland pieces dropped as too small or too narrow.
+    settlement
+        The Innenbereich used, with ``quelle`` ("Eingabe" or "abgeleitet"); ``None`` if none.
+    notes
+        German sentences for the run log (e.g. that the Innenbereich was derived).
     """
 
     areas: gpd.GeoDataFrame
@@ -121,6 +138,8 @@ class CandidateResult:
     streets: gpd.GeoDataFrame
     blocks: gpd.GeoDataFrame
     slivers: int = 0
+    settlement: gpd.GeoDataFrame | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _arr(gs) -> np.ndarray:
@@ -358,6 +377,7 @@ def _letter(k: int) -> str:
 
 
 OUTSIDE_REASON = "Außenbereich (§ 35 BauGB)"
+OUTSIDE_REASON_DERIVED = "Außenbereich (§ 35 BauGB; Innenbereich abgeleitet)"
 
 
 @dataclass(frozen=True)
@@ -405,6 +425,25 @@ def _filled(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def innenbereich(layers, p: CandidateParams) -> tuple[gpd.GeoDataFrame | None, tuple[str, ...]]:
+    """The Innenbereich to use: the given layer, a derived one (flagged), or none; plus run-log notes."""
+    given = layers.vector("settlement")
+    if given is not None:
+        return gpd.GeoDataFrame({"quelle": ["Eingabe"] * len(given)}, geometry=given.geometry.values,
+                                crs=given.crs), ()
+    if not p.settlement_derive:
+        return None, ("Kein Innenbereich angegeben und Ableitung abgeschaltet: alle Flurstücke gelten als "
+                      "Innenbereich (inputs.settlement angeben)",)
+    s = derive_settlement(layers.buildings, layers.landuse, gap_m=p.settlement_gap_m,
+                          min_buildings=p.settlement_min_buildings, margin_m=p.settlement_margin_m)
+    note = (f"Innenbereich abgeleitet (kein inputs.settlement): {len(s)} zusammenhängende Siedlung(en) mit "
+            f"{int(s['hauptgebaeude'].sum())} Hauptgebäuden, {shapely.area(_arr(s.geometry)).sum() / 1e4:.1f} ha; "
+            f"Abstand {p.settlement_gap_m:g} m, mindestens {p.settlement_min_buildings} Hauptgebäude "
+            f"(docs/criteria.md). Ein abgeleiteter Innenbereich ersetzt keine Prüfung nach § 34/35 BauGB")
+    log.warning(note)
+    return s, (note,)
+
+
 def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDataFrame | None = None, *,
                outside_reason: str = OUTSIDE_REASON) -> LandScope:
     """The part of each parcel on eligible land use inside the Innenbereich (see :class:`LandScope`).
@@ -414,7 +453,7 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
     """
     n = len(P)
     lu = layers.landuse
-    ok, label = eligibility(lu, resolve_rules(p.nutzung_zulaessig, public_facilities=p.oeffentliche_einrichtungen))
+    ok, label = eligibility(lu, resolve_rules(p.landuse_eligible, public_facilities=p.public_facilities_eligible))
     pieces, owner = street_pieces(_arr(lu.geometry))
     pi, qj, inter, a = _pair_parts(P, pieces)
     lu_of = owner[qj]
@@ -496,7 +535,10 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     p = params or CandidateParams()
     parcels = layers.parcels
     P = _arr(parcels.geometry)
-    land = land_scope(layers, P, p)
+    settlement, notes = innenbereich(layers, p)
+    derived_settlement = settlement is not None and (settlement["quelle"] == "abgeleitet").any()
+    land = land_scope(layers, P, p, settlement,
+                      outside_reason=OUTSIDE_REASON_DERIVED if derived_settlement else OUTSIDE_REASON)
     in_scope = shapely.area(land.allowed) >= 1.0
 
     streets = _streets(layers.roads)
@@ -595,11 +637,13 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     else:
         areas = derived
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=parcels.crs)
+    areas["innenbereich"] = "abgeleitet" if derived_settlement else ("Eingabe" if settlement is not None else "keiner")
 
     lost = lost_reasons(backland_full, backland, land, scope, p)
     accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost)
     log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
-    return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers)
+    return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
+                           settlement=settlement, notes=notes)
 
 
 def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, source: str, prefix: str = "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import shapely
 
 
@@ -115,3 +116,50 @@ def test_village_edge_cases(sample_config, sample_assessment):
         if "wkt" in c:
             hit, _ = iou_matches(np.array([shapely.from_wkt(c["wkt"])]), areas)
             assert hit[0], f"{name}: no area matches the expected one"
+
+
+@pytest.fixture(scope="module")
+def derived_assessment(sample_config):
+    """The sample rated with config_ohne_innenbereich.yml: the Innenbereich is derived."""
+    from nachverdichtung.config import load_config
+    from nachverdichtung.pipeline import assess
+
+    return assess(load_config(sample_config.parent / "config_ohne_innenbereich.yml"))
+
+
+def test_derived_innenbereich_on_the_sample(sample_config, derived_assessment, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    from nachverdichtung.export.gis import write_gpkg
+
+    truth = json.loads((sample_config.parent / "ground_truth.json").read_text(encoding="utf-8"))
+    res = derived_assessment
+    assert res.layers.vector("settlement") is None
+    derived = res.candidates.settlement
+    assert len(derived) >= 1 and (derived["quelle"] == "abgeleitet").all()
+    # the derived boundary reproduces the planner's Innenbereich of the village (IoU measured 0.93)
+    shipped = shapely.union_all(gpd.read_file(sample_config.parent / "innenbereich.gpkg").geometry.to_numpy())
+    d = shapely.union_all(np.asarray(derived.geometry.array, dtype=object))
+    assert shapely.area(shapely.intersection(d, shipped)) / shapely.area(shapely.union(d, shipped)) >= 0.9
+    # every edge case gets its expected outcome with the derived boundary
+    acc = res.parcels.set_index("flstkennz")
+    for c in truth["edge_cases"]:
+        exp = c["expected_abgeleitet"]
+        got = acc.loc[c["flstkennz"]]
+        assert (got["status"] == exp["status"]).all(), (c["case"], got["grund"].tolist())
+        if "grund" in exp:
+            assert (got["grund"] == exp["grund"]).all(), (c["case"], got["grund"].tolist())
+    # the village's candidates are found as with the given boundary (edge gardens aside: Außenbereich)
+    gardens = {shapely.from_wkt(c["wkt"]).wkb for c in truth["edge_cases"] if "wkt" in c}
+    expected = np.array([g for g in shapely.from_wkt([c["wkt"] for c in truth["expected_candidates"]])
+                         if g.wkb not in gardens], dtype=object)
+    hit, _ = iou_matches(expected, np.asarray(res.areas.geometry.array, dtype=object))
+    assert hit.mean() >= 0.95, f"recall with the derived Innenbereich {hit.mean():.3f}"
+    # flagged everywhere it is used: areas, run log, GeoPackage layer
+    assert (res.areas["innenbereich"] == "abgeleitet").all()
+    assert any(p.startswith("Innenbereich abgeleitet") for p in res.layers.problems)
+    write_gpkg(res, tmp_path)
+    layers = pyogrio.list_layers(tmp_path / "nachverdichtung.gpkg")[:, 0].tolist()
+    assert "innenbereich" in layers
+    assert set(gpd.read_file(tmp_path / "nachverdichtung.gpkg", layer="innenbereich")["quelle"]) == {"abgeleitet"}

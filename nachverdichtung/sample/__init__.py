@@ -39,7 +39,7 @@ _OUTPUTS = ("alkis_ax", "alkis_vereinfacht", "alkis.gpkg", "alkis.dxf", "dgm1.ti
             "starkregen_geschwindigkeit.tif", "fliesswege.gpkg", "baumkataster.csv", "baumkataster.gpkg",
             "schutzgebiete.gpkg", "artnachweise.gpkg", "klima.gpkg", "innenbereich.gpkg", "bahn.gpkg",
             "laerm_lden.tif", "laerm_lnight.tif", "ground_truth.json", "config.yml",
-            owners.POSTNAS_FILE, owners.TABLE_FILE)
+            owners.POSTNAS_FILE, owners.TABLE_FILE, "config_ohne_innenbereich.yml")
 
 
 def raster_resolution(n_tiles: int) -> float:
@@ -188,7 +188,8 @@ def generate_sample(
     edge = []
     for c in tile.extra["edge_cases"]:
         entry = {"case": c["case"], "description": c["description"],
-                 "flstkennz": [kennz0[i] for i in c["positions"]], "expected": c["expected"]}
+                 "flstkennz": [kennz0[i] for i in c["positions"]], "expected": c["expected"],
+                 "expected_abgeleitet": c["expected_abgeleitet"]}
         if c["candidate"] is not None:
             entry["wkt"] = shapely.to_wkt(tile.candidates[c["candidate"]], rounding_precision=2)
         edge.append(entry)

@@ -210,6 +210,9 @@ def planted_cases(parcels, geoms, members) -> list[dict]:
 
 #: Planted cases of the village edge (land use and settlement): description and expected outcome
 #: for every parcel of the group (status; reason for excluded parcels, as the planner would write it).
+#: With the Innenbereich derived (config_ohne_innenbereich.yml) the house gardens behind the last
+#: row of houses at the edge are Außenbereich (the Bebauungszusammenhang ends at the last building),
+#: see EDGE_DERIVED.
 EDGE_TEXT = {
     "gartenland": ("strip parcels: house plot, house garden mapped as ax_landwirtschaft Gartenland (1030), then a "
                    "vineyard; the candidate area ends where the garden ends", {"status": "Kandidat"}),
@@ -233,6 +236,14 @@ EDGE_TEXT = {
 }
 
 
+#: Expected outcomes that differ when the Innenbereich is derived instead of given.
+EDGE_DERIVED = {
+    "gartenland": {"status": "ausgeschlossen"},
+    "garten": {"status": "ausgeschlossen"},
+    "aussenbereich": {"status": "ausgeschlossen", "grund": "Außenbereich (§ 35 BauGB; Innenbereich abgeleitet)"},
+}
+
+
 def edge_cases(parcels, members) -> list[dict]:
     """The village-edge cases: parcel positions of each group and, for candidates, the expected area."""
     style = parcels["style"].to_numpy()
@@ -251,5 +262,6 @@ def edge_cases(parcels, members) -> list[dict]:
         if (expected["status"] == "Kandidat") != bool(hits):
             raise RuntimeError(f"edge case {name!r}: expected {expected['status']}, construction gives {hits}")
         out.append({"case": name, "description": text, "positions": pos.tolist(),
-                    "candidate": hits[0] if hits else None, "expected": expected})
+                    "candidate": hits[0] if hits else None, "expected": expected,
+                    "expected_abgeleitet": EDGE_DERIVED.get(name, expected)})
     return out

@@ -228,10 +228,17 @@ def write_raster(path: Path, tile_array: np.ndarray, res: float, cols: int, rows
             dst.write(band, 1, window=rasterio.windows.Window(0, k * th, tw * cols, th))
 
 
+#: The same district without the Innenbereich layer: the tool derives it (village edge, § 34/35 BauGB).
+CONFIG_DERIVED_NAME = "config_ohne_innenbereich.yml"
+
+
 def write_config(out: Path) -> Path:
-    """Write config.yml (paths relative to it)."""
+    """Write config.yml and config_ohne_innenbereich.yml (paths relative to them); return config.yml."""
     path = out / "config.yml"
     path.write_text(CONFIG_YML, encoding="utf-8")
+    derived = "# Wie config.yml, aber ohne Innenbereich-Layer: der Innenbereich wird abgeleitet\n" + \
+        CONFIG_YML.replace("  settlement: innenbereich.gpkg\n", "")
+    (out / CONFIG_DERIVED_NAME).write_text(derived, encoding="utf-8")
     return path
 
 
