@@ -444,37 +444,71 @@ def innenbereich(layers, p: CandidateParams) -> tuple[gpd.GeoDataFrame | None, t
     return s, (note,)
 
 
+def _whole_inside(polys: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Position of a polygon that contains each parcel entirely (-1 if none; smallest position).
+
+    The tree is over the parcels and the (few, large) polygons are the queries, so each polygon is
+    prepared once: the common case (a parcel inside one land-use polygon) needs no intersection.
+    """
+    out = np.full(len(P), -1, dtype=np.int64)
+    if len(polys) == 0 or len(P) == 0:
+        return out
+    qi, pi = shapely.STRtree(P).query(polys, predicate="contains")
+    order = np.lexsort((qi, pi))[::-1]  # the smallest polygon position wins
+    out[pi[order]] = qi[order]
+    return out
+
+
+def _clip_to(P: np.ndarray, polys: np.ndarray, keep: np.ndarray | None = None):
+    """Per parcel: the union of its intersections with ``polys`` (only those with ``keep``).
+
+    Returns (clipped parts, parcel positions, polygon positions, areas) of the pairs and the
+    per-parcel union; parcels inside one polygon are passed through without intersecting.
+    """
+    n = len(P)
+    keep = np.ones(len(polys), dtype=bool) if keep is None else keep
+    whole = _whole_inside(polys, P)
+    rest = np.flatnonzero(whole < 0)
+    pieces, owner = street_pieces(polys)
+    ri, qj, inter, a = _pair_parts(P[rest], pieces)
+    pi, pj = rest[ri], owner[qj]
+    union = _filled(_group_union(inter[keep[pj]], pi[keep[pj]], n))
+    w = np.flatnonzero(whole >= 0)
+    union[w] = np.where(keep[whole[w]], P[w], shapely.Polygon())
+    # pairs of the whole parcels, for the land-use shares
+    pi = np.concatenate([pi, w])
+    pj = np.concatenate([pj, whole[w]])
+    a = np.concatenate([a, shapely.area(P[w])])
+    return union, pi, pj, a, pieces, owner
+
+
 def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDataFrame | None = None, *,
                outside_reason: str = OUTSIDE_REASON) -> LandScope:
     """The part of each parcel on eligible land use inside the Innenbereich (see :class:`LandScope`).
 
-    Land-use and settlement polygons are cut along a 100 m grid first, so every intersection works
-    on small pieces (a settlement polygon can have thousands of vertices).
+    Parcels inside one land-use (settlement) polygon are taken whole; the others are intersected
+    with the polygons cut along a 100 m grid, so every intersection works on small pieces (a
+    settlement polygon can have thousands of vertices).
     """
     n = len(P)
     lu = layers.landuse
     ok, label = eligibility(lu, resolve_rules(p.landuse_eligible, public_facilities=p.public_facilities_eligible))
-    pieces, owner = street_pieces(_arr(lu.geometry))
-    pi, qj, inter, a = _pair_parts(P, pieces)
-    lu_of = owner[qj]
+    allowed, pi, lu_of, a, pieces, owner = _clip_to(P, _arr(lu.geometry), ok)
     share = pd.DataFrame({"p": pi, "lu": lu_of, "a": a}).groupby(["p", "lu"], sort=True)["a"].sum().reset_index()
     top = share.sort_values(["p", "a", "lu"], ascending=[True, False, True], kind="stable").drop_duplicates("p")
     nutzung = np.full(n, "", dtype=object)
     lab = np.full(n, "unbekannt", dtype=object)
     nutzung[top["p"].to_numpy()] = lu["nutzung"].astype(str).to_numpy(dtype=object)[top["lu"].to_numpy()]
     lab[top["p"].to_numpy()] = label[top["lu"].to_numpy()]
-    good = ok[lu_of]
-    allowed = _filled(_group_union(inter[good], pi[good], n))
     settle_part = None
     inside = np.ones(n, dtype=bool)
     if settlement is None:
         settlement = layers.vector("settlement")
     if settlement is not None:
-        spieces, _ = street_pieces(_arr(settlement.geometry))
-        si, _sj, sinter, _sa = _pair_parts(P, spieces)
-        settle_part = _filled(_group_union(sinter, si, n))
+        settle_part = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)))[0]
         inside = shapely.area(settle_part) >= 1.0
-        allowed = _filled(shapely.intersection(allowed, settle_part))
+        partial = np.flatnonzero(~shapely.equals(settle_part, P))
+        allowed[partial] = _filled(shapely.intersection(allowed[partial], settle_part[partial]))
     return LandScope(allowed=allowed, inside=inside, nutzung=nutzung, label=lab, settle_part=settle_part,
                      blocked=pieces[~ok[owner]], blocked_label=label[owner][~ok[owner]],
                      outside_reason=outside_reason)
