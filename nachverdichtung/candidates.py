@@ -53,12 +53,17 @@ from .settlement import derive_settlement
 log = logging.getLogger(__name__)
 
 __all__ = ["CandidateParams", "CandidateResult", "derive_candidates", "involved_parcels", "street_depths",
-           "parcel_unions", "make_ids"]
+           "parcel_unions", "make_ids", "connected_streets", "build_streets", "street_blocks", "point_in", "excluded_rows",
+           "STREET_GAP_M", "STREET_SEARCH_M"]
 
 STREET_ARTS = ("strassenverkehr", "platz")
 _GAP_M = 0.05  # tolerance for boundaries of neighbouring parcels that should coincide
 #: Road polygons of the same name farther apart than this belong to different streets (m).
 STREET_GAP_M = 50.0
+#: Largest distance of a building from the street it is assigned to, in m [Konvention: beyond the
+#: deepest rear building line considered (``max_building_line_m`` 45 m) plus a margin; also the
+#: context the dask engine takes around each street].
+STREET_SEARCH_M = 60.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,10 @@ class CandidateResult:
         The Innenbereich used, with ``quelle`` ("Eingabe" or "abgeleitet"); ``None`` if none.
     notes
         German sentences for the run log (e.g. that the Innenbereich was derived).
+    building_streets
+        Per building of the layers (same order): ``strasse_pos`` (position in ``streets``, -1 if
+        none within ``STREET_SEARCH_M``) and ``tiefe_m`` (rear depth from that street), as the rear
+        building lines were derived from them; ``None`` where not derived (merged engine results).
     """
 
     areas: gpd.GeoDataFrame
@@ -140,6 +149,7 @@ class CandidateResult:
     slivers: int = 0
     settlement: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
+    building_streets: pd.DataFrame | None = None
 
 
 def _arr(gs) -> np.ndarray:
@@ -177,7 +187,7 @@ def _difference_many(base: np.ndarray, pairs_i: np.ndarray, erasers: np.ndarray)
     return out
 
 
-def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max_distance: float = 60.0):
+def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max_distance: float = STREET_SEARCH_M):
     """Nearest street and rear depth of each building.
 
     Returns
@@ -247,18 +257,36 @@ def street_pieces(geoms: np.ndarray, cell: float = 100.0) -> tuple[np.ndarray, n
     return pieces[keep], gi[keep]
 
 
-def _streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def connected_streets(roads: gpd.GeoDataFrame) -> np.ndarray:
+    """Street component of every road polygon: connected polygons of one name (within ``STREET_GAP_M``).
+
+    The same name in another village or district ("Hauptstraße") is another street with its own
+    rear building line; unnamed polygons are each their own component.
+
+    Examples
+    --------
+    >>> roads = gpd.GeoDataFrame({"name": ["A", "A", "A", ""]}, geometry=[shapely.box(0, 0, 10, 1),
+    ...     shapely.box(20, 0, 30, 1), shapely.box(500, 0, 510, 1), shapely.box(0, 5, 10, 6)])
+    >>> connected_streets(roads).tolist()
+    [0, 0, 1, 2]
+    """
+    names = roads["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object) \
+        if "name" in roads else np.full(len(roads), "", dtype=object)
+    g = _arr(roads.geometry)
+    ti, tj = shapely.STRtree(g).query(g, predicate="dwithin", distance=STREET_GAP_M)
+    same = (ti < tj) & (names[ti] == names[tj]) & (names[ti] != "")
+    graph = coo_matrix((np.ones(int(same.sum())), (ti[same], tj[same])), shape=(len(g), len(g)))
+    return connected_components(graph, directed=False)[1]
+
+
+def build_streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The streets: road polygons of the street kinds, united per :func:`connected_streets` component."""
     r = roads[roads["art"].isin(STREET_ARTS)]
     if len(r) == 0:
         r = roads
     names = r["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
     g = _arr(r.geometry)
-    # one street = road polygons of one name that are connected (within STREET_GAP_M): the same
-    # name in another village or district ("Hauptstraße") is another street with its own line
-    ti, tj = shapely.STRtree(g).query(g, predicate="dwithin", distance=STREET_GAP_M)
-    same = (ti < tj) & (names[ti] == names[tj]) & (names[ti] != "")
-    graph = coo_matrix((np.ones(int(same.sum())), (ti[same], tj[same])), shape=(len(g), len(g)))
-    _, comp = connected_components(graph, directed=False)
+    comp = connected_streets(r)
     first = pd.Series(np.arange(len(g))).groupby(comp).transform("min").to_numpy()
     key = pd.Series([f"{n}\0{c:09d}" if n else f"_{i:09d}" for n, c, i in zip(names, first, range(len(g)))],
                     index=r.index)
@@ -269,7 +297,7 @@ def _streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             geometry=geoms, crs=roads.crs)
 
 
-def _blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def street_blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Street blocks: the pieces of the parcel extent that the road network separates."""
     extent = shapely.box(*parcels.total_bounds).buffer(1.0)
     net = shapely.union_all(_arr(roads.geometry))
@@ -281,7 +309,7 @@ def _blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFr
     return gpd.GeoDataFrame({"block_id": np.arange(len(parts))}, geometry=parts, crs=parcels.crs)
 
 
-def _point_in(polys: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
+def point_in(polys: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
     """Position in ``polys`` of the polygon containing each point (-1 if none; first match)."""
     out = np.full(len(points), -1, dtype=np.int64)
     if len(polys) == 0 or len(points) == 0:
@@ -575,8 +603,8 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
                       outside_reason=OUTSIDE_REASON_DERIVED if derived_settlement else OUTSIDE_REASON)
     in_scope = shapely.area(land.allowed) >= 1.0
 
-    streets = _streets(layers.roads)
-    blocks = _blocks(layers.roads, parcels)
+    streets = build_streets(layers.roads)
+    blocks = street_blocks(layers.roads, parcels)
     b = layers.buildings
     main = (b["kategorie"] == "haupt").to_numpy()
     b_street, b_depth = street_depths(b, streets)
@@ -593,7 +621,7 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     streets["vorderzone"] = gpd.GeoSeries(zones, crs=parcels.crs)
 
     # rear houses per block: main buildings deeper than their street's line (precedents, § 34)
-    b_block = _point_in(blocks, shapely.point_on_surface(_arr(b.geometry)))
+    b_block = point_in(blocks, shapely.point_on_surface(_arr(b.geometry)))
     behind = main & (b_street >= 0) & (b_depth > line[np.maximum(b_street, 0)] + p.setback_m)
     hinterhaeuser = np.bincount(b_block[behind & (b_block >= 0)], minlength=len(blocks))
     blocks["hinterhaeuser"] = hinterhaeuser
@@ -677,7 +705,8 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost)
     log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
     return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
-                           settlement=settlement, notes=notes)
+                           settlement=settlement, notes=notes,
+                           building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}))
 
 
 def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, source: str, prefix: str = "",
@@ -710,7 +739,7 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
         nm = pd.Series(names).astype("string").fillna("").str.strip().to_numpy(dtype=object)
         if (nm != "").all() and len(set(nm)) == len(nm):
             ids = np.array([prefix + str(v) for v in nm], dtype=object)
-    blk = _point_in(blocks, pts)
+    blk = point_in(blocks, pts)
     spieces, sowner = street_pieces(_arr(streets.geometry))
     near_i, near_j, _ = _nearest(shapely.STRtree(spieces), pts)
     st = np.full(n, -1)
@@ -758,10 +787,15 @@ def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, l
         "nutzung": nutzung, "status": status, "grund": reason, "flaeche_ids": in_area,
         "flaeche_m2": np.round(shapely.area(_arr(parcels.geometry)), 1),
     }, geometry=parcels.geometry.values, crs=parcels.crs)
-    dropped = layers.excluded_parcels
-    if len(dropped):
-        extra = gpd.GeoDataFrame({"flstkennz": dropped["flstkennz"].to_numpy(), "status": "ausgeschlossen",
-                                  "grund": dropped["grund"].to_numpy(), "flaeche_ids": ""},
-                                 geometry=gpd.GeoSeries([None] * len(dropped), crs=parcels.crs), crs=parcels.crs)
-        acc = pd.concat([acc, extra], ignore_index=True)
-    return acc
+    return excluded_rows(acc, layers.excluded_parcels)
+
+
+def excluded_rows(accounting: gpd.GeoDataFrame, dropped: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The accounting with the parcels dropped at loading appended (no geometry, with their reason)."""
+    if not len(dropped):
+        return accounting
+    crs = accounting.crs
+    extra = gpd.GeoDataFrame({"flstkennz": dropped["flstkennz"].to_numpy(), "status": "ausgeschlossen",
+                              "grund": dropped["grund"].to_numpy(), "flaeche_ids": ""},
+                             geometry=gpd.GeoSeries([None] * len(dropped), crs=crs), crs=crs)
+    return pd.concat([accounting, extra], ignore_index=True)

@@ -79,10 +79,18 @@ def _cmd_validate(args) -> int:
         print(f"  {name:10s} Raster {r.display}, Zellgröße {r.res[0]:g} m")
     for msg in layers.problems:
         print(f"  Hinweis: {msg}")
+    if config.owners is not None:  # counts only: owner data is never printed
+        from .beteiligung.owners import read_owners
+
+        owners = read_owners(config.owners)
+        n_a, n_p = (f"{n:,d}".replace(",", ".") for n in (len(owners.addressees), owners.holdings["flstkennz"].nunique()))
+        print(f"  Eigentümer {n_a:>7s} Adressaten zu {n_p} Flurstücken ({Path(owners.source).name}, nur für 'beteiligung')")
+        for msg in owners.problems:
+            print(f"  Hinweis: {msg}")
     return 0
 
 
-def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) -> int:
+def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None, public: bool = False) -> int:
     from .config import load_config
     from .export import write_outputs
     from .beteiligung.state import attach_state
@@ -94,7 +102,8 @@ def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None) 
     # before any work: never into the delivery, never an unwritable folder, never two runs at once
     with claimed_output_folder(out, config) as out:
         result = assess(config, progress=say)
-        result = attach_state(result, out)  # participation state from the internal store, if a round ran there
+        if not public:  # participation state from the internal store, if a round ran there
+            result = attach_state(result, out)
         written = write_outputs(result, out, formats=formats, progress=say)
     print(summary_text(result))
     print(f"\nAusgaben in {out}:")
@@ -128,7 +137,8 @@ def summary_text(result) -> str:
 
 def _cmd_assess(args) -> int:
     formats = check_formats(args.formats.split(",")) if args.formats else None  # before any work
-    return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats)
+    return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats,
+                           public=args.oeffentlich)
 
 
 def _steps(text: str) -> tuple[float, ...]:
@@ -282,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("config", type=Path, help="config.yml")
     a.add_argument("--out", type=Path, required=True, help="Ausgabeordner")
     a.add_argument("--formats", help="Ausgabeformate, z. B. gpkg,csv (Standard aus der Konfiguration)")
+    a.add_argument("--oeffentlich", action="store_true",
+                   help="Ausgaben zur Veröffentlichung: ohne Beteiligungsstand der Eigentümer")
     a.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     a.set_defaults(func=_cmd_assess)
 

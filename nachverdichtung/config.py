@@ -124,6 +124,9 @@ class InputsConfig:
     noise_night: Sources | None = param(None, doc="Lärmkarte L_Night in dB(A) (Raster oder Isophonen-Bänder)")
     noise_areas: Sources | None = param(None, doc="Lärmkarte als Polygone mit lden_db/lnight_db")
     railways: Sources | None = param(None, doc="Bahnstrecken (für den Lärm-Ersatzwert)")
+    monuments: Sources | None = param(None, doc="Denkmalliste (Punkte oder Flächen) mit kategorie/name")
+    flood_hazard: Sources | None = param(None, doc="Hochwassergefahrenkarte (Polygone) mit Feld szenario "
+                                         "(HQhäufig, HQ100, HQextrem)")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ class OutputConfig:
     csv_separator: str = param(";", doc="Spaltentrenner der CSV (Excel deutsch: ;)", choices=(";", ",", "\t"))
     csv_decimal: str = param(",", doc="Dezimalzeichen der CSV", choices=(",", "."))
     title: str = param("Potenziale für Bauen in zweiter Reihe", doc="Titel von Karte und Bericht")
-    study_area: str = param("Beispielquartier", doc="Name des Untersuchungsgebiets")
+    study_area: str = param("", doc="Name des Untersuchungsgebiets (leer: aus den Gemeinde-/Gemarkungsnamen "
+                                    "der ALKIS-Daten)")
     postgis: str | None = param(None, doc="Ergebnisse zusätzlich nach PostGIS schreiben: "
                                           "postgresql://benutzer@server/datenbank?schema=nachverdichtung "
                                           "(Passwort über PGPASSWORD oder ~/.pgpass, nie in der Datei)")

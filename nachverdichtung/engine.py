@@ -23,26 +23,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
+from datetime import datetime, timezone
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .candidates import STREET_GAP_M, CandidateResult, _blocks, _point_in
-from .config import dump_config
+from .candidates import STREET_SEARCH_M, CandidateResult, connected_streets, excluded_rows, point_in, street_blocks
 from .layers import Layers, load_layers
-from .pipeline import Assessment, assess, file_hash
+from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
 
 log = logging.getLogger(__name__)
 
 __all__ = ["assess_partitioned", "partition_grid", "partition_layers"]
-
-#: Street search radius of :func:`nachverdichtung.candidates.street_depths` (buildings → street).
-STREET_SEARCH_M = 60.0
 
 
 def _arr(gs) -> np.ndarray:
@@ -74,24 +70,6 @@ def _rows_near(gdf: gpd.GeoDataFrame, geoms, distance: float = 0.0) -> np.ndarra
     else:
         _, hit = gdf.sindex.query(geoms, predicate="intersects")
     return np.unique(hit)
-
-
-def _street_keys(roads: gpd.GeoDataFrame) -> np.ndarray:
-    """Street of every road polygon: connected polygons of one name, as in ``candidates._streets``.
-
-    All road kinds are linked here (a superset of the street roads), so a partition may take more
-    context than needed, never less.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    names = roads["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object) \
-        if "name" in roads else np.full(len(roads), "", dtype=object)
-    g = _arr(roads.geometry)
-    ti, tj = shapely.STRtree(g).query(g, predicate="dwithin", distance=STREET_GAP_M)
-    same = (ti < tj) & (names[ti] == names[tj]) & (names[ti] != "")
-    graph = coo_matrix((np.ones(int(same.sum())), (ti[same], tj[same])), shape=(len(g), len(g)))
-    return connected_components(graph, directed=False)[1]
 
 
 def partition_layers(layers: Layers, halo_box, *, street_keys: np.ndarray) -> Layers:
@@ -152,6 +130,7 @@ def _run_partition(config, sub: Layers, tile: int, tile_of_parcel: pd.Series, gr
     return {"areas": areas[keep], "parcels": acc, "streets": res.candidates.streets,
             "blocks": blocks[bkeep][["hinterhaeuser", "geometry"]], "slivers": res.candidates.slivers,
             "zeiten_s": res.manifest.get("zeiten_s", {}), "dauer_s": time.perf_counter() - t0,
+            "szenarien": res.manifest.get("szenarien", []),
             "n_flaechen_halo": len(areas)}
 
 
@@ -182,11 +161,13 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
         The same shape as the single-machine result; ``manifest["partitionen"]`` gives the number
         of partitions.
     """
-    import dask
+    import dask  # optional dependency (pip install nachverdichtung[dask])
 
     say = progress or (lambda msg: None)
     timings: dict[str, float] = {}
+    started = datetime.now(timezone.utc)
     if layers is None:
+        check_paths(config)
         t0 = time.perf_counter()
         layers = load_layers(config, progress=say)
         timings["laden"] = round(time.perf_counter() - t0, 3)
@@ -194,7 +175,8 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     tiles, grid = partition_grid(layers.parcels, tile_size_m)
     kennz = layers.parcels["flstkennz"].astype(str).to_numpy()
     tile_of_parcel = pd.Series(_key(tiles), index=kennz)
-    street_keys = _street_keys(layers.roads)
+    # all road kinds are linked (a superset of the street roads): more context than needed, never less
+    street_keys = connected_streets(layers.roads)
     occupied = sorted(set(map(tuple, tiles.tolist())))
     tasks = []
     for tx, ty in occupied:
@@ -220,13 +202,13 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     key = np.where(areas["quelle"].astype(str).to_numpy() == "planer", 0, 1) if len(areas) else np.zeros(0)
     areas = areas.assign(_k=key).sort_values(["_k", "flaeche_id"], kind="stable").drop(columns="_k") \
         if len(areas) else areas
-    blocks = _blocks(layers.roads, layers.parcels)
+    blocks = street_blocks(layers.roads, layers.parcels)
     if len(areas):
-        areas["block_id"] = _point_in(blocks, shapely.point_on_surface(_arr(areas.geometry)))
+        areas["block_id"] = point_in(blocks, shapely.point_on_surface(_arr(areas.geometry)))
     pb = pd.concat([p["blocks"] for p in parts])
     hh = np.zeros(len(blocks), dtype=np.int64)
     if len(pb):
-        pos = _point_in(blocks, shapely.point_on_surface(_arr(pb.geometry)))
+        pos = point_in(blocks, shapely.point_on_surface(_arr(pb.geometry)))
         hh[pos[pos >= 0]] = pb["hinterhaeuser"].to_numpy()[pos >= 0]
     blocks["hinterhaeuser"] = hh
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=crs)
@@ -235,12 +217,7 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     acc = pd.concat([p["parcels"] for p in parts])
     order = pd.Index(kennz).get_indexer(acc["flstkennz"].astype(str))
     acc = acc.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-    dropped = layers.excluded_parcels
-    if len(dropped):
-        extra = gpd.GeoDataFrame({"flstkennz": dropped["flstkennz"].to_numpy(), "status": "ausgeschlossen",
-                                  "grund": dropped["grund"].to_numpy(), "flaeche_ids": ""},
-                                 geometry=gpd.GeoSeries([None] * len(dropped), crs=crs), crs=crs)
-        acc = pd.concat([acc, extra], ignore_index=True)
+    acc = excluded_rows(gpd.GeoDataFrame(acc, geometry="geometry", crs=crs), layers.excluded_parcels)
     acc = gpd.GeoDataFrame(acc, geometry="geometry", crs=crs)
     streets = pd.concat([p["streets"] for p in parts], ignore_index=True)
     streets = gpd.GeoDataFrame(streets.drop_duplicates(subset="name", keep="first")
@@ -252,24 +229,15 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     for p in parts:
         for k, v in p["zeiten_s"].items():
             summed[k] = round(summed.get(k, 0.0) + v, 3)
-    names_c = tuple(config.criteria)
-    manifest = {
-        "gestartet": None,
-        "konfiguration": str(config.file) if config.file else None,
-        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if Path(path).exists() else None}
-                     for name, path in layers.sources.items()},
-        "zeiten_s": timings,
-        "zeiten_partitionen_summe_s": summed,
-        "partitionen": len(tasks),
-        "kachel_m": tile_size_m, "halo_m": halo_m,
-        "flaechen_mit_halo": int(sum(p["n_flaechen_halo"] for p in parts)),
-        "anzahl": {"flurstuecke": int(len(acc)), "flaechen": int(len(areas)), "splitter": cand.slivers},
-        "protokoll": list(layers.problems),
-        "konfiguration_effektiv": dump_config(config),
-    }
+    manifest = build_manifest(
+        config, layers, started=started, timings=timings,
+        counts={"flurstuecke": int(len(acc)), "flaechen": int(len(areas)), "splitter": cand.slivers},
+        zeiten_partitionen_summe_s=summed, partitionen=len(tasks), kachel_m=tile_size_m, halo_m=halo_m,
+        flaechen_mit_halo=int(sum(p["n_flaechen_halo"] for p in parts)),
+        szenarien=parts[0]["szenarien"] if parts else [])  # per configuration, the same in every tile
     # levers and scenario classes are per area (computed in the tiles); the sweep needs all areas
     sens = sensitivity(areas, dict(config.criteria), missing=config.rating.missing, advisory=config.rating.advisory,
                        scenarios=config.scenarios)
     return Assessment(areas=areas, parcels=acc, layers=layers, candidates=cand, config=config,
-                      criteria=names_c, manifest=manifest, sensitivity=sens,
+                      criteria=tuple(config.criteria), manifest=manifest, sensitivity=sens,
                       scenario_table=comparison(areas, config.scenarios))

@@ -22,6 +22,7 @@ from .errors import InputError
 from .io.alkis import ROLE_LABEL, read_alkis
 from .io.codes import building_category, parse_flstkennz  # noqa: F401 - re-exported (public API)
 from .config import source_list
+from .io.legal import read_legal
 from .io.raster import RasterSource, open_raster_source
 from .io.thematic import CLASS_INPUTS, VECTOR_INPUTS, read_thematic
 from .landuse import unknown_codes
@@ -317,7 +318,7 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         if len(gdf) == 0:
             raise _no_usable_geometry(role, roles[role], config.alkis.path)
     sources = {"alkis": str(config.alkis.path)}
-    vectors, rasters, unusable = {}, {}, {}
+    vectors, rasters, unusable = _legal_layers(config, problems, sources), {}, {}
     for f in dataclasses.fields(config.inputs):
         value = getattr(config.inputs, f.name)
         if value is None:
@@ -338,6 +339,18 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
     return Layers(parcels=parcels, buildings=buildings, roads=roads, landuse=landuse, crs=config.crs,
                   vectors=vectors, rasters=rasters, problems=tuple(problems), sources=sources,
                   excluded_parcels=excluded, problem_details=tuple(details), unusable=unusable)
+
+
+def _legal_layers(config, problems: list[str], sources: dict) -> dict[str, gpd.GeoDataFrame]:
+    """The restriction object types of the delivery (``legal_*`` layers), polygons cleaned."""
+    legal = read_legal(config.alkis.path, encoding=config.alkis.encoding, crs=config.alkis.crs,
+                       target_crs=config.crs, layers=config.alkis.layers)
+    problems.extend(legal.problems)
+    out = {}
+    for key, gdf in legal.frames.items():
+        label = f"{gdf['objektart'].iloc[0]}" if len(gdf) else key
+        out[key] = clean_polygons(gdf, what=label, problems=problems).reset_index(drop=True)
+    return out
 
 
 def _check_raster_coverage(rasters: dict, parcels: gpd.GeoDataFrame, crs: str, problems: list[str]) -> None:

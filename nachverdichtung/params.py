@@ -132,7 +132,7 @@ def build(cls: type, data: Any, *, key: str, file: Path | str | None, base_dir: 
 
 
 def _resolve_path(value: str, base_dir: Path | None) -> Path | str:
-    """A config path, relative to the config's folder; Windows separators work on every system.
+    r"""A config path, relative to the config's folder; Windows separators work on every system.
 
     A PostgreSQL URI stays text: it names a database, not a file.
 

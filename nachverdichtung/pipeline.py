@@ -14,17 +14,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from . import __version__
+from .bodenordnung import land_order_notes
 from .candidates import CandidateResult, derive_candidates
 from .config import Config, dump_config, load_config, missing_paths
 from .criteria import REGISTRY
 from .criteria.base import KLASSEN, apply_unusable
 from .errors import ConfigError
+from .io.place import Place, read_place
 from .layers import Layers, load_layers
 from .levers import lever_columns
 from .rating import decision_counts, rate
@@ -33,7 +36,8 @@ from .sensitivity import sensitivity
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Assessment", "assess", "decide", "evaluate_criteria", "file_hash"]
+__all__ = ["Assessment", "assess", "decide", "evaluate_criteria", "check_paths", "rate_areas", "build_manifest",
+           "file_hash", "versions"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,8 @@ class Assessment:
     ----------
     areas
         Candidate areas (index ``flaeche_id``) with every criterion's columns and the rating columns
-        ``klasse``, ``entscheidend``, ``nicht_bewertet``, ``zusammenfassung``.
+        ``klasse``, ``entscheidend``, ``nicht_bewertet``, ``zusammenfassung``, ``klasse_vorlaeufig``,
+        ``vorlaeufig`` and the note ``bodenordnung`` (running reallocation etc., never a class).
     parcels
         Parcel accounting: every input parcel with ``status`` and ``grund``.
     layers
@@ -144,14 +149,19 @@ def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
 
 
 def evaluate_criteria(areas: gpd.GeoDataFrame, layers: Layers, criteria: dict, *,
-                      progress: Callable[[str], None] | None = None, timings: dict | None = None) -> pd.DataFrame:
-    """Run every enabled criterion and join their frames (indexed like ``areas``)."""
+                      progress: Callable[[str], None] | None = None, timings: dict | None = None,
+                      stages: CandidateResult | None = None) -> pd.DataFrame:
+    """Run every enabled criterion and join their frames (indexed like ``areas``).
+
+    ``stages`` (the candidate stage's result) is handed to the criteria that use its streets,
+    blocks and building depths instead of deriving them again.
+    """
     frames = []
     for name, params in criteria.items():
         if progress:
             progress(f"Kriterium {REGISTRY[name].title}")
         t0 = time.perf_counter()
-        frame = REGISTRY[name].evaluate(areas, layers, params)
+        frame = REGISTRY[name](areas, layers, params, stages=stages)
         frame = apply_unusable(frame, name, REGISTRY[name].inputs, layers.unusable)
         if timings is not None:
             timings[f"kriterium_{name}"] = round(time.perf_counter() - t0, 3)
@@ -159,9 +169,53 @@ def evaluate_criteria(areas: gpd.GeoDataFrame, layers: Layers, criteria: dict, *
     return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=areas.index)
 
 
+def check_paths(config: Config) -> None:
+    """Raise one :class:`ConfigError` naming the first configured input path that does not exist."""
+    missing = missing_paths(config)
+    if missing:
+        key, path = missing[0]
+        more = f" (und {len(missing) - 1} weitere)" if len(missing) > 1 else ""
+        raise ConfigError(f"Datei nicht gefunden: {path}{more}", file=config.file, key=key,
+                          fix="Pfad korrigieren (relativ zur Konfigurationsdatei) oder den Eintrag entfernen")
+
+
+def rate_areas(areas: gpd.GeoDataFrame, crit: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
+    """The areas with every criterion's columns and the overall rating columns."""
+    names = tuple(config.criteria)
+    rated = rate(crit, names, {n: REGISTRY[n].title for n in names}, missing=config.rating.missing,
+                 advisory=config.rating.advisory)
+    result = gpd.GeoDataFrame(pd.concat([areas.drop(columns="geometry"), crit, rated], axis=1),
+                              geometry=areas.geometry, crs=areas.crs)
+    result.index.name = "flaeche_id"
+    return result
+
+
+def build_manifest(config: Config, layers: Layers, *, started: datetime, timings: dict, counts: dict,
+                   **extra) -> dict:
+    """The run's manifest: software versions, start, inputs with hash and date, timings, counts, log.
+
+    Both engines (and the report re-render) build it here; ``extra`` adds entries such as the
+    scenario notes or the partitions of the dask engine.
+    """
+    return {
+        "software": {"nachverdichtung": __version__, "python": platform.python_version(),
+                     **versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
+        "gestartet": started.isoformat(timespec="seconds"),
+        "konfiguration": str(config.file) if config.file else None,
+        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if Path(path).exists() else None,
+                            "geaendert": _mtime(Path(path))}
+                     for name, path in layers.sources.items()},
+        "zeiten_s": timings,
+        "anzahl": counts,
+        "protokoll": list(layers.problems),
+        **extra,
+        "konfiguration_effektiv": dump_config(config),
+    }
+
+
 def assess(config: Config | str | Path, *, progress: Callable[[str], None] | None = None,
            layers: Layers | None = None) -> Assessment:
-    """Run the whole assessment.
+    """Run the whole assessment: load, derive candidates, evaluate criteria, rate, decide, manifest.
 
     Parameters
     ----------
@@ -171,7 +225,8 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     progress
         Called with a short German message at the start of each step.
     layers
-        Already loaded layers (skips loading; for notebooks and tests).
+        Already loaded layers (skips loading; for notebooks, tests and the partitions of
+        :func:`nachverdichtung.engine.assess_partitioned`).
 
     Examples
     --------
@@ -184,12 +239,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     timings: dict[str, float] = {}
     started = datetime.now(timezone.utc)
     if layers is None:
-        missing = missing_paths(config)
-        if missing:
-            key, path = missing[0]
-            more = f" (und {len(missing) - 1} weitere)" if len(missing) > 1 else ""
-            raise ConfigError(f"Datei nicht gefunden: {path}{more}", file=config.file, key=key,
-                              fix="Pfad korrigieren (relativ zur Konfigurationsdatei) oder den Eintrag entfernen")
+        check_paths(config)
         t0 = time.perf_counter()
         layers = load_layers(config, progress=say)
         timings["laden"] = round(time.perf_counter() - t0, 3)
@@ -199,33 +249,28 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     timings["kandidaten"] = round(time.perf_counter() - t0, 3)
     if cand.notes:  # e.g. a derived Innenbereich: into the run log, the manifest and the report
         layers = layers.replace(problems=tuple(layers.problems) + tuple(cand.notes))
-    areas = cand.areas
-    crit = evaluate_criteria(areas, layers, dict(config.criteria), progress=say, timings=timings)
+    crit = evaluate_criteria(cand.areas, layers, dict(config.criteria), progress=say, timings=timings, stages=cand)
     t0 = time.perf_counter()
-    names = tuple(config.criteria)
-    rated = rate(crit, names, {n: REGISTRY[n].title for n in names}, missing=config.rating.missing,
-                 advisory=config.rating.advisory)
+    result = rate_areas(cand.areas, crit, config)
     timings["bewertung"] = round(time.perf_counter() - t0, 3)
-    result = gpd.GeoDataFrame(pd.concat([areas.drop(columns="geometry"), crit, rated], axis=1),
-                              geometry=areas.geometry, crs=areas.crs)
-    result.index.name = "flaeche_id"
+    result["bodenordnung"] = land_order_notes(result, layers).to_numpy(dtype=object)  # a note, never a class
     result, sens, table, notes = decide(result, layers, config, say, timings)
-    manifest = {
-        "software": {"nachverdichtung": __version__, "python": platform.python_version(),
-                     **_versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
-        "gestartet": started.isoformat(timespec="seconds"),
-        "konfiguration": str(config.file) if config.file else None,
-        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if Path(path).exists() else None,
-                            "geaendert": _mtime(Path(path))}
-                     for name, path in layers.sources.items()},
-        "zeiten_s": timings,
-        "anzahl": {"flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
-        "protokoll": list(layers.problems),
-        "szenarien": notes,
-        "konfiguration_effektiv": dump_config(config),
-    }
+    manifest = build_manifest(config, layers, started=started, timings=timings, counts={
+        "flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
+        szenarien=notes)
+    manifest.update(place_manifest(config, layers))
     return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
-                      criteria=names, manifest=manifest, sensitivity=sens, scenario_table=table)
+                      criteria=tuple(config.criteria), manifest=manifest, sensitivity=sens, scenario_table=table)
+
+
+def place_manifest(config: Config, layers: Layers) -> dict:
+    """``gebiet`` (study-area name and its source) and ``datenstand`` (data date and its source)."""
+    alkis_path = layers.sources.get("alkis")
+    place = read_place(alkis_path, layers.parcels["gemarkung"].dropna().unique()) if alkis_path else Place()
+    return {"gebiet": {"name": config.output.study_area or place.name or "Untersuchungsgebiet",
+                       "quelle": "Konfiguration (output.study_area)" if config.output.study_area else
+                       (place.name_quelle or "keine Namen in den Daten")},
+            "datenstand": {"datum": place.stand or None, "quelle": place.stand_quelle}}
 
 
 def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict):
@@ -245,9 +290,8 @@ def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timing
     return result, sens, comparison(result, config.scenarios), notes
 
 
-def _versions(*names: str) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
+def versions(*names: str) -> dict[str, str]:
+    """Installed versions of the named distributions (``"?"`` where not installed)."""
     out = {}
     for n in names:
         try:

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .criteria.base import BEDINGT, GEEIGNET, KLASSEN, NICHT, UNBEWERTET
 
-__all__ = ["rate", "combine", "class_codes", "combine_codes", "decision_counts"]
+__all__ = ["rate", "combine", "class_codes", "combine_codes", "decision_counts", "provisional_class",
+           "provisional_text"]
 
 _NAMES = np.array(KLASSEN, dtype=object)
 _G, _B, _N, _U = (KLASSEN.index(k) for k in (GEEIGNET, BEDINGT, NICHT, UNBEWERTET))
@@ -78,8 +79,10 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
     -------
     DataFrame
         ``klasse``, ``entscheidend`` (deciding criteria, comma-separated names), ``nicht_bewertet``
-        (criteria that could not be rated) and ``zusammenfassung`` (one German sentence), indexed
-        like ``frame``.
+        (criteria that could not be rated), ``zusammenfassung`` (one German sentence),
+        ``klasse_vorlaeufig`` (the class of the deciding criteria that could be rated; "nicht bewertet"
+        only when none could) and ``vorlaeufig`` (that class with the missing criteria, e.g.
+        "vorläufig bedingt geeignet – nicht bewertet: Topographie"), indexed like ``frame``.
 
     Examples
     --------
@@ -98,7 +101,8 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
         unrated = [", ".join(c for c in criteria if frame[f"{c}_klasse"].iloc[i] == UNBEWERTET) for i in range(n)] \
             if criteria else ""
         return pd.DataFrame({"klasse": np.full(n, UNBEWERTET, dtype=object), "entscheidend": "",
-                             "nicht_bewertet": unrated, "zusammenfassung": f"nicht bewertet: {why}"},
+                             "nicht_bewertet": unrated, "zusammenfassung": f"nicht bewertet: {why}",
+                             "klasse_vorlaeufig": UNBEWERTET, "vorlaeufig": f"nicht bewertet: {why}"},
                             index=idx)
     klassen = np.column_stack([frame[f"{c}_klasse"].to_numpy(dtype=object) for c in deciding_names]) \
         if deciding_names else np.empty((n, 0), dtype=object)
@@ -115,18 +119,61 @@ def rate(frame: pd.DataFrame, criteria: Sequence[str], titles: dict[str, str] | 
                                                                     klassen == UNBEWERTET, is_bed | (klassen == UNBEWERTET)))
     names = np.array(deciding_names, dtype=object)
     all_names = np.array(list(criteria), dtype=object)
-    entscheidend, summary, unbewertet = [], [], []
+    provisional = provisional_class(klassen)
+    title_of = np.array([titles.get(c, c) for c in deciding_names], dtype=object)
+    is_unb = klassen == UNBEWERTET
+    entscheidend, summary, unbewertet, vorl = [], [], [], []
     # assembling strings: one pass over rows, but only string joins (no geometry, no per-row pandas)
     for i in range(n):
         m = deciding_mask[i]
         entscheidend.append(", ".join(names[m]))
         unbewertet.append(", ".join(all_names[is_unb_all[i]]))
+        vorl.append(provisional_text(provisional[i], title_of[is_unb[i]], final=overall[i] != UNBEWERTET))
         if overall[i] == GEEIGNET:
             summary.append("geeignet: alle Kriterien erfüllt")
         else:
             summary.append(f"{overall[i]}: " + "; ".join(gruende[i][m]))
     return pd.DataFrame({"klasse": overall, "entscheidend": entscheidend, "nicht_bewertet": unbewertet,
-                         "zusammenfassung": summary}, index=idx)
+                         "zusammenfassung": summary, "klasse_vorlaeufig": provisional, "vorlaeufig": vorl},
+                        index=idx)
+
+
+def provisional_class(klassen: np.ndarray) -> np.ndarray:
+    """The worst class of the criteria that could be rated, per row ("nicht bewertet" when none could).
+
+    Examples
+    --------
+    >>> provisional_class(np.array([["geeignet", "nicht bewertet"], ["nicht bewertet", "nicht bewertet"],
+    ...                             ["bedingt geeignet", "nicht geeignet"]], dtype=object)).tolist()
+    ['geeignet', 'nicht bewertet', 'nicht geeignet']
+    """
+    if klassen.shape[1] == 0:
+        return np.full(klassen.shape[0], UNBEWERTET, dtype=object)
+    rated = (klassen != UNBEWERTET).any(axis=1)
+    worst = np.select([(klassen == NICHT).any(axis=1), (klassen == BEDINGT).any(axis=1)], [NICHT, BEDINGT],
+                      GEEIGNET)
+    return np.where(rated, worst, UNBEWERTET).astype(object)
+
+
+def provisional_text(klasse: str, missing: Sequence[str], *, final: bool = False) -> str:
+    """The provisional class with the criteria it lacks (``final``: the overall class is already decided).
+
+    Examples
+    --------
+    >>> provisional_text("bedingt geeignet", ["Topographie", "Baumbestand"])
+    'vorläufig bedingt geeignet – nicht bewertet: Topographie, Baumbestand'
+    >>> provisional_text("nicht geeignet", ["Topographie"], final=True)
+    'nicht geeignet – nicht bewertet: Topographie'
+    >>> provisional_text("geeignet", [])
+    'geeignet'
+    """
+    if not len(missing):
+        return klasse
+    if final:
+        return f"{klasse} – nicht bewertet: " + ", ".join(missing)
+    if klasse == UNBEWERTET:
+        return "nicht bewertet: " + ", ".join(missing)
+    return f"vorläufig {klasse} – nicht bewertet: " + ", ".join(missing)
 
 
 def decision_counts(rated: pd.DataFrame, criteria: Sequence[str]) -> pd.Series:

@@ -8,15 +8,22 @@ exactly the classes that were written, e.g. after editing the report templates o
 
 from __future__ import annotations
 
-import platform
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
 
-from . import __version__
+from .candidates import CandidateResult
+from .config import load_config
 from .errors import InputError
+from .export.gis import GPKG_NAME
+from .export.report import write_report
+from .layers import load_layers
+from .pipeline import Assessment, build_manifest
 
 __all__ = ["load_saved_assessment", "rerender_report"]
 
@@ -36,12 +43,6 @@ def load_saved_assessment(out_dir: str | Path, *, layers=None,
     progress
         Called with a short German message per step.
     """
-    from .candidates import CandidateResult
-    from .config import load_config
-    from .export.gis import GPKG_NAME
-    from .layers import load_layers
-    from .pipeline import Assessment, _versions, file_hash
-
     say = progress or (lambda msg: None)
     out_dir = Path(out_dir)
     gpkg, cfg_file = out_dir / GPKG_NAME, out_dir / CONFIG_NAME
@@ -64,20 +65,10 @@ def load_saved_assessment(out_dir: str | Path, *, layers=None,
     criteria = tuple(c for c in config.criteria if f"{c}_klasse" in areas)
     empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=areas.crs))
     written = datetime.fromtimestamp(gpkg.stat().st_mtime, timezone.utc)
-    manifest = {
-        "software": {"nachverdichtung": __version__, "python": platform.python_version(),
-                     **_versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
-        "gestartet": written.isoformat(timespec="seconds"),
-        "konfiguration": str(cfg_file),
-        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if Path(path).exists() else None,
-                            "geaendert": datetime.fromtimestamp(Path(path).stat().st_mtime, timezone.utc)
-                            .date().isoformat() if Path(path).exists() else None}
-                     for name, path in layers.sources.items()},
-        "zeiten_s": {},
-        "anzahl": {"flurstuecke": int(len(parcels)), "flaechen": int(len(areas))},
-        "protokoll": list(layers.problems),
-        "konfiguration_effektiv": cfg_file.read_text(encoding="utf-8"),
-    }
+    manifest = build_manifest(config, layers, started=written, timings={},
+                              counts={"flurstuecke": int(len(parcels)), "flaechen": int(len(areas))})
+    # the saved run's own configuration files, not a re-dump of what was read from them
+    manifest.update(konfiguration=str(cfg_file), konfiguration_effektiv=cfg_file.read_text(encoding="utf-8"))
     cand = CandidateResult(areas=areas, parcels=parcels, streets=empty, blocks=empty)
     return Assessment(areas=areas, parcels=parcels, layers=layers,
                       candidates=cand, config=config, criteria=criteria, manifest=manifest)
@@ -91,12 +82,6 @@ def rerender_report(out_dir: str | Path, *, progress: Callable[[str], None] | No
     >>> rerender_report("data/processed/sample")  # doctest: +SKIP
     [PosixPath('data/processed/sample/bericht.html'), PosixPath('data/processed/sample/bericht.pdf')]
     """
-    import os
-    import shutil
-    import tempfile
-
-    from .export.report import write_report
-
     out_dir = Path(out_dir)
     assessment = load_saved_assessment(out_dir, progress=progress)
     if progress:

@@ -89,6 +89,27 @@ def test_letter_content(round_dir):
         assert str(int(k[9:14])) in text
 
 
+@needs_poppler
+def test_every_letter_lists_exactly_its_owners_parcels(round_dir, sample_config):
+    """Parcel numbers printed in each PDF (``Flur F: n, m``) = that addressee's parcels in the Liegenschaftsbuch."""
+    lb = _expected(sample_config, round_dir)
+    by_key = lb.groupby(lb["name"] + " | " + lb["anschrift"])["flurstueckskennzeichen"].agg(set)
+    sb = pd.read_csv(round_dir / "beteiligung" / "serienbrief.csv", sep=";", dtype=str).fillna("")
+    for _, row in sb.iterrows():
+        pdf = round_dir / "beteiligung" / "briefe" / "runde_01" / f"{row['referenz']}.pdf"
+        text = subprocess.run([PDFTOTEXT, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        printed = {(int(f), n.strip()) for f, nums in re.findall(r"Flur (\d+): ([\d/, ]+)", text)
+                   for n in nums.split(",") if n.strip()}
+        want = by_key[_key(row) + " | " + row["strasse"] + ", " + row["plz_ort"]]
+        assert printed == {(int(k[6:9]), _number(k)) for k in want}, row["referenz"]
+
+
+def _number(kennz: str) -> str:
+    """Zähler[/Nenner] of a 20-character Flurstückskennzeichen, worked out here independently."""
+    z, n = int(kennz[9:14]), kennz[14:18].replace("_", "")
+    return f"{z}/{int(n)}" if n and int(n) else str(z)
+
+
 def _fill(out: Path, path: Path, status_by_area: dict[str, list[str]]) -> None:
     df = pd.read_excel(out / "beteiligung" / "rueckmeldungen.xlsx", dtype=str)
     for area, statuses in status_by_area.items():
@@ -110,13 +131,19 @@ def test_answers_change_the_state_and_survive_a_rerun(round_dir, sample_assessme
                               a_part: ["Interesse", "Widerspruch gegen Veröffentlichung"]})
     assert main(["beteiligung", "einlesen", str(round_dir), str(filled), "-q"]) == 0
     rerun = attach_state(sample_assessment, round_dir)
-    write_outputs(rerun, round_dir, formats=["gpkg", "csv"])
+    write_outputs(rerun, round_dir)  # every default format: the privacy scan below reads them with the states
     b = pyogrio.read_dataframe(round_dir / "nachverdichtung.gpkg", layer="bewertung", read_geometry=False)
     state = b.set_index("flaeche_id")["beteiligung"]
     assert state[a_yes] == "alle ja" and state[a_no] == "zurückgestellt" and state[a_part] == "teilweise ja"
     others = set(pairs["flaeche_id"]) - {a_yes, a_no, a_part}
     assert set(state[list(others)]) == {"offen"}
     assert (state.drop(list(pairs["flaeche_id"].unique())) == "nicht angefragt").all()
+    with sqlite3.connect(round_dir / "nachverdichtung.gpkg") as gp:
+        styles = dict(gp.execute("SELECT styleName, styleQML FROM layer_styles WHERE f_table_name = 'bewertung'"))
+    gp.close()
+    assert 'value="zurückgestellt"' in styles["Beteiligung der Eigentümer"]
+    assert "<th>Beteiligung</th><td>alle ja</td>" in (round_dir / "bericht.html").read_text(encoding="utf-8")
+    assert "Beteiligung der Eigentümer" in (round_dir / "karte.html").read_text(encoding="utf-8")
     con = open_store(round_dir)
     log = pd.read_sql_query("SELECT * FROM protokoll WHERE aktion = 'einlesen'", con)
     con.close()

@@ -405,7 +405,9 @@ def test_protected_areas_folder_with_long_legend_words(base, protected, tmp_path
 
 def test_protected_areas_without_category_are_not_rated(base, protected, tmp_path):
     protected[["name", "geometry"]].to_file(tmp_path / "bfn.gpkg")
-    frame, problems = rerun(base, "naturschutz", protected_areas=str(tmp_path / "bfn.gpkg"))
+    # the sample's ALKIS delivery holds the same areas (ax_naturumweltoderbodenschutzrecht): leave it out here,
+    # so the thematic file is the only nature source
+    frame, problems = rerun(base, "naturschutz", protected_areas=str(tmp_path / "bfn.gpkg"), legal_nature=None)
     assert (classes(frame, "naturschutz") == "nicht bewertet").all()
     assert frame["naturschutz_grund"].str.contains("bfn.gpkg").all()
     assert frame["naturschutz_grund"].str.contains("kategorie").all()

@@ -82,3 +82,16 @@ def test_sample_partitioned_equals_single(sample_config, sample_assessment):
     assert part.manifest["partitionen"] >= 2
     assert list(part.areas.index) == list(sample_assessment.areas.index)
     assert part.areas["klasse"].tolist() == sample_assessment.areas["klasse"].tolist()
+
+
+def test_partitioned_manifest_is_built_like_the_single_one(single):
+    """One manifest builder: the engine's manifest has the single run's keys, a real start and versions."""
+    part = assess_partitioned(_config(), tile_size_m=60.0, halo_m=150.0, scheduler="synchronous",
+                              layers=single.layers)
+    assert set(single.manifest) <= set(part.manifest)
+    assert part.manifest["software"] == single.manifest["software"]
+    assert part.manifest["gestartet"] is not None
+    assert part.manifest["gestartet"][:10] == single.manifest["gestartet"][:10]
+    assert part.manifest["anzahl"] == single.manifest["anzahl"]
+    for name, entry in part.manifest["eingaben"].items():
+        assert set(entry) == {"pfad", "sha256", "geaendert"}, name

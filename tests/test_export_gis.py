@@ -44,6 +44,9 @@ def four_class_assessment():
     areas["flaeche_m2"] = 800.0
     areas["klasse"] = CLASSES
     areas.loc[areas.index[2], "zusammenfassung"] = LONG
+    # a short real-looking summary that must survive unchanged (the "nicht bewertet" sentence of a
+    # hand district lists every missing layer and grows with each criterion)
+    areas.loc[areas.index[0], "zusammenfassung"] = "bedingt geeignet: Zufahrt nur 2,4 m breit; kein Vorbild in zweiter Reihe"
     areas["starkregen_wassertiefe_max_m"] = np.array([0.0, 0.12, 0.55, np.nan, 0.01, 0.3])
     areas["geprueft_am"] = pd.to_datetime(["2026-11-20"] * 6)
     extra = gpd.GeoDataFrame({"flstkennz": ["072566001000990000__"], "status": ["ausgeschlossen"],

@@ -108,3 +108,21 @@ def test_rear_depth_and_line_are_reported(district):
 def test_planted_cases_in_sample(on, sample_config, sample_assessment):
     """Precedent is a property of the street block, so the area overlapping the case most will do."""
     check_planted("vorbild", sample_config, sample_assessment, on=on, max_overlap=True)
+
+
+def test_stage_outputs_are_used_not_recomputed(district, monkeypatch):
+    """With the candidate stage's result, vorbild derives neither streets, blocks nor building depths."""
+    from nachverdichtung.criteria import vorbild
+
+    layers, _ = district
+    cand = derive_candidates(layers, CandidateParams(merge_block_interiors=False))
+    expected = crit(cand.areas, layers)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("recomputed although the candidate stage built it")
+
+    for name in ("build_streets", "street_blocks", "street_depths"):
+        monkeypatch.setattr(vorbild, name, must_not_run)
+    got = crit(cand.areas, layers, stages=cand)
+    assert (expected["vorbild_klasse"] == GEEIGNET).sum() >= 7  # the precedent is found
+    assert got.astype(str).equals(expected.astype(str))

@@ -230,3 +230,10 @@ def test_rendering_twice_gives_the_same_page_and_keeps_user_elements(result):
     first = m.get_root().render()
     assert first == m.get_root().render()  # e.g. shown in Jupyter, then saved
     assert first.count('<div id="eigen">Hinweis</div>') == 1
+
+
+def test_text_with_template_syntax_is_kept_as_it_is(result):
+    areas = result.areas.copy()
+    areas["strasse"] = ["{{ 7 * 7 }} {% raw %}", "{# Kommentar #}", ""]
+    data = payload(map_html(dataclasses.replace(result, areas=areas)))
+    assert [data["s"][i] for i in data["a"]["st"]] == ["{{ 7 * 7 }} {% raw %}", "{# Kommentar #}", ""]

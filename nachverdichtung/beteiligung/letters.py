@@ -22,7 +22,7 @@ from .store import private_file
 
 __all__ = ["write_letter", "write_serienbrief", "letter_text", "MAP_SIZE_MM"]
 
-MAP_SIZE_MM = (80.0, 60.0)
+MAP_SIZE_MM = (80.0, 48.0)
 
 
 def _styles():
@@ -83,7 +83,8 @@ def _privacy(office, retention_months: int) -> list[tuple[str, str]]:
          "Liegenschaftskataster (ALKIS), das die Vermessungs- und Katasterverwaltung der Stadt für Aufgaben der "
          "Bauleitplanung bereitstellt. Verarbeitet werden nur die Angaben zu den hier genannten Flurstücken."),
         ("Empfänger", "Keine. Die Angaben bleiben in der Stadtplanung; sie werden nicht veröffentlicht und nicht an "
-         "Dritte übermittelt. Veröffentlicht werden nur zusammengefasste Zahlen je Fläche ohne Namen."),
+         "Dritte übermittelt. Veröffentlicht werden nur der Stand der Beteiligung je Fläche ohne Namen und, wenn "
+         "Sie nicht widersprechen, die Fläche im Baulandkataster (Flurstücksnummer, Straße, Größe)."),
         ("Speicherdauer", f"Die Angaben werden gelöscht, sobald sie für die Planung nicht mehr erforderlich sind, "
          f"spätestens {retention_months} Monate nach Beginn dieser Abfrage; danach bleibt nur die Zahl der Antworten je Fläche."),
         ("Ihre Rechte", "Auskunft (Art. 15), Berichtigung (Art. 16), Löschung (Art. 17), Einschränkung der "

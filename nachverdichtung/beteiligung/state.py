@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..export.styles import PARTICIPATION_COLOURS
+
 __all__ = ["STATES", "STATE_COLOURS", "area_states", "attach_state", "read_states"]
 
-STATES = ("nicht angefragt", "offen", "alle ja", "teilweise ja", "keiner ja", "zurückgestellt")
-STATE_COLOURS = {"nicht angefragt": "#bdbdbd", "offen": "#fdd835", "alle ja": "#1a9641", "teilweise ja": "#a6d96a",
-                 "keiner ja": "#f28c28", "zurückgestellt": "#7b3294"}
+STATE_COLOURS = PARTICIPATION_COLOURS
+STATES = tuple(PARTICIPATION_COLOURS)
 
 
 def area_states(answers: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from .base import KLASSEN, REGISTRY, Criterion, register  # noqa: F401
 
 #: Order in tables, maps and reports: urban design first, then environment.
 DISPLAY_ORDER = ("zuschnitt", "erschliessung", "topographie", "vorbild", "baeume", "starkregen",
-                 "naturschutz", "klima", "immissionen")
+                 "hochwasser",
+                 "naturschutz", "denkmalschutz", "klima", "immissionen")
 
 for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _mod != "base" and not _mod.startswith("_"):

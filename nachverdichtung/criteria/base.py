@@ -190,6 +190,10 @@ class Criterion:
         ``classify(measures, params) -> ndarray`` of classes from unprefixed measures, or ``None``.
     rating_params
         Parameters that enter only ``classify`` (re-ratable from stored measures).
+    stages
+        Whether ``evaluate`` also takes ``stages=``, the
+        :class:`~nachverdichtung.candidates.CandidateResult` of the areas (streets, blocks, building
+        depths), to use what the candidate stage built instead of deriving it again.
     """
 
     name: str
@@ -202,6 +206,7 @@ class Criterion:
     rules: tuple[Rule, ...] = ()
     classify: Callable | None = None
     rating_params: tuple[str, ...] = ()
+    stages: bool = False
 
     def measures(self, frame: pd.DataFrame) -> pd.DataFrame:
         """This criterion's columns of an assessment frame, without the prefix."""
@@ -209,8 +214,11 @@ class Criterion:
         cols = [c for c in frame.columns if c.startswith(p)]
         return frame[cols].rename(columns=lambda c: c[len(p):])
 
-    def __call__(self, candidates, layers, params=None) -> pd.DataFrame:
-        return self.evaluate(candidates, layers, params if params is not None else self.params_type())
+    def __call__(self, candidates, layers, params=None, *, stages=None) -> pd.DataFrame:
+        params = params if params is not None else self.params_type()
+        if self.stages:
+            return self.evaluate(candidates, layers, params, stages=stages)
+        return self.evaluate(candidates, layers, params)
 
 
 REGISTRY: dict[str, Criterion] = {}
@@ -218,7 +226,7 @@ REGISTRY: dict[str, Criterion] = {}
 
 def register(*, name: str, title: str, params: type, inputs: tuple[str, ...] = (), summary: str = "",
              key_measure: str = "", rules: tuple[Rule, ...] = (), classify: Callable | None = None,
-             rating_params: tuple[str, ...] = ()) -> Callable:
+             rating_params: tuple[str, ...] = (), stages: bool = False) -> Callable:
     """Decorator that registers an ``evaluate`` function as a criterion (see the module docstring)."""
 
     def deco(func: Callable) -> Callable:
@@ -227,7 +235,7 @@ def register(*, name: str, title: str, params: type, inputs: tuple[str, ...] = (
         REGISTRY[name] = Criterion(name=name, title=title, params_type=params, evaluate=func, inputs=inputs,
                                    summary=summary, key_measure=key_measure, rules=tuple(rules),
                                    classify=None if classify is None else _honouring(classify),
-                                   rating_params=tuple(rating_params))
+                                   rating_params=tuple(rating_params), stages=stages)
         return func
 
     return deco

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -47,11 +48,15 @@ class NatureParams:
     """Parameters of the nature and species protection criterion."""
 
     ausschluss_kategorien: tuple[str, ...] = param(
-        ("NSG", "Biotop30", "Naturdenkmal"), doc="Schutzkategorien, die eine Bebauung ausschließen",
-        source="DOMAIN.md §2: NSG, § 30 BNatSchG / § 15 LNatSchG, Naturdenkmal [V]")
+        ("NSG", "Biotop30", "Naturdenkmal", "GLB"), doc="Schutzkategorien, die eine Bebauung ausschließen",
+        source="DOMAIN.md §2: NSG, § 30 BNatSchG / § 15 LNatSchG, Naturdenkmal [V]; geschützter "
+               "Landschaftsbestandteil: Beseitigungsverbot § 29 Abs. 2 BNatSchG [V]")
     vorpruefung_kategorien: tuple[str, ...] = param(
-        ("FFH", "VSG", "LSG"), doc="Schutzkategorien, die eine Vorprüfung verlangen (bedingt geeignet)",
-        source="DOMAIN.md §2: Natura 2000 (FFH, Vogelschutz), LSG [V]")
+        ("FFH", "VSG", "Natura2000", "LSG", "Schutzfläche", "Ausgleichsfläche", "Sicherstellung"),
+        doc="Schutzkategorien, die eine Vorprüfung verlangen (bedingt geeignet)",
+        source="DOMAIN.md §2: Natura 2000 (FFH, Vogelschutz), LSG [V]; ALKIS-Sammelcodes 1610/1620/1650, "
+               "Ausgleichsflächen (§ 15 BNatSchG gebunden), einstweilige Sicherstellung: Konvention [U], "
+               "prüfen statt durchlassen")
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt "
                                        "(gegen Digitalisierungssplitter)", unit="m²", min=0)
     puffer_ausschluss_m: float = param(10.0, doc="Abstand zu Ausschlusskategorien, innerhalb dessen eine Fläche "
@@ -109,13 +114,47 @@ def _join(values: pd.Series, by: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def protected_areas(layers) -> pd.DataFrame | None:
+    """Protected areas from the thematic layer and from ALKIS (``legal_nature``), with kategorie and name.
+
+    The ALKIS ``artderfestlegung`` codes are mapped to the categories of this criterion by
+    :data:`nachverdichtung.legal_codes.NATUR` (1621 → NSG, 1623 → LSG, 1651/1652 → Biotop30, …).
+    An area delivered by both (same category and geometry) counts once. ``None`` when neither is available.
+    """
+    parts = []
+    thematic = layers.vector("protected_areas")
+    if thematic is not None:
+        parts.append(thematic)
+    legal = layers.vector("legal_nature")
+    if legal is not None:
+        # an ALKIS code missing from the table is data not understood: "nicht bewertet", naming it
+        ok = (legal["kategorie"] != "unbekannt").to_numpy()
+        code = legal["code"].astype("string").fillna("?").to_numpy(dtype=object)
+        parts.append(gpd.GeoDataFrame({
+            "kategorie": legal["kategorie"].to_numpy(dtype=object), "name": legal["name"].to_numpy(dtype=object),
+            "kategorie_text": legal["art"].to_numpy(dtype=object), "verstanden": ok,
+            "hinweis": np.where(ok, "", "ax_naturumweltoderbodenschutzrecht: artderfestlegung " + code
+                                + " nicht in der Codeliste"),
+        }, geometry=np.asarray(legal.geometry.array, dtype=object), crs=legal.crs))
+    if not parts:
+        return None
+    df = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    if "verstanden" in df:
+        df["verstanden"] = df["verstanden"].fillna(True).astype(bool)
+        df["hinweis"] = df["hinweis"].fillna("").astype(str)
+    # the same area delivered by both sources counts once (same category, same geometry to 1 cm)
+    key = shapely.to_wkb(shapely.normalize(shapely.set_precision(np.asarray(df.geometry.array, dtype=object), 0.01)))
+    dup = pd.DataFrame({"k": df["kategorie"].astype(str).to_numpy(), "g": key}).duplicated().to_numpy()
+    return df[~dup].reset_index(drop=True)
+
+
 @register(name=NAME, title="Natur- und Artenschutz", params=NatureParams, inputs=("protected_areas", "species"),
           summary="Überlagerung mit Schutzgebieten (NSG, § 30-Biotope, Naturdenkmale schließen aus; FFH, "
                   "Vogelschutz, LSG verlangen eine Vorprüfung) und Artnachweise im Umkreis.",
           key_measure="ausschluss_m2", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
 def evaluate(candidates, layers, params: NatureParams):
     """Rate protected areas and species records."""
-    prot = layers.vector("protected_areas")
+    prot = protected_areas(layers)
     species = layers.vector("species")
     if prot is None and species is None:
         return not_rated(candidates.index, NAME, "weder Schutzgebiete noch Artnachweise angegeben", MEASURES)

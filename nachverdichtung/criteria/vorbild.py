@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..candidates import _blocks, _streets, street_depths
+from ..candidates import build_streets, street_blocks, street_depths
 from ..params import param
 from .base import BEDINGT, GEEIGNET, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 
@@ -67,19 +67,24 @@ def _arr(gs) -> np.ndarray:
     return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
 
 
-def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.ndarray, streets) -> np.ndarray:
+def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.ndarray, streets, stages) -> np.ndarray:
     """Distance (m) from each area to the nearest main building behind the line in its block; NaN if none."""
     n = len(candidates)
     out = np.full(n, np.nan)
-    b = layers.buildings[layers.buildings["kategorie"] == "haupt"]
+    is_main = (layers.buildings["kategorie"] == "haupt").to_numpy()
+    b = layers.buildings[is_main]
     if len(b) == 0 or len(layers.roads) == 0:
         return out
-    blocks = _blocks(layers.roads, layers.parcels)
+    blocks = stages.blocks if stages is not None else street_blocks(layers.roads, layers.parcels)
     # rear building line per street name, as the candidate stage found it
     known = pd.DataFrame({"strasse": candidates["strasse"].astype(str), "linie": candidates["baulinie_m"]})
     known = known[(known["strasse"] != "") & known["linie"].notna()].groupby("strasse")["linie"].first()
     line = streets["name"].map(known).to_numpy(dtype=float)
-    b_street, b_depth = street_depths(b, streets)
+    if stages is not None and stages.building_streets is not None:
+        b_street = stages.building_streets["strasse_pos"].to_numpy()[is_main]
+        b_depth = stages.building_streets["tiefe_m"].to_numpy()[is_main]
+    else:
+        b_street, b_depth = street_depths(b, streets)
     b_line = np.where(b_street >= 0, line[np.maximum(b_street, 0)], np.nan)
     behind = b_depth > b_line + params.setback_m  # NaN line → False
     if not behind.any():
@@ -119,12 +124,15 @@ def _rear_depth(candidates, streets) -> np.ndarray:
 @register(name=NAME, title="Vorbild (§ 34 BauGB)", params=PrecedentParams,
           summary="Gibt es im Straßenblock schon Hauptgebäude in zweiter Reihe (hinter der faktischen Baulinie)? "
                   "Ohne Vorbild fügt sich eine Bebauung nach § 34 BauGB meist nicht ein.",
-          key_measure="hinterhaeuser_anzahl", rules=RULES, classify=classify, rating_params=RATING_PARAMS)
-def evaluate(candidates, layers, params: PrecedentParams):
+          key_measure="hinterhaeuser_anzahl", rules=RULES, classify=classify, rating_params=RATING_PARAMS,
+          stages=True)
+def evaluate(candidates, layers, params: PrecedentParams, stages=None):
     """Rate the precedent: one in the block → geeignet; none → bedingt; no block → nicht bewertet.
 
     Needs no optional layer, but the candidate columns ``block_id``, ``block_hinterhaeuser``,
     ``strasse`` and ``baulinie_m`` (from :func:`nachverdichtung.candidates.derive_candidates`).
+    ``stages`` is the :class:`~nachverdichtung.candidates.CandidateResult` the areas came from: its
+    streets, blocks and building depths are used instead of being derived again.
     """
     idx = candidates.index
     n = len(candidates)
@@ -136,11 +144,15 @@ def evaluate(candidates, layers, params: PrecedentParams):
     line = pd.to_numeric(candidates["baulinie_m"], errors="coerce").to_numpy(dtype=float)
     no_block = block < 0
     count = np.where(no_block, 0, count)
-    streets = _streets(layers.roads) if n and len(layers.roads) else None
+    if stages is not None:
+        streets = stages.streets if n and len(layers.roads) else None
+    else:
+        streets = build_streets(layers.roads) if n and len(layers.roads) else None
     depth = np.round(_rear_depth(candidates, streets), 1) if streets is not None else np.full(n, np.nan)
     in_front = ~no_block & (depth <= line + params.setback_m)
     has = ~no_block & (count >= params.min_hinterhaeuser)
-    dist = _nearest_precedent(candidates, layers, params, block, streets) if has.any() else np.full(n, np.nan)
+    dist = _nearest_precedent(candidates, layers, params, block, streets, stages) if has.any() \
+        else np.full(n, np.nan)
     measures = {"hinterhaeuser_anzahl": count, "abstand_m": np.round(dist, 1), "tiefe_m": depth,
                 "baulinie_m": line, "im_block": ~no_block}
     klasse = classify(pd.DataFrame(measures), params)

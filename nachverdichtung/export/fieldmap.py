@@ -21,6 +21,7 @@ MAX_LEN = 10
 PREFIXES: dict[str, str] = {
     "zuschnitt": "zus", "erschliessung": "ersch", "topographie": "topo", "vorbild": "vorb", "baeume": "baum",
     "starkregen": "regen", "naturschutz": "natur", "klima": "klima", "immissionen": "imm",
+    "hochwasser": "hw", "denkmalschutz": "dm",
 }
 
 #: Abbreviations of measure words for the generic fallback (unknown words keep 4 letters).
@@ -58,6 +59,29 @@ CURATED: dict[str, tuple[str, str]] = {
     "entscheidend": ("entscheid", "Kriterien, die die Gesamtklasse bestimmen"),
     "nicht_bewertet": ("nicht_bew", "Kriterien ohne Daten (nicht bewertet)"),
     "zusammenfassung": ("zusammenf", "Zusammenfassung der Bewertung in einem Satz"),
+    "klasse_vorlaeufig": ("kl_vorl", "vorläufige Klasse aus den bewertbaren Kriterien (bei 'nicht bewertet')"),
+    "vorlaeufig": ("vorl_text", "vorläufige Klasse mit den nicht bewerteten Kriterien"),
+    "bodenordnung": ("bodenordn", "Hinweis: laufende Bodenordnung / städtebauliche Festlegung (ALKIS), keine Klasse"),
+    # hochwasser
+    "hochwasser_verbot_m2": ("hw_verb_m2", "Hochwasser: Fläche in Gebieten mit Bauverbot in m²"),
+    "hochwasser_flaeche_m2": ("hw_fl_m2", "Hochwasser: Fläche in Überschwemmungs-/Gefahrengebieten in m²"),
+    "hochwasser_anteil_pct": ("hw_ant_pct", "Hochwasser: Flächenanteil in Überschwemmungs-/Gefahrengebieten in %"),
+    "hochwasser_gebiete": ("hw_gebiete", "Hochwasser: betroffene Gebiete"),
+    "hochwasser_hinweise": ("hw_hinw", "Hochwasser: Hinweise (Wasserschutzzonen, Gewässer)"),
+    "hochwasser_quelle": ("hw_quelle", "Hochwasser: Datenquelle"),
+    "hochwasser_klasse": ("hw_kl", "Hochwasser: Klasse"),
+    "hochwasser_grund": ("hw_gr", "Hochwasser: Begründung"),
+    # denkmalschutz
+    "denkmalschutz_ausschluss_m2": ("dm_ausschl", "Denkmalschutz: Fläche in ausschließenden Denkmalkategorien in m²"),
+    "denkmalschutz_betroffen_m2": ("dm_betr_m2", "Denkmalschutz: Fläche in Denkmalzonen/Denkmalen in m²"),
+    "denkmalschutz_abstand_denkmal_m": ("dm_abst_m", "Denkmalschutz: Abstand zum nächsten Einzeldenkmal in m"),
+    "denkmalschutz_kategorien": ("dm_kat", "Denkmalschutz: betroffene Denkmalkategorien"),
+    "denkmalschutz_quelle": ("dm_quelle", "Denkmalschutz: Datenquelle"),
+    "denkmalschutz_klasse": ("dm_kl", "Denkmalschutz: Klasse"),
+    "denkmalschutz_grund": ("dm_gr", "Denkmalschutz: Begründung"),
+    # owner round (nachverdichtung.beteiligung): aggregated state only, never a name
+    "beteiligung": ("beteilig", "Beteiligung der Eigentümer: alle ja / teilweise ja / keiner ja / offen / zurückgestellt"),
+    "beteiligung_adressaten": ("bet_adr", "Anzahl angeschriebener Eigentümer (Adressaten) der Fläche"),
     # zuschnitt
     "zuschnitt_flaeche_m2": ("zus_fl_m2", "Zuschnitt: Fläche in m²"),
     "zuschnitt_breite_m": ("zus_br_m", "Zuschnitt: nutzbare Breite in m"),

@@ -23,7 +23,7 @@ import pandas as pd
 import pyogrio
 
 from .fieldmap import field_map, short_names
-from .styles import Category, class_categories, qml, sld, status_categories
+from .styles import Category, class_categories, participation_categories, qml, sld, status_categories
 
 __all__ = ["write_gpkg", "write_shapefiles", "layer_styles", "gis_layers", "truncate_bytes", "GPKG_NAME", "SHP_DIR", "MAX_DBF_BYTES"]
 
@@ -135,6 +135,11 @@ def layer_styles(assessment, columns, *, with_zones: bool,
     styles = [("bewertung", "Bewertung (Gesamtklasse)", qml("klasse", class_categories(), label_field="flaeche_id"),
                sld("bewertung", "klasse", class_categories(), label_field="flaeche_id"), True,
                "Gesamtklasse: geeignet / bedingt geeignet / nicht geeignet / nicht bewertet")]
+    if "klasse_vorlaeufig" in columns:
+        styles.append(("bewertung", "Vorläufige Klasse", qml("klasse_vorlaeufig", class_categories(),
+                                                             label_field="flaeche_id"),
+                       sld("bewertung", "klasse_vorlaeufig", class_categories(), label_field="flaeche_id"), False,
+                       "Klasse aus den bewertbaren Kriterien (Spalte vorlaeufig nennt die fehlenden)"))
     for c in assessment.criteria:
         col = f"{c}_klasse"
         if col in columns:
@@ -142,6 +147,11 @@ def layer_styles(assessment, columns, *, with_zones: bool,
             styles.append(("bewertung", title[:30], qml(col, class_categories(), label_field="flaeche_id"),
                            sld("bewertung", col, class_categories(), label_field="flaeche_id"), False,
                            f"Klasse des Kriteriums {title}"))
+    if "beteiligung" in columns:
+        styles.append(("bewertung", "Beteiligung der Eigentümer", qml("beteiligung", participation_categories(),
+                                                                    label_field="flaeche_id"),
+                       sld("bewertung", "beteiligung", participation_categories(), label_field="flaeche_id"), False,
+                       "Mitwirkungsbereitschaft der Eigentümer je Fläche (ohne personenbezogene Daten)"))
     styles.append(("flurstuecke", "Flurstücke (Status)", qml("status", status_categories()),
                    sld("flurstuecke", "status", status_categories()), True, "Kandidat oder ausgeschlossen"))
     if with_zones:

@@ -66,6 +66,8 @@ def input_paths(config) -> list[tuple[str, Path]]:
         src = getattr(config.inputs, f.name)
         for p in _source_paths(src):
             out.append((f"inputs.{f.name}", p))
+    if getattr(config, "owners", None) is not None:  # the owner source is raw input too
+        out.append(("owners.path", config.owners.path))
     return [(key, Path(os.path.abspath(p)).resolve()) for key, p in out if p is not None]
 
 

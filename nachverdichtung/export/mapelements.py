@@ -19,7 +19,7 @@ from itertools import count
 from pathlib import Path
 
 import folium
-from branca.element import Figure
+from branca.element import Element, Figure
 from folium.map import Layer, LayerControl
 from folium.template import Template, tojavascript
 
@@ -109,15 +109,23 @@ class _Script(folium.MacroElement):
         return self._parent.get_name()
 
 
+class _Raw(Element):
+    """Text put into the page as it is.
+
+    branca wraps each rendered macro in ``Element(text)``, which compiles the text as a Jinja
+    template: slow for megabytes of data, and wrong for data that contains ``{{`` or ``{%``.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
 class InlineAssets(_Script):
     """Leaflet's CSS (its images as data URIs) and JS, the map's CSS and script library, inlined."""
-
-    _template = Template("""
-        {% macro header(this, kwargs) %}<style>{{ this.leaflet_css }}</style>
-<script>{{ this.leaflet_js }}</script>
-<style>{{ this.karte_css }}</style>
-<script>{{ this.karte_js }}</script>{% endmacro %}
-    """)
 
     def __init__(self):
         super().__init__("InlineAssets")
@@ -126,18 +134,24 @@ class InlineAssets(_Script):
         self.karte_css = (ASSETS / "webmap" / "karte.css").read_text(encoding="utf-8")
         self.karte_js = (ASSETS / "webmap" / "karte.js").read_text(encoding="utf-8")
 
+    def render(self, **kwargs):
+        self.get_root().header.add_child(_Raw(
+            f"<style>{self.leaflet_css}</style>\n<script>{self.leaflet_js}</script>\n"
+            f"<style>{self.karte_css}</style>\n<script>{self.karte_js}</script>"), name=self.get_name())
+
 
 class MapData(_Script):
     """The payload as one ``<script type="application/json">`` block, parsed once by ``NVK.load``."""
 
-    _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="nv-daten">{{ this.json }}</script>{% endmacro %}
-        {% macro script(this, kwargs) %}NVK.load("nv-daten", {{ this.map }});{% endmacro %}
-    """)
-
     def __init__(self, json_text: str):
         super().__init__("MapData")
         self.json = json_text
+
+    def render(self, **kwargs):
+        root = self.get_root()
+        root.html.add_child(_Raw(f'<script type="application/json" id="nv-daten">{self.json}</script>'),
+                            name=self.get_name())
+        root.script.add_child(_Raw(f'NVK.load("nv-daten", {self.map});'), name=self.get_name())
 
 
 class _NVLayer(Layer):
@@ -183,6 +197,14 @@ class ScenarioLayer(_NVLayer):
 
     def __init__(self, j: int, title: str):
         super().__init__("ScenarioLayer", "scenarioLayer", str(int(j)), name=html.escape(title), show=False)
+
+
+class ProvisionalLayer(_NVLayer):
+    """The provisional class of the areas that are still "nicht bewertet"; off at start, dashed."""
+
+    def __init__(self, n: int):
+        super().__init__("ProvisionalLayer", "provisionalLayer", "0",
+                         name=f"Vorläufige Klasse ({n} nicht bewertete Flächen)", show=False)
 
 
 class BlankBase(Layer):

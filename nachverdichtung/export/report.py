@@ -297,7 +297,9 @@ def report_context(assessment) -> dict:
     counts = {k: int(v) for k, v in a.class_counts().items()}
     total = sum(counts.values())
     share = lambda n: (fmt(100 * n / total, 0, "%") if total else "–")
-    class_rows = [{"klasse": k, "anzahl": counts[k], "anteil": share(counts[k]), "farbe": CLASS_COLORS[k]}
+    prov = areas["klasse_vorlaeufig"].value_counts() if "klasse_vorlaeufig" in areas else pd.Series(dtype=int)
+    class_rows = [{"klasse": k, "anzahl": counts[k], "anteil": share(counts[k]), "farbe": CLASS_COLORS[k],
+                   "vorlaeufig": int(prov.get(k, 0))}
                   for k in KLASSEN if counts[k] or k != UNBEWERTET]
     decisions = a.decision_counts() if len(areas) else pd.Series(0, index=list(a.criteria))
     crit_rows = []
@@ -320,6 +322,10 @@ def report_context(assessment) -> dict:
                "pfad": str(v.get("pfad", "")), "datei": Path(str(v.get("pfad", ""))).name or str(v.get("pfad", "")),
                "datum": _date(v.get("geaendert")), "sha256": v.get("sha256") or "–"}
               for n, v in (man.get("eingaben") or {}).items()]
+    stand = man.get("datenstand") or {}
+    for row in inputs:  # the cadastre's date is the one the delivery states, not the file's
+        if row["name"] == "alkis" and stand.get("datum"):
+            row["datum"] = _date(stand["datum"])
 
     method = []
     for name in a.criteria:
@@ -383,9 +389,14 @@ def report_context(assessment) -> dict:
         "gestartet": started or "–",
     }
     return {
-        "title": cfg.output.title, "study_area": cfg.output.study_area, "date": run_date,
+        "title": cfg.output.title, "date": run_date,
+        "study_area": (man.get("gebiet") or {}).get("name") or cfg.output.study_area or "Untersuchungsgebiet",
+        "study_area_source": (man.get("gebiet") or {}).get("quelle") or "",
+        "data_date": _date((man.get("datenstand") or {}).get("datum")),
+        "data_date_source": (man.get("datenstand") or {}).get("quelle") or "",
         "inputs": inputs,
         "summary": {"satz": class_sentence(counts), "potenzial": _potential_sentence(areas),
+                    "vorlaeufig": _provisional_sentence(areas),
                     "klassen": class_rows, "gesamt": total,
                     "kriterien": crit_rows, "flurstuecke": accounting, "klassennamen": list(KLASSEN)},
         "method": {"kriterien": method, "kandidaten": cand_rows, "regel": rule},
@@ -410,6 +421,18 @@ def _decision_context(a) -> dict:
     out["texte"] = {"intro": DECISION_INTRO, "hebel": _lever_sentence(out["hebel"]) if out["hebel"] else "",
                     "sensitivitaet": SENSITIVITY_TEXT, "szenarien": SCENARIO_TEXT}
     return out
+
+
+def _provisional_sentence(areas) -> str:
+    """What the areas that are "nicht bewertet" would be, judged only by the criteria that could be rated."""
+    if "klasse_vorlaeufig" not in areas or not (areas["klasse"] == UNBEWERTET).any():
+        return ""
+    open_ = areas.loc[areas["klasse"] == UNBEWERTET, "klasse_vorlaeufig"].value_counts()
+    parts = [f"{int(open_[k])} {k}" for k in (GEEIGNET, BEDINGT, NICHT) if open_.get(k, 0)]
+    n = int((areas["klasse"] == UNBEWERTET).sum())
+    return (f"Vorläufige Klasse: Von den {n} nicht bewerteten Flächen wären nach den Kriterien, die bewertet "
+            f"werden konnten, {', '.join(parts) or 'keine einzustufen'} (Spalte „vorläufig“; die fehlenden Kriterien "
+            "stehen im Steckbrief). Eine vorläufige Klasse ist kein Ergebnis.")
 
 
 def _potential_sentence(areas) -> str:
@@ -461,6 +484,8 @@ def _fact_sheets(a) -> list[dict]:
             where = f" der {street}" if street else ""
             hints.insert(0, f"Faktische hintere Baulinie{where}: {fmt(float(bl), 0, 'm')} ab Straßengrenze "
                             "(§ 34 BauGB, Rechtsprechung)")
+        if str(row.get("bodenordnung", "") or ""):
+            hints.append(f"Bodenordnung / Städtebaurecht: {row['bodenordnung']}")
         klasse = row.get("klasse", UNBEWERTET)
         sheets.append({
             "nr": nr, "id": str(fid), "klasse": klasse, "farbe": CLASS_COLORS.get(klasse, CLASS_COLORS[UNBEWERTET]),
@@ -474,8 +499,10 @@ def _fact_sheets(a) -> list[dict]:
             "hinweise": hints, "kriterien": crits,
             "entscheidend": _titles(str(row.get("entscheidend", "") or "").split(", ")) or "–",
             "nicht_bewertet": _titles(str(row.get("nicht_bewertet", "") or "").split(", ")),
+            "beteiligung": str(row.get("beteiligung", "") or ""),
             "zusammenfassung": str(row.get("zusammenfassung", "") or ""),
             "hebel": _sheet_levers(row, a.criteria),
+            "vorlaeufig": str(row.get("vorlaeufig", "") or "") if klasse == UNBEWERTET else "",
             "geometry": geoms[nr - 1],
         })
     return sheets
@@ -729,6 +756,8 @@ class _PdfBuilder:
                  self.p(c["title"], "title"), Spacer(1, 6 * mm),
                  self.p(f"Untersuchungsgebiet: {c['study_area']}", "subtitle"), Spacer(1, 3 * mm),
                  self.p(f"Bericht vom {c['date']} · {s['gesamt']} untersuchte Potenzialflächen", "subtitle"),
+                 *([self.p(f"Datenstand ALKIS: {c['data_date']} ({c['data_date_source']})", "subtitle")]
+                   if c.get("data_date", "–") != "–" else []),
                  Spacer(1, 22 * mm), self.p("Datengrundlage", "h2"),
                  self.table(["Daten", "Datei", "Stand"], rows, [85 * mm, 55 * mm, 30 * mm]),
                  Spacer(1, 12 * mm),
@@ -750,10 +779,13 @@ class _PdfBuilder:
         if s["potenzial"]:
             story += [Spacer(1, 1.5 * mm), self.p(s["potenzial"])]
         story.append(Spacer(1, 3 * mm))
-        rows = [["", r["klasse"], str(r["anzahl"]), r["anteil"]] for r in s["klassen"]]
-        rows.append(["", "insgesamt", str(s["gesamt"]), "100 %" if s["gesamt"] else "–"])
-        story.append(self.table(["", "Klasse", "Anzahl", "Anteil"], rows, [6 * mm, 60 * mm, 25 * mm, 25 * mm],
-                                right=(2, 3), mark_col=0, marks=[r["farbe"] for r in s["klassen"]]))
+        rows = [["", r["klasse"], str(r["anzahl"]), r["anteil"], str(r["vorlaeufig"])] for r in s["klassen"]]
+        rows.append(["", "insgesamt", str(s["gesamt"]), "100 %" if s["gesamt"] else "–", str(s["gesamt"])])
+        story.append(self.table(["", "Klasse", "Anzahl", "Anteil", "vorläufig"], rows,
+                                [6 * mm, 60 * mm, 25 * mm, 25 * mm, 25 * mm],
+                                right=(2, 3, 4), mark_col=0, marks=[r["farbe"] for r in s["klassen"]]))
+        if s.get("vorlaeufig"):
+            story += [Spacer(1, 1.5 * mm), self.p(s["vorlaeufig"], "small")]
         story += [Spacer(1, 2 * mm), self.img("classes", 150 * mm)]
         kl = s["klassennamen"]
         crit_rows = [[r["titel"] + (f" ({r['hinweis']})" if r["hinweis"] else ""), str(r["entscheidend"])]
@@ -865,6 +897,10 @@ class _PdfBuilder:
                  ["Straße", s["strasse"]], ["Gesamtklasse", s["klasse"]], ["Entscheidend", s["entscheidend"]]]
         if s["nicht_bewertet"]:
             facts.append(["Nicht bewertet", s["nicht_bewertet"]])
+        if s.get("vorlaeufig"):
+            facts.append(["Vorläufig", s["vorlaeufig"]])
+        if s.get("beteiligung"):
+            facts.append(["Beteiligung", s["beteiligung"]])
         ft = Table([[self.p(a, "cellb"), self.p(b, "cell")] for a, b in facts], colWidths=[27 * mm, 57 * mm],
                    hAlign="LEFT")
         ft.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),

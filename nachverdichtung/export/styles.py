@@ -12,7 +12,8 @@ from xml.sax.saxutils import quoteattr
 
 from ..criteria.base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET
 
-__all__ = ["CLASS_COLOURS", "STATUS_COLOURS", "Category", "class_categories", "status_categories", "qml", "sld",
+__all__ = ["CLASS_COLOURS", "STATUS_COLOURS", "PARTICIPATION_COLOURS", "Category", "class_categories",
+           "status_categories", "participation_categories", "qml", "sld",
            "hex_to_rgba"]
 
 #: Fill colour per class (hex), shared by every GIS style.
@@ -24,6 +25,10 @@ CLASS_COLOURS: dict[str, str] = {
 }
 #: Fill colour per parcel status.
 STATUS_COLOURS: dict[str, str] = {"Kandidat": "#fff3b0", "ausgeschlossen": "#eeeeee"}
+#: Fill colour per participation state of an area (``beteiligung``, see nachverdichtung.beteiligung.state).
+PARTICIPATION_COLOURS: dict[str, str] = {
+    "nicht angefragt": "#bdbdbd", "offen": "#fdd835", "alle ja": "#1a9641", "teilweise ja": "#a6d96a",
+    "keiner ja": "#f28c28", "zurückgestellt": "#7b3294"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ def status_categories() -> list[Category]:
     """Parcel accounting: candidate vs. excluded parcels."""
     return [Category("Kandidat", "Kandidat (Teil einer Potenzialfläche)", STATUS_COLOURS["Kandidat"], "#7f7f7f"),
             Category("ausgeschlossen", "ausgeschlossen", STATUS_COLOURS["ausgeschlossen"], "#b0b0b0")]
+
+
+def participation_categories(opacity: float = 0.75) -> list[Category]:
+    """The participation states of the owner round, in display order."""
+    return [Category(k, k, c, opacity=opacity) for k, c in PARTICIPATION_COLOURS.items()]
 
 
 def hex_to_rgba(colour: str, alpha: float = 1.0) -> str:

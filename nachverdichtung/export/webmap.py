@@ -24,9 +24,9 @@ import pandas as pd
 import shapely
 
 from ..criteria import REGISTRY
-from ..criteria.base import KLASSEN
+from ..criteria.base import KLASSEN, UNBEWERTET
 from .mapelements import (BlankBase, ClassLayer, ContextLayer, CriterionLayer, Ids, InlineAssets, Legend,
-                          MapData, MetricScale, Page, Ready, ScenarioLayer, TitleBox, offline)
+                          MapData, MetricScale, Page, ProvisionalLayer, Ready, ScenarioLayer, TitleBox, offline)
 
 __all__ = ["CLASS_COLOURS", "POPUP_LINES", "karte", "write_map", "map_html", "map_data", "show_map"]
 
@@ -42,7 +42,8 @@ CONTEXT_MIN_ZOOM = 15
 CONTEXT_ALL_MAX = 5000
 #: Extra popup lines: area column → label. A line is shown where the area's text is not empty;
 #: a column the assessment lacks is skipped (other modules add their columns here).
-POPUP_LINES: dict[str, str] = {"hebel": "Was müsste sich ändern?"}
+POPUP_LINES: dict[str, str] = {"hebel": "Was müsste sich ändern?", "vorlaeufig": "Vorläufige Klasse",
+                               "bodenordnung": "Bodenordnung", "beteiligung": "Beteiligung der Eigentümer"}
 #: Context layers: payload key, layer title, Leaflet path style (drawn in this order, below the areas).
 CONTEXT_LAYERS = (
     ("strassen", "Straßen", {"color": "#b9b9b9", "weight": 1, "fillColor": "#ececec", "fillOpacity": 1}),
@@ -106,6 +107,9 @@ def karte(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0, heigh
     codes = np.bincount(np.asarray(data["a"]["k"], dtype=int), minlength=len(KLASSEN))
     for k, kl in enumerate(data["klassen"]):
         ids(ClassLayer(k, kl["name"], kl["farbe"], int(codes[k]))).add_to(m)
+    n_open = int(codes[KLASSEN.index(UNBEWERTET)])
+    if n_open and "kv" in data["a"]:
+        ids(ProvisionalLayer(n_open)).add_to(m)
     for j, c in enumerate(data["kriterien"]):
         ids(CriterionLayer(j, c["titel"])).add_to(m)
     for j, sc in enumerate(data["szenarien"]):
@@ -190,8 +194,10 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     entscheidend = titled[codes] if n else np.array([], dtype=object)
     # One string table for every text column (reasons repeat a lot).
     lines = {c: label for c, label in POPUP_LINES.items() if c in areas}
+    # the provisional class is shown only where the overall class is still open
+    provisional = np.where(col("klasse") == UNBEWERTET, col("vorlaeufig"), "").astype(object)
     texts = [col(f"{c}_grund") for c in crit] + [col("flurstuecke"), entscheidend, col("strasse")] \
-        + [col(c) for c in lines]
+        + [provisional if c == "vorlaeufig" else col(c) for c in lines]
     codes, strings = pd.factorize(np.concatenate(texts) if n else np.array([], dtype=object))
     codes = codes.reshape(len(texts), n) if n else np.zeros((len(texts), 0), dtype=int)
 
@@ -215,6 +221,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         "f": codes[len(crit)].tolist(),
         "e": codes[len(crit) + 1].tolist(),
         "st": codes[len(crit) + 2].tolist(),
+        "kv": _class_codes(col("klasse_vorlaeufig", "nicht bewertet"), k_code),
         "m": pd.to_numeric(areas.get("flaeche_m2", pd.Series(np.nan, index=areas.index)), errors="coerce")
                .round(0).astype(float).replace({np.nan: None}).tolist(),
         "geom": _geojson(areas.geometry, areas.crs, simplify_m, keep_empty=True),
@@ -231,19 +238,33 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         # the Innenbereich boundary (given or derived): outlines only, simplified more coarsely
         ctx["innenbereich"] = _geojson(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
     out = assessment.config.output
-    return {"titel": out.title, "untertitel": getattr(out, "study_area", "") or "",
+    gebiet = (assessment.manifest or {}).get("gebiet") or {}
+    return {"titel": out.title, "untertitel": gebiet.get("name") or getattr(out, "study_area", "") or "",
             "bbox": _bbox(areas, layers), "umgebung_ab_zoom": CONTEXT_MIN_ZOOM,
             "klassen": [{"name": k, "farbe": CLASS_COLOURS[k]} for k in klassen],
             "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx,
             "szenarien": [{"titel": f"Szenario {sc.name}"} for sc in assessment.config.scenarios]}
 
 
-def _bbox(areas: gpd.GeoDataFrame, layers) -> list[float] | None:
-    """Lon/lat bounds of the areas (or of the parcels when there is no area), for the initial view."""
+def _bbox(areas: gpd.GeoDataFrame, layers, *, quantile: float = 0.02, pad_m: float = 60.0) -> list[float] | None:
+    """Lon/lat bounds for the initial view: where the areas (or parcels) are, not where outliers are.
+
+    With 50 or more features the box spans the 2 %–98 % quantiles of their centres, padded by
+    ``pad_m``, so a single area far out in the fields does not shrink the settlement to a dot; fewer
+    features are framed completely.
+    """
     frame = areas if len(areas) else layers.parcels
     if frame is None or len(frame) == 0 or frame.geometry.is_empty.all():
         return None
-    box = gpd.GeoSeries([shapely.box(*frame.total_bounds)], crs=frame.crs).to_crs(4326)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(geoms) >= 50:
+        c = shapely.get_coordinates(shapely.centroid(geoms))
+        lo, hi = np.quantile(c, quantile, axis=0), np.quantile(c, 1 - quantile, axis=0)
+        bounds = (lo[0] - pad_m, lo[1] - pad_m, hi[0] + pad_m, hi[1] + pad_m)
+    else:
+        bounds = shapely.total_bounds(geoms)
+    box = gpd.GeoSeries([shapely.box(*bounds)], crs=frame.crs).to_crs(4326)
     return [round(float(v), 6) for v in box.total_bounds]
 
 

@@ -58,6 +58,10 @@ VECTOR_INPUTS = {
                     ("lden_db", "lnight_db")),
     "flow_paths": ("Fließwege", "line", {}, ()),
     "railways": ("Bahnstrecken", "any", {}, ()),
+    "monuments": ("Denkmalliste", "any", {"kategorie": ["kategorie", "art", "typ", "denkmalart"],
+                                          "name": ["name", "bezeichnung", "bez"]}, ()),
+    "flood_hazard": ("Hochwassergefahrenkarte", "polygon",
+                     {"szenario": ["szenario", "scenario", "hq", "jaehrlichkeit", "status", "klasse"]}, ()),
 }
 #: Roles that may come as class polygons instead of a raster: label, base unit, label fields.
 CLASS_INPUTS = {

@@ -89,6 +89,7 @@ def _tile_layers(tile: Tile, t: int, dx: float, dy: float, const: dict) -> dict:
         "flow_paths": gpd.GeoDataFrame({"id": np.arange(len(tile.flow_lines))},
                                        geometry=translate(tile.flow_lines, dx, dy), crs=CRS),
         "trees": T,
+        **{f"legal:{k}": simple(g) for k, g in tile.extra["legal"].items()},
     }
 
 
@@ -172,6 +173,7 @@ def generate_sample(
         writers.write_chunk(out, sink, chunk)
         if want_dxf:
             dxf_frames.append({k: chunk[k] for k in ("parcels", "buildings", "roads", "landuse")})
+    writers.write_admin(out, np.unique(tile.parcels["gem_base"].to_numpy()[None, :] + 2 * np.arange(n_tiles)[:, None]))
     writers.finish_vereinfacht(out)
     writers.fix_dbf_dates(out)
     say("GeoTIFFs schreiben")

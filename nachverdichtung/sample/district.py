@@ -157,6 +157,16 @@ def build_tile(seed: int) -> Tile:
     geoms, members, lines = gt.expected_candidates(P, B, R, settlement, eligible)
     planted = gt.planted_cases(P, geoms, members)
     edge = gt.edge_cases(P, members)
+    legal = {k: _gdf({**cols, "beginnt": themes.LEGAL_BEGINNT}, g)
+             for k, (cols, g) in themes.make_legal(grid, (pk, pn, pg)).items()}
+    planted += gt.planted_zones(geoms, {
+        "denkmalschutz": (legal["ax_denkmalschutzrecht"].geometry.iloc[0],
+                          "backland inside the Denkmalzone „Alter Ortskern“ (ALKIS ax_denkmalschutzrecht 2910): "
+                          "permit needed, § 13 DSchG RLP", {"denkmalschutz": "bedingt geeignet"}),
+        "hochwasser": (legal["ax_anderefestlegungnachwasserrecht"].geometry.iloc[0],
+                       "backland inside the festgesetztes Überschwemmungsgebiet „Mühlbach“ (ALKIS 1441): "
+                       "§ 78 WHG", {"hochwasser": "nicht geeignet"}),
+    }, taken={p["candidate"] for p in planted} | {e["candidate"] for e in edge if e["candidate"] is not None})
     tile = Tile(P, B, R, L, settlement, T, PA, SP, CL, RL, terrain, geoms, members, planted, lines)
     main_local = shapely.LineString([((MAIN_ROAD[1] + MAIN_ROAD[2]) / 2, -50.0),
                                      ((MAIN_ROAD[1] + MAIN_ROAD[2]) / 2, grid.north + 30.0)])
@@ -164,6 +174,7 @@ def build_tile(seed: int) -> Tile:
     tile.extra["industry"] = shapely.simplify(shapely.union_all(L.geometry[L["nutzung"] == "gewerbe"].to_numpy()), 2.0)
     tile.extra["grid"] = grid
     tile.extra["edge_cases"] = edge
+    tile.extra["legal"] = legal
     tile.extra["cols"] = COLS
     return tile
 

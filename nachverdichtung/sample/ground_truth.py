@@ -265,3 +265,23 @@ def edge_cases(parcels, members) -> list[dict]:
                     "candidate": hits[0] if hits else None, "expected": expected,
                     "expected_abgeleitet": EDGE_DERIVED.get(name, expected)})
     return out
+
+
+def planted_zones(geoms, zones: dict, *, taken: set) -> list[dict]:
+    """Planted cases defined by a zone: the largest expected candidate lying (95 %) inside each zone polygon.
+
+    ``zones`` maps case → (zone polygon, description, expected classes); candidates already used by
+    another planted case are skipped.
+    """
+    g = np.asarray(geoms, dtype=object)
+    out = []
+    for case, (zone, text, expected) in zones.items():
+        share = shapely.area(shapely.intersection(g, zone)) / shapely.area(g)
+        share[list(taken)] = -1.0
+        inside = share >= 0.95
+        k = int(np.argmax(np.where(inside, shapely.area(g), share)))  # the largest candidate inside
+        if share[k] < 0.95:
+            raise RuntimeError(f"planted case {case!r}: no expected candidate inside its zone")
+        taken = taken | {k}
+        out.append({"case": case, "description": text, "candidate": k, "expected": expected})
+    return out

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from nachverdichtung.sample.streets import RAIL_V, TRACKS_V, Grid
+from nachverdichtung.sample.streets import COLS, RAIL_V, TRACKS_V, Grid
 
 COMMON = ("Stieleiche", "Rotbuche", "Bergahorn", "Winterlinde", "Hainbuche", "Walnuss", "Apfel",
           "Kirsche", "Birke", "Apfel", "Kirsche", "Birke")
@@ -131,3 +131,46 @@ def make_climate(parcels: pd.DataFrame, grid: Grid, thalweg_u: float, open_land)
 def rail_lines() -> list:
     """The two tracks (local lines)."""
     return [shapely.LineString([(-50.0, v), (2050.0, v)]) for v in TRACKS_V]
+
+
+#: ALKIS restriction layers of the sample: object type → list of (code, name, local polygon builder).
+#: Codes are real GeoInfoDok values (see nachverdichtung.legal_codes); names are invented.
+LEGAL_BEGINNT = "2025-11-03T08:15:00Z"
+NATUR_CODE = {"NSG": 1621, "FFH": 1611, "LSG": 1623, "Biotop30": 1651, "Naturdenkmal": 1653}
+
+
+def _block(grid: Grid, row: int, col: int, inset: float = 0.0):
+    u0, u1 = COLS[col]
+    v0, v1 = grid.rows[row]
+    return shapely.box(u0 + inset, v0 + inset, u1 - inset, v1 - inset)
+
+
+def make_legal(grid: Grid, protected: tuple[list, list, list]) -> dict[str, tuple[dict, list]]:
+    """ALKIS restriction objects: {object type: (columns, local polygons)}.
+
+    * ``ax_naturumweltoderbodenschutzrecht``: the protected areas of the thematic layer with their codes;
+    * ``ax_denkmalschutzrecht``: Denkmalzone „Alter Ortskern“ (2910) over block row 6, column 3, and the
+      Baudenkmal „Altes Pfarrhaus“ (2711) at its street front;
+    * ``ax_anderefestlegungnachwasserrecht``: festgesetztes Überschwemmungsgebiet „Mühlbach“ (1441) over
+      block row 1, column 2; ``ax_klassifizierungnachwasserrecht``: the Mühlbach as Gewässer III. Ordnung (1340);
+    * ``ax_schutzzone``: Zone III (1030) of a water protection area over rows 1–3 of column 5;
+    * ``ax_bauraumoderbodenordnungsrecht``: Umlegung nach dem BauGB „Am Rebenhang“ (1750) over row 2, column 1.
+    """
+    kat, names, geoms = protected
+    zone = _block(grid, 6, 3)
+    v0 = grid.rows[6][0]
+    flood = _block(grid, 1, 2)
+    vm = sum(grid.rows[1]) / 2
+    wsz = shapely.union_all([_block(grid, r, 5) for r in (1, 2, 3)])
+    return {
+        "ax_naturumweltoderbodenschutzrecht": (
+            {"artderfestlegung": [NATUR_CODE[k] for k in kat], "name": list(names)}, list(geoms)),
+        "ax_denkmalschutzrecht": ({"artderfestlegung": [2910, 2711], "name": ["Alter Ortskern", "Altes Pfarrhaus"]},
+                                  [zone, shapely.box(1020.0, v0 + 2.0, 1034.0, v0 + 14.0)]),
+        "ax_anderefestlegungnachwasserrecht": ({"artderfestlegung": [1441], "name": ["Mühlbach"]}, [flood]),
+        "ax_klassifizierungnachwasserrecht": ({"artderfestlegung": [1340], "name": ["Mühlbach"]},
+                                              [shapely.box(745.0, vm - 1.5, 991.0, vm + 1.5)]),
+        "ax_schutzzone": ({"zone": [1030], "name": ["WSG Rebenhausen, Zone III"]}, [wsz]),
+        "ax_bauraumoderbodenordnungsrecht": ({"artderfestlegung": [1750], "name": ["Am Rebenhang"]},
+                                             [_block(grid, 2, 1)]),
+    }

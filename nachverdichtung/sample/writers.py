@@ -93,6 +93,39 @@ def flstkennz(gem: np.ndarray, flur: np.ndarray, zaehler: np.ndarray, nenner: np
     return head + pd.Series(zaehler).map("{:05d}".format).to_numpy() + nen + "__"
 
 
+#: ALKIS life-cycle start of the sample parcels (the delivery's "Stand").
+PARCEL_BEGINNT = "2025-11-14T09:30:00Z"
+#: Invented Gemeinde and Gemarkung names (Gemarkung number 2566 + 2 t / 2567 + 2 t in tile t).
+GEMEINDE = "Rebenhausen"
+GEMARKUNG_NAMES = ("Rebenhausen", "Lindenau")
+
+
+def gemarkung_name(number: int) -> str:
+    """Name of a sample Gemarkung.
+
+    Examples
+    --------
+    >>> gemarkung_name(2566), gemarkung_name(2569)
+    ('Rebenhausen', 'Lindenau 2')
+    """
+    k = number - 2566
+    return GEMARKUNG_NAMES[k % 2] + (f" {k // 2 + 1}" if k >= 2 else "")
+
+
+def write_admin(out: Path, gemarkungen) -> None:
+    """The attribute tables ax_gemeinde and ax_gemarkung (GeoPackage; .dbf in the Shapefile folder)."""
+    nums = sorted({int(g) for g in gemarkungen})
+    gmk = pd.DataFrame({"gemarkungsnummer": [f"{g:04d}" for g in nums], "land": "07",
+                        "bezeichnung": [gemarkung_name(g) for g in nums], "beginnt": PARCEL_BEGINNT})
+    gem = pd.DataFrame({"bezeichnung": [GEMEINDE], "land": ["07"], "kreis": ["35"], "gemeinde": ["099"],
+                        "schluesselgesamt": ["07335099"], "beginnt": [PARCEL_BEGINNT]})
+    for name, df in (("ax_gemarkung", gmk), ("ax_gemeinde", gem)):
+        pyogrio.write_dataframe(df, out / "alkis.gpkg", layer=name)
+        short = df.rename(columns={"gemarkungsnummer": "gemarkungs", "bezeichnung": "bezeichnun",
+                                   "schluesselgesamt": "schluessel"})
+        pyogrio.write_dataframe(short, out / "alkis_ax" / f"{name}.dbf", encoding="UTF-8")
+
+
 class VectorSink:
     """Appends GeoDataFrames to Shapefile / GeoPackage layers, creating them on first use."""
 
@@ -131,7 +164,8 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
     full_p = gpd.GeoDataFrame({
         "flurstueckskennzeichen": P["flstkennz"], "gemarkungsnummer": P["gemarkung"],
         "flurnummer": P["flur"].astype("int32"), "zaehler": P["zaehler"].astype("int32"),
-        "nenner": P["nenner"], "amtlicheflaeche": P["flaeche_amtlich"]}, geometry=P.geometry, crs=CRS)
+        "nenner": P["nenner"], "amtlicheflaeche": P["flaeche_amtlich"], "beginnt": PARCEL_BEGINNT},
+        geometry=P.geometry, crs=CRS)
     short_p = full_p.rename(columns={"flurstueckskennzeichen": "flurstueck", "gemarkungsnummer": "gemarkungs",
                                      "amtlicheflaeche": "amtlichefl"})
     sink.write(short_p, ax / "ax_flurstueck.shp", encoding="UTF-8")
@@ -157,6 +191,11 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
         for a in attrs:
             g.loc[g[a] == 0, a] = pd.NA
         sink.write(g.rename(columns=LANDUSE_ATTRS), ax / f"{layer}.shp", encoding="UTF-8")
+        sink.write(g, gpkg, layer=layer)
+    # Public-law restrictions of the full schema (ax_denkmalschutzrecht …): Shapefile names cut to 10 characters.
+    for key in (k for k in L if k.startswith("legal:")):
+        layer, g = key.split(":", 1)[1], L[key]
+        sink.write(g.rename(columns={"artderfestlegung": "artderfest"}), ax / f"{layer}.shp", encoding="UTF-8")
         sink.write(g, gpkg, layer=layer)
     # ALKIS vereinfacht (cp1252, no .cpg).
     vp = gpd.GeoDataFrame({

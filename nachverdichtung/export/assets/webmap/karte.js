@@ -42,10 +42,16 @@ var NVK = (function () {
     });
     return order.map(function (k) { return k + ": " + groups[k].join(", "); }).concat(other).join("; ");
   }
+  // "nicht bewertet" is drawn as a dashed outline with a faint fill, so it cannot be taken for a building.
+  function unrated(k) { return K[k].name === "nicht bewertet"; }
   function mark(k) {
+    if (unrated(k)) return '<span class="nv-mark" style="background:#eceff1;border:1.5px dashed #37474f"></span>';
     return '<span class="nv-mark" style="background:' + K[k].farbe + '"></span>';
   }
-  function areaStyle(colour) {
+  function areaStyle(colour, k) {
+    if (k !== undefined && unrated(k)) {
+      return {color: "#37474f", weight: 1.8, opacity: 1, dashArray: "5 4", fillColor: colour, fillOpacity: 0.12};
+    }
     return {color: colour, weight: 1.6, opacity: 1, fillColor: colour, fillOpacity: 0.6};
   }
   function tooltip(layer) {
@@ -152,7 +158,7 @@ var NVK = (function () {
 
   /** The areas of overall class ``k``: one GeoJSON layer, tooltip and popup bound once. */
   function classLayer(map, k) {
-    var lyr = L.geoJSON(byClass[k], {style: areaStyle(K[k].farbe)});
+    var lyr = L.geoJSON(byClass[k], {style: areaStyle(K[k].farbe, k)});
     lyr.bindTooltip(tooltip, {sticky: true});
     lyr.bindPopup(popup, POPUP);
     areaLayers.push(lyr);
@@ -165,7 +171,7 @@ var NVK = (function () {
     group.nvBuild = function () {
       var feats = new Array(n);
       for (var i = 0; i < n; i++) feats[i] = {type: "Feature", geometry: A.geom[i], properties: {i: i}};
-      var lyr = L.geoJSON(feats, {style: function (f) { return areaStyle(K[codes[f.properties.i]].farbe); }});
+      var lyr = L.geoJSON(feats, {style: function (f) { var k = codes[f.properties.i]; return areaStyle(K[k].farbe, k); }});
       group.addLayer(lyr);
       group.bindTooltip(function (l) {
         var i = l.feature.properties.i, k = codes[i];
@@ -182,6 +188,29 @@ var NVK = (function () {
 
   /** Every area coloured by its overall class in scenario ``j`` (``NV.szenarien``). */
   function scenarioLayer(map, j) { return codedLayer(A.sz[j], NV.szenarien[j].titel); }
+
+  /** The provisional class (NV.a.kv) of the areas still "nicht bewertet": dashed, built when switched on. */
+  function provisionalLayer(map) {
+    var group = L.featureGroup();
+    group.nvBuild = function () {
+      var feats = [];
+      for (var i = 0; i < n; i++) {
+        if (unrated(A.k[i])) feats.push({type: "Feature", geometry: A.geom[i], properties: {i: i}});
+      }
+      var lyr = L.geoJSON(feats, {style: function (f) {
+        var k = A.kv[f.properties.i];
+        return {color: K[k].farbe, weight: 2.2, opacity: 1, dashArray: "2 4", fillColor: K[k].farbe, fillOpacity: 0.35};
+      }});
+      group.addLayer(lyr);
+      group.bindTooltip(function (l) {
+        var i = l.feature.properties.i, k = A.kv[i];
+        return "<b>Fläche " + esc(A.id[i]) + "</b><br>vorläufig " + mark(k) + esc(K[k].name);
+      }, {sticky: true});
+      group.bindPopup(popup, POPUP);
+      group.nvBuild = null;
+    };
+    return group;
+  }
 
   /** Legend: the classes with their counts, the context symbols. */
   function legend(map) {
@@ -233,5 +262,6 @@ var NVK = (function () {
 
   return {load: load, contextLayer: contextLayer, classLayer: classLayer, criterionLayer: criterionLayer,
           scenarioLayer: scenarioLayer,
+          provisionalLayer: provisionalLayer,
           legend: legend, title: title, ready: ready, esc: esc, fmt: fmt};
 })();
