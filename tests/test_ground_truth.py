@@ -63,6 +63,12 @@ def test_every_input_parcel_is_accounted_once(sample_assessment):
     assert len(acc) == n_input
 
 
+#: Layers of the sample's ALKIS GeoPackage that are legal designations (AAA "Gesetzliche
+#: Festlegungen"), not actual land use: they overlap the land-use layers and are read by the legal criteria.
+LEGAL_LAYERS = {"ax_naturumweltoderbodenschutzrecht", "ax_denkmalschutzrecht", "ax_anderefestlegungnachwasserrecht",
+                "ax_klassifizierungnachwasserrecht", "ax_schutzzone", "ax_bauraumoderbodenordnungsrecht"}
+
+
 def non_eligible_land(sample_dir) -> object:
     """Union of the sample's land use a planner would not build on, read from the GeoPackage by hand.
 
@@ -75,8 +81,10 @@ def non_eligible_land(sample_dir) -> object:
 
     gpkg = sample_dir / "alkis.gpkg"
     bad = []
-    for layer in pyogrio.list_layers(gpkg)[:, 0]:
+    for layer, geom_type in pyogrio.list_layers(gpkg):
         if layer in ("ax_flurstueck", "ax_gebaeude", "ax_wohnbauflaeche") or not layer.startswith("ax_"):
+            continue
+        if geom_type is None or layer in LEGAL_LAYERS:  # tables (ax_gemarkung) and legal zones are no land use
             continue
         g = gpd.read_file(gpkg, layer=layer)
         if layer == "ax_flaechegemischternutzung":
