@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from .fit import count_footprints, union_collections
 from .landuse import eligibility, resolve_rules
 from .params import param
+from .settlement import derive_settlement
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,25 @@ class CandidateParams:
 
     mode: str = param("derive", doc="Flächen ableiten, Planerflächen nutzen oder beides",
                       choices=("derive", "planner", "both"))
-    nutzung_zulaessig: dict[str, bool] = param(
+    landuse_eligible: dict[str, bool] = param(
         {}, doc="Zulässigkeit der tatsächlichen Nutzung für Hinterland je Objektart oder "
                 "'Objektart.Attribut.Code' (ergänzt/überschreibt die Voreinstellung, siehe docs/criteria.md)",
         source="Codes: GeoInfoDok 7.1 AAA-Codelisten (norBIT ALKIS-Import alkis-schema.sql); Voreinstellung: Konvention")
-    oeffentliche_einrichtungen: bool = param(
+    public_facilities_eligible: bool = param(
         False, doc="Flächen besonderer funktionaler Prägung (Schule, Kirche, Verwaltung …) als Hinterland zulassen",
         source="Konvention: öffentliche Grundstücke sind meist keine privaten Nachverdichtungspotenziale")
+    settlement_derive: bool = param(True, doc="Ohne Innenbereich-Layer den Innenbereich aus Gebäuden und Nutzung "
+                                              "ableiten (sonst gilt alles als Innenbereich)",
+                                    source="§ 34 BauGB; Verfahren: docs/criteria.md")
+    settlement_gap_m: float = param(60.0, doc="Größter Abstand zwischen Hauptgebäuden, der den "
+                                              "Bebauungszusammenhang nicht unterbricht", unit="m", min=1,
+                                    source="Konvention: Baulücken von zwei bis drei Bauplätzen unterbrechen nicht "
+                                           "(Rechtsprechung zu § 34 BauGB)")
+    settlement_min_buildings: int = param(10, doc="Mindestzahl der Hauptgebäude eines Ortsteils (kleinere Gruppen: "
+                                                  "Splittersiedlung, Außenbereich)", min=1,
+                                          source="Konvention: Ortsteil mit 'gewissem Gewicht' (§ 34 BauGB)")
+    settlement_margin_m: float = param(5.0, doc="Saum des abgeleiteten Innenbereichs um die äußeren Hauptgebäude",
+                                       unit="m", min=0)
     building_line: str = param("street", doc="Hintere Baulinie je Straße ermitteln oder feste Tiefe",
                                choices=("street", "fixed"), source="DOMAIN.md §2, § 34 BauGB (Rechtsprechung)")
     building_line_quantile: float = param(0.75, doc="Quantil der Hinterkantentiefen der Hauptgebäude je Straße",
@@ -119,6 +132,10 @@ class CandidateResult:
         Street blocks (areas enclosed by the road network).
     slivers
         Backland pieces dropped as too small or too narrow.
+    settlement
+        The Innenbereich used, with ``quelle`` ("Eingabe" or "abgeleitet"); ``None`` if none.
+    notes
+        German sentences for the run log (e.g. that the Innenbereich was derived).
     building_streets
         Per building of the layers (same order): ``strasse_pos`` (position in ``streets``, -1 if
         none within ``STREET_SEARCH_M``) and ``tiefe_m`` (rear depth from that street), as the rear
@@ -130,6 +147,8 @@ class CandidateResult:
     streets: gpd.GeoDataFrame
     blocks: gpd.GeoDataFrame
     slivers: int = 0
+    settlement: gpd.GeoDataFrame | None = None
+    notes: tuple[str, ...] = ()
     building_streets: pd.DataFrame | None = None
 
 
@@ -386,6 +405,7 @@ def _letter(k: int) -> str:
 
 
 OUTSIDE_REASON = "Außenbereich (§ 35 BauGB)"
+OUTSIDE_REASON_DERIVED = "Außenbereich (§ 35 BauGB; Innenbereich abgeleitet)"
 
 
 @dataclass(frozen=True)
@@ -433,37 +453,90 @@ def _filled(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def innenbereich(layers, p: CandidateParams) -> tuple[gpd.GeoDataFrame | None, tuple[str, ...]]:
+    """The Innenbereich to use: the given layer, a derived one (flagged), or none; plus run-log notes."""
+    given = layers.vector("settlement")
+    if given is not None:
+        return gpd.GeoDataFrame({"quelle": ["Eingabe"] * len(given)}, geometry=given.geometry.values,
+                                crs=given.crs), ()
+    if not p.settlement_derive:
+        return None, ("Kein Innenbereich angegeben und Ableitung abgeschaltet: alle Flurstücke gelten als "
+                      "Innenbereich (inputs.settlement angeben)",)
+    s = derive_settlement(layers.buildings, layers.landuse, gap_m=p.settlement_gap_m,
+                          min_buildings=p.settlement_min_buildings, margin_m=p.settlement_margin_m)
+    note = (f"Innenbereich abgeleitet (kein inputs.settlement): {len(s)} zusammenhängende Siedlung(en) mit "
+            f"{int(s['hauptgebaeude'].sum())} Hauptgebäuden, {shapely.area(_arr(s.geometry)).sum() / 1e4:.1f} ha; "
+            f"Abstand {p.settlement_gap_m:g} m, mindestens {p.settlement_min_buildings} Hauptgebäude "
+            f"(docs/criteria.md). Ein abgeleiteter Innenbereich ersetzt keine Prüfung nach § 34/35 BauGB")
+    log.warning(note)
+    return s, (note,)
+
+
+def _whole_inside(polys: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Position of a polygon that contains each parcel entirely (-1 if none; smallest position).
+
+    The tree is over the parcels and the (few, large) polygons are the queries, so each polygon is
+    prepared once: the common case (a parcel inside one land-use polygon) needs no intersection.
+    """
+    out = np.full(len(P), -1, dtype=np.int64)
+    if len(polys) == 0 or len(P) == 0:
+        return out
+    qi, pi = shapely.STRtree(P).query(polys, predicate="contains")
+    order = np.lexsort((qi, pi))[::-1]  # the smallest polygon position wins
+    out[pi[order]] = qi[order]
+    return out
+
+
+def _clip_to(P: np.ndarray, polys: np.ndarray, keep: np.ndarray | None = None):
+    """Per parcel: the union of its intersections with ``polys`` (only those with ``keep``).
+
+    Returns (clipped parts, parcel positions, polygon positions, areas) of the pairs and the
+    per-parcel union; parcels inside one polygon are passed through without intersecting.
+    """
+    n = len(P)
+    keep = np.ones(len(polys), dtype=bool) if keep is None else keep
+    whole = _whole_inside(polys, P)
+    rest = np.flatnonzero(whole < 0)
+    pieces, owner = street_pieces(polys)
+    ri, qj, inter, a = _pair_parts(P[rest], pieces)
+    pi, pj = rest[ri], owner[qj]
+    union = _filled(_group_union(inter[keep[pj]], pi[keep[pj]], n))
+    w = np.flatnonzero(whole >= 0)
+    union[w] = np.where(keep[whole[w]], P[w], shapely.Polygon())
+    # pairs of the whole parcels, for the land-use shares
+    pi = np.concatenate([pi, w])
+    pj = np.concatenate([pj, whole[w]])
+    a = np.concatenate([a, shapely.area(P[w])])
+    return union, pi, pj, a, pieces, owner
+
+
 def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDataFrame | None = None, *,
                outside_reason: str = OUTSIDE_REASON) -> LandScope:
     """The part of each parcel on eligible land use inside the Innenbereich (see :class:`LandScope`).
 
-    Land-use and settlement polygons are cut along a 100 m grid first, so every intersection works
-    on small pieces (a settlement polygon can have thousands of vertices).
+    Parcels inside one land-use (settlement) polygon are taken whole; the others are intersected
+    with the polygons cut along a 100 m grid, so every intersection works on small pieces (a
+    settlement polygon can have thousands of vertices).
     """
     n = len(P)
     lu = layers.landuse
-    ok, label = eligibility(lu, resolve_rules(p.nutzung_zulaessig, public_facilities=p.oeffentliche_einrichtungen))
-    pieces, owner = street_pieces(_arr(lu.geometry))
-    pi, qj, inter, a = _pair_parts(P, pieces)
-    lu_of = owner[qj]
+    ok, label = eligibility(lu, resolve_rules(p.landuse_eligible, public_facilities=p.public_facilities_eligible))
+    allowed, pi, lu_of, a, pieces, owner = _clip_to(P, _arr(lu.geometry), ok)
     share = pd.DataFrame({"p": pi, "lu": lu_of, "a": a}).groupby(["p", "lu"], sort=True)["a"].sum().reset_index()
     top = share.sort_values(["p", "a", "lu"], ascending=[True, False, True], kind="stable").drop_duplicates("p")
     nutzung = np.full(n, "", dtype=object)
     lab = np.full(n, "unbekannt", dtype=object)
     nutzung[top["p"].to_numpy()] = lu["nutzung"].astype(str).to_numpy(dtype=object)[top["lu"].to_numpy()]
     lab[top["p"].to_numpy()] = label[top["lu"].to_numpy()]
-    good = ok[lu_of]
-    allowed = _filled(_group_union(inter[good], pi[good], n))
     settle_part = None
     inside = np.ones(n, dtype=bool)
     if settlement is None:
         settlement = layers.vector("settlement")
     if settlement is not None:
-        spieces, _ = street_pieces(_arr(settlement.geometry))
-        si, _sj, sinter, _sa = _pair_parts(P, spieces)
-        settle_part = _filled(_group_union(sinter, si, n))
+        settle_part = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)))[0]
         inside = shapely.area(settle_part) >= 1.0
-        allowed = _filled(shapely.intersection(allowed, settle_part))
+        partial = np.flatnonzero(~shapely.equals(settle_part, P))
+        allowed[partial] = _filled(shapely.intersection(allowed[partial], settle_part[partial]))
     return LandScope(allowed=allowed, inside=inside, nutzung=nutzung, label=lab, settle_part=settle_part,
                      blocked=pieces[~ok[owner]], blocked_label=label[owner][~ok[owner]],
                      outside_reason=outside_reason)
@@ -497,8 +570,12 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
             df = df.sort_values(["i", "a", "lab"], ascending=[True, False, True], kind="stable").drop_duplicates("i")
             best[df["i"].to_numpy()] = df["a"].to_numpy()
             name[df["i"].to_numpy()] = df["lab"].to_numpy(dtype=object)
-    reason = np.where(name != "", "Hinterland liegt auf " + name, "Hinterland ohne zulässige tatsächliche Nutzung")
-    reason = np.where(outside >= np.maximum(best, 1.0), f"Hinterland liegt im {land.outside_reason}", reason)
+    # the land use names the loss when it takes at least half of it (a vineyard outside the
+    # Innenbereich is first of all a vineyard); else the Außenbereich when it takes half
+    half = 0.5 * la[cand]
+    reason = np.where(outside >= half, f"Hinterland liegt im {land.outside_reason}",
+                      "Hinterland ohne zulässige tatsächliche Nutzung")
+    reason = np.where((name != "") & (best >= half), "Hinterland liegt auf " + name, reason)
     out[cand] = reason
     return out
 
@@ -520,7 +597,10 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     p = params or CandidateParams()
     parcels = layers.parcels
     P = _arr(parcels.geometry)
-    land = land_scope(layers, P, p)
+    settlement, notes = innenbereich(layers, p)
+    derived_settlement = settlement is not None and (settlement["quelle"] == "abgeleitet").any()
+    land = land_scope(layers, P, p, settlement,
+                      outside_reason=OUTSIDE_REASON_DERIVED if derived_settlement else OUTSIDE_REASON)
     in_scope = shapely.area(land.allowed) >= 1.0
 
     streets = build_streets(layers.roads)
@@ -619,11 +699,13 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     else:
         areas = derived
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=parcels.crs)
+    areas["innenbereich"] = "abgeleitet" if derived_settlement else ("Eingabe" if settlement is not None else "keiner")
 
     lost = lost_reasons(backland_full, backland, land, scope, p)
     accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost)
     log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
     return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
+                           settlement=settlement, notes=notes,
                            building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}))
 
 

@@ -8,7 +8,7 @@ The code values and their names are those of the GeoInfoDok 7.1 AAA code lists
 ``ax_funktion_flaechebesondererfunktionalerpraegung``, ``ax_funktion_flaechegemischternutzung``,
 ``ax_artderbebauung_*``; https://github.com/norBIT/alkisimport). The eligibility defaults are
 planning conventions of this project [U], documented in ``docs/criteria.md``; every rule can be
-overridden in the configuration (``candidates.nutzung_zulaessig``).
+overridden in the configuration (``candidates.landuse_eligible``).
 
 Rule keys are ``objektart`` (the whole object type) or ``objektart.attribut.code`` (one value);
 a value rule wins over the object-type rule. This module is a leaf: it imports only numpy,
@@ -122,7 +122,7 @@ REASON_LABELS = {
 }
 
 #: ``ax_flaechebesondererfunktionalerpraegung`` functions of public facilities (the switch
-#: ``oeffentliche_einrichtungen``): Öffentliche Zwecke, Verwaltung, Bildung, Kultur, Religion,
+#: ``public_facilities_eligible``): Öffentliche Zwecke, Verwaltung, Bildung, Kultur, Religion,
 #: Gesundheit, Soziales, Sicherheit.
 PUBLIC_FACILITIES = ("1100", "1110", "1120", "1130", "1140", "1150", "1160", "1170")
 
@@ -157,7 +157,7 @@ def _norm(text: str) -> str:
 
 
 def resolve_rules(overrides: Mapping[str, bool] | None = None, *, public_facilities: bool = False,
-                  file=None, key: str = "candidates.nutzung_zulaessig") -> dict[str, bool]:
+                  file=None, key: str = "candidates.landuse_eligible") -> dict[str, bool]:
     """The effective rule table: defaults, the public-facilities switch, then the configured overrides.
 
     Raises

@@ -249,6 +249,8 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     t0 = time.perf_counter()
     cand = derive_candidates(layers, config.candidates)
     timings["kandidaten"] = round(time.perf_counter() - t0, 3)
+    if cand.notes:  # e.g. a derived Innenbereich: into the run log, the manifest and the report
+        layers = layers.replace(problems=tuple(layers.problems) + tuple(cand.notes))
     crit = evaluate_criteria(cand.areas, layers, dict(config.criteria), progress=say, timings=timings, stages=cand)
     t0 = time.perf_counter()
     result = rate_areas(cand.areas, crit, config)

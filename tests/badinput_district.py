@@ -91,6 +91,7 @@ def base_config() -> dict:
         "crs": CRS,
         "alkis": {"path": "alkis"},
         "inputs": {
+            "settlement": {"path": "innenbereich.gpkg"},
             "dem": {"path": "dgm.tif"},
             "trees": {"path": "baeume.csv", "crs": CRS,
                       "fields": {"x": "Rechtswert", "y": "Hochwert", "art": "Baumart", "umfang_cm": "Stammumfang"}},
@@ -124,7 +125,14 @@ def write_district(folder: Path) -> Path:
         pyogrio.write_dataframe(make(), alkis / f"{name}.shp", encoding="UTF-8")
     write_dem(folder / "dgm.tif")
     write_trees(folder / "baeume.csv")
+    write_settlement(folder / "innenbereich.gpkg")
     return write_config(folder, base_config())
+
+
+def write_settlement(path: Path) -> None:
+    """The Innenbereich: a box around the street row (six houses alone are no Ortsteil to derive one from)."""
+    box = shapely.box(X0 - 100, Y0 - 100, X0 + 300, Y0 + 200)
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"name": ["Innenbereich"]}, geometry=[box], crs=CRS), path)
 
 
 def read_outputs(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -22,7 +22,8 @@ def make_layers(parcels, buildings, roads, landuse=None, *, funktion=None, road_
     """Build validated-looking :class:`Layers` from lists of shapely polygons.
 
     ``buildings`` default to residential main buildings (1010) unless ``funktion`` gives codes.
-    ``landuse`` defaults to one residential polygon covering all parcels.
+    ``landuse`` defaults to one residential polygon covering all parcels; ``settlement`` (Innenbereich)
+    defaults to a box around everything (``settlement=None``: no layer, so it is derived).
     """
     p = gpd.GeoDataFrame({"flstkennz": [kennz(i + 1) for i in range(len(parcels))]}, geometry=list(parcels), crs=CRS)
     p["gemarkung"] = "2566"
@@ -39,6 +40,11 @@ def make_layers(parcels, buildings, roads, landuse=None, *, funktion=None, road_
     if landuse is None:
         landuse = [shapely.union_all(list(parcels)).buffer(0.5)]
     lu = gpd.GeoDataFrame({"nutzung": ["wohnbau"] * len(landuse)}, geometry=list(landuse), crs=CRS)
+    if "settlement" not in vectors:  # hand-made districts lie inside the Innenbereich unless a test says otherwise
+        extent = shapely.box(*shapely.bounds(shapely.union_all(list(parcels) + list(roads))))
+        vectors["settlement"] = gpd.GeoDataFrame(geometry=[extent.buffer(50.0)], crs=CRS)
+    elif vectors["settlement"] is None:  # settlement=None: no layer (derived or none, as configured)
+        del vectors["settlement"]
     return Layers(parcels=p, buildings=b, roads=r, landuse=lu, crs=CRS, vectors=dict(vectors))
 
 

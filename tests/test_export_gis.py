@@ -141,7 +141,7 @@ def test_gpkg_layer_styles(written):
         geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
     con.close()
     defaults = {r[0]: r for r in rows if r[5] == 1}
-    assert set(defaults) == {"bewertung", "flurstuecke", "vorderzonen"}  # exactly one default per layer
+    assert set(defaults) == {"bewertung", "flurstuecke", "vorderzonen", "innenbereich"}  # one default per layer
     assert sum(1 for r in rows if r[0] == "bewertung" and r[5] == 1) == 1
     table, geom_col, _, q, s, _ = defaults["bewertung"]
     assert geom_col == geom["bewertung"]

@@ -69,7 +69,8 @@ def test_results_written_with_styles_and_manifest(db, assessment):
     assert n_parcels == len(assessment.parcels) and n_null >= 1
     default = _rows(url, "SELECT f_table_name FROM public.layer_styles WHERE f_table_catalog = 'alkis' "
                          "AND f_table_schema = 'nachverdichtung' AND useasdefault ORDER BY 1")
-    assert [r[0] for r in default] == sorted({"bewertung", "flurstuecke", *(["vorderzonen"] if "nachverdichtung.vorderzonen" in tables else [])})
+    assert [r[0] for r in default] == sorted({"bewertung", "flurstuecke", *(["vorderzonen"] if "nachverdichtung.vorderzonen" in tables else []),
+                                                *(["innenbereich"] if "nachverdichtung.innenbereich" in tables else [])})
     qml = _rows(url, "SELECT styleqml::text FROM public.layer_styles WHERE f_table_name = 'bewertung' "
                      "AND useasdefault")[0][0]
     assert 'attr="klasse"' in qml and "categorizedSymbol" in qml

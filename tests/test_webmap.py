@@ -184,7 +184,8 @@ def test_layer_control_lists_class_criterion_context_and_user_layers(result):
     assert names[:2] == ["Ohne Hintergrund", "OpenStreetMap (nur online)"]
     marks = [f'<span class="nv-mark" style="background:{c}"></span>' for c in CLASS_COLOURS.values()]
     assert names[2:] == ['<span class="nv-ctx">Straßen</span>', '<span class="nv-ctx">Flurstücke</span>',
-                         '<span class="nv-ctx">Gebäude</span>', marks[0] + "geeignet (1)",
+                         '<span class="nv-ctx">Gebäude</span>', '<span class="nv-ctx">Innenbereich</span>',
+                         marks[0] + "geeignet (1)",
                          marks[1] + "bedingt geeignet (1)", marks[2] + "nicht geeignet (1)",
                          marks[3] + "nicht bewertet (0)", "Kriterium: Flächenzuschnitt", "Kriterium: Topographie",
                          "Eigener Layer"]

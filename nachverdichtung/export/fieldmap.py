@@ -164,6 +164,7 @@ CURATED: dict[str, tuple[str, str]] = {
     "immissionen_abstand_quelle_m": ("imm_abst_m", "Immissionen: Abstand zur nächsten Lärmquelle in m"),
     "immissionen_klasse": ("imm_kl", "Immissionen: Klasse"),
     "immissionen_grund": ("imm_gr", "Immissionen: Begründung"),
+    "innenbereich": ("innenber", "Innenbereich der Fläche: Eingabe, abgeleitet (aus Gebäuden und Nutzung) oder keiner"),
     # parcels (Flurstücke)
     "flstkennz": ("flstkennz", "Flurstückskennzeichen (20 Zeichen)"),
     "zaehler": ("zaehler", "Flurstücksnummer: Zähler"),

@@ -33,6 +33,10 @@ ROAD_FILL = "#ece6d6"
 FONT = "DejaVu Sans"
 
 
+#: Outline colour of the Innenbereich boundary (the web map uses the same violet).
+SETTLEMENT_EDGE = "#7a3e9d"
+
+
 def _png(fig: Figure, dpi: float, *, tight: bool = False, colors: int = 0) -> bytes:
     """PNG bytes of ``fig``; with ``colors`` a palette PNG (about 3× smaller for maps)."""
     if colors:
@@ -80,7 +84,7 @@ def _collection(paths, **kw) -> PathCollection:
     return PathCollection(paths, **kw)
 
 
-def overview_map(areas, parcels, buildings, roads, *, numbers=None, width_in: float = 7.0,
+def overview_map(areas, parcels, buildings, roads, *, numbers=None, settlement=None, width_in: float = 7.0,
                  max_height_in: float = 8.6, dpi: float = 150) -> bytes:
     """The whole study area with every candidate area coloured by its class.
 
@@ -92,6 +96,8 @@ def overview_map(areas, parcels, buildings, roads, *, numbers=None, width_in: fl
         Context layers (GeoDataFrames).
     numbers
         Optional running numbers printed on the areas (the fact-sheet numbers).
+    settlement
+        Optional Innenbereich (GeoDataFrame with ``quelle``), drawn as a dashed boundary.
     """
     geoms = [np.asarray(g.geometry.array, dtype=object) for g in (parcels, buildings, roads, areas)]
     ext = [g for g in geoms if len(g)]
@@ -114,6 +120,11 @@ def overview_map(areas, parcels, buildings, roads, *, numbers=None, width_in: fl
     klasse = areas["klasse"].to_numpy(dtype=object) if len(areas) else np.array([], dtype=object)
     colors = [CLASS_COLORS.get(k, CLASS_COLORS[UNBEWERTET]) for k in klasse]
     ax.add_collection(_collection(geometry_paths(geoms[3]), facecolor=colors, edgecolor="#222222", linewidth=0.4))
+    derived = None
+    if settlement is not None and len(settlement):
+        derived = bool((settlement["quelle"] == "abgeleitet").any())
+        ax.add_collection(_collection(geometry_paths(np.asarray(settlement.geometry.array, dtype=object)),
+                                      facecolor="none", edgecolor=SETTLEMENT_EDGE, linewidth=0.9, linestyle="--"))
     if numbers is not None and len(areas) and len(areas) <= 400:
         pts = shapely.get_coordinates(shapely.point_on_surface(geoms[3]))
         size = 5.5 if len(areas) > 60 else 7
@@ -128,6 +139,9 @@ def overview_map(areas, parcels, buildings, roads, *, numbers=None, width_in: fl
     handles = [Patch(facecolor=CLASS_COLORS[k], edgecolor="#222222", linewidth=0.4, label=f"{k} ({counts[k]})")
                for k in KLASSEN if counts[k] or k != UNBEWERTET]
     handles.append(Patch(facecolor="#b0b0b0", label="Gebäude"))
+    if derived is not None:
+        handles.append(Patch(facecolor="none", edgecolor=SETTLEMENT_EDGE, linestyle="--",
+                             label="Innenbereich (abgeleitet)" if derived else "Innenbereich"))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
                prop={"family": FONT, "size": 7.5}, handlelength=1.2, columnspacing=1.2)
     return _png(fig, dpi, colors=128)

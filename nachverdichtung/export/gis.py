@@ -72,26 +72,45 @@ def _zones(assessment) -> gpd.GeoDataFrame | None:
                                                                            crs=assessment.areas.crs))
 
 
-def _zone_qml() -> str:
-    cat = Category("", "Vorderzone bis zur hinteren Bebauungstiefe", "#4a6fa5", "#4a6fa5", 0.12)
-    text = qml("name", [cat])
-    # one symbol for all: turn the categorized renderer into a single-symbol renderer
+def _settlement(assessment) -> gpd.GeoDataFrame | None:
+    s = getattr(assessment.candidates, "settlement", None)
+    if s is None or not len(s):
+        return None
+    return gpd.GeoDataFrame({"quelle": s["quelle"].to_numpy()}, geometry=s.geometry.values, crs=s.crs)
+
+
+def _single_symbol_qml(field: str, cat: Category) -> str:
+    """One symbol for all features: a categorized renderer turned into a single-symbol renderer."""
+    text = qml(field, [cat])
     start, end = text.index("<categories>"), text.index("</categories>") + len("</categories>")
     text = text[:start] + text[end:]
-    return text.replace('type="categorizedSymbol" attr="name"', 'type="singleSymbol"')
+    return text.replace(f'type="categorizedSymbol" attr="{field}"', 'type="singleSymbol"')
+
+
+def _settlement_qml() -> str:
+    return _single_symbol_qml("quelle", Category("", "Innenbereich (Eingabe oder abgeleitet)", "#7a5c99", "#7a5c99",
+                                                 0.15))
+
+
+def _zone_qml() -> str:
+    return _single_symbol_qml("name", Category("", "Vorderzone bis zur hinteren Bebauungstiefe", "#4a6fa5",
+                                               "#4a6fa5", 0.12))
 
 
 def gis_layers(assessment) -> dict[str, gpd.GeoDataFrame]:
-    """The GIS layers as written: ``bewertung``, ``flurstuecke`` and, where derived, ``vorderzonen``."""
+    """The GIS layers as written: ``bewertung``, ``flurstuecke`` and, where derived, ``vorderzonen``, ``innenbereich``."""
     layers = {"bewertung": _for_ogr(assessment.areas), "flurstuecke": _for_ogr(_parcels(assessment))}
     zones = _zones(assessment)
     if zones is not None:
         layers["vorderzonen"] = _for_ogr(zones)
+    settlement = _settlement(assessment)
+    if settlement is not None:
+        layers["innenbereich"] = _for_ogr(settlement)
     return layers
 
 
 def write_gpkg(assessment, folder: Path) -> list[Path]:
-    """Write ``nachverdichtung.gpkg`` with the layers ``bewertung``, ``flurstuecke``, ``vorderzonen``.
+    """Write ``nachverdichtung.gpkg`` with the layers ``bewertung``, ``flurstuecke``, ``vorderzonen``, ``innenbereich``.
 
     The ``layer_styles`` table makes QGIS style every layer on open.
     """
@@ -102,11 +121,13 @@ def write_gpkg(assessment, folder: Path) -> list[Path]:
         pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG",
                                 dataset_options={"VERSION": "1.2"} if name == "bewertung" else None)
     write_layer_styles(path, layer_styles(assessment, layers["bewertung"].columns,
-                                          with_zones="vorderzonen" in layers))
+                                          with_zones="vorderzonen" in layers,
+                                          with_settlement="innenbereich" in layers))
     return [path]
 
 
-def layer_styles(assessment, columns, *, with_zones: bool) -> list[tuple[str, str, str, str, bool, str]]:
+def layer_styles(assessment, columns, *, with_zones: bool,
+                 with_settlement: bool = False) -> list[tuple[str, str, str, str, bool, str]]:
     """QGIS styles of the GIS layers: ``(layer, style name, QML, SLD, use as default, description)``.
 
     The same list goes into the GeoPackage's and the PostGIS database's ``layer_styles`` table.
@@ -136,6 +157,9 @@ def layer_styles(assessment, columns, *, with_zones: bool) -> list[tuple[str, st
     if with_zones:
         styles.append(("vorderzonen", "Vorderzonen", _zone_qml(), "", True,
                        "Vorderzone je Straße bis zur hinteren Bebauungstiefe (baulinie_m)"))
+    if with_settlement:
+        styles.append(("innenbereich", "Innenbereich", _settlement_qml(), "", True,
+                       "Innenbereich (§ 34 BauGB): quelle = Eingabe oder abgeleitet (aus Gebäuden und Nutzung)"))
     return styles
 
 

@@ -94,7 +94,10 @@ def check_output_folder(out: str | Path, config) -> Path:
     """
     out = Path(os.path.abspath(out)).resolve()
     config_file = getattr(config, "file", None)
-    for key, path in input_paths(config):
+    paths = list(input_paths(config))
+    # an input file itself is named as such, even when another input lies in the same folder
+    paths = [kp for kp in paths if out == kp[1]] + [kp for kp in paths if out != kp[1]]
+    for key, path in paths:
         folder = path if path.is_dir() else path.parent
         if out == path or inside(out, folder):
             what = "ist eine Eingabedatei" if out == path else "liegt in einem Eingabeordner"

@@ -152,7 +152,8 @@ def write_postgis(assessment, url: str) -> list[str]:
             cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             for name, gdf in layers.items():
                 copy_frame(cur, schema, name, gdf, srid)
-            styles = layer_styles(assessment, layers["bewertung"].columns, with_zones="vorderzonen" in layers)
+            styles = layer_styles(assessment, layers["bewertung"].columns, with_zones="vorderzonen" in layers,
+                                  with_settlement="innenbereich" in layers)
             _write_styles(cur, conn.info.dbname, schema, styles)
             _write_run(cur, schema, assessment)
     except psycopg.errors.InsufficientPrivilege:

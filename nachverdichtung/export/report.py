@@ -538,7 +538,8 @@ def report_figures(assessment, ctx: dict, *, progress=None) -> dict:
     L = a.layers
     figs = {"classes": class_bar_chart({r["klasse"]: r["anzahl"] for r in ctx["summary"]["klassen"]})}
     figs["overview"] = overview_map(a.areas, L.parcels, L.buildings, L.roads,
-                                    numbers=[s["nr"] for s in ctx["areas"]])
+                                    numbers=[s["nr"] for s in ctx["areas"]],
+                                    settlement=getattr(a.candidates, "settlement", None))
     for st in ctx["statistics"]:
         unit = f" [{st['einheit']}]" if st["einheit"] else ""
         figs[f"hist:{st['name']}"] = criterion_histogram(st["werte"], st["klassen"], xlabel=st["messgroesse"] + unit,

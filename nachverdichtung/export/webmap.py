@@ -50,6 +50,8 @@ CONTEXT_LAYERS = (
     ("flurstuecke", "Flurstücke", {"color": "#8a8a8a", "weight": 0.7, "fill": False}),
     ("gebaeude", "Gebäude", {"color": "#4d4d4d", "weight": 0.6, "fillColor": "#8c8c8c", "fillOpacity": 0.85}),
 )
+#: The Innenbereich boundary: dashed violet line, no fill (drawn from street zoom on, like all context).
+SETTLEMENT_STYLE = {"color": "#7a3e9d", "weight": 2, "dashArray": "6 4", "fill": False}
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
 
@@ -97,6 +99,11 @@ def karte(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0, heigh
                          max_native_zoom=19, overlay=False, show=False)).add_to(m)
     for key, title, style in CONTEXT_LAYERS:
         ids(ContextLayer(key, title, style)).add_to(m)
+    if "innenbereich" in data["ctx"]:
+        derived = getattr(assessment.candidates, "settlement", None)
+        derived = derived is not None and (derived["quelle"] == "abgeleitet").any()
+        ids(ContextLayer("innenbereich", "Innenbereich (abgeleitet)" if derived else "Innenbereich",
+                         SETTLEMENT_STYLE)).add_to(m)
     codes = np.bincount(np.asarray(data["a"]["k"], dtype=int), minlength=len(KLASSEN))
     for k, kl in enumerate(data["klassen"]):
         ids(ClassLayer(k, kl["name"], kl["farbe"], int(codes[k]))).add_to(m)
@@ -226,6 +233,10 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     near = shapely.buffer(areas.geometry.to_numpy(), context_m) if n else None
     ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m)
            for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
+    settlement = getattr(assessment.candidates, "settlement", None)
+    if settlement is not None and len(settlement):
+        # the Innenbereich boundary (given or derived): outlines only, simplified more coarsely
+        ctx["innenbereich"] = _geojson(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
     out = assessment.config.output
     gebiet = (assessment.manifest or {}).get("gebiet") or {}
     return {"titel": out.title, "untertitel": gebiet.get("name") or getattr(out, "study_area", "") or "",

@@ -30,6 +30,7 @@ ROAD_LAYERS = {"strassenverkehr": "Straßenverkehr", "weg": "Weg", "platz": "Pla
 LANDUSE_LAYERS = {
     "wohnbau": "Nutzung_Wohnbaufläche",
     "gemischt": "Nutzung_Fläche gemischter Nutzung",
+    "oeffentlich": "Nutzung_Fläche besonderer funktionaler Prägung",
     "gewerbe": "Nutzung_Industrie- und Gewerbefläche",
     "gruen": "Nutzung_Sport-, Freizeit- und Erholungsfläche",
     "wald": "Nutzung_Wald",

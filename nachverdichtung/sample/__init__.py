@@ -39,7 +39,7 @@ _OUTPUTS = ("alkis_ax", "alkis_vereinfacht", "alkis.gpkg", "alkis.dxf", "dgm1.ti
             "starkregen_geschwindigkeit.tif", "fliesswege.gpkg", "baumkataster.csv", "baumkataster.gpkg",
             "schutzgebiete.gpkg", "artnachweise.gpkg", "klima.gpkg", "innenbereich.gpkg", "bahn.gpkg",
             "laerm_lden.tif", "laerm_lnight.tif", "ground_truth.json", "config.yml",
-            owners.POSTNAS_FILE, owners.TABLE_FILE)
+            owners.POSTNAS_FILE, owners.TABLE_FILE, "config_ohne_innenbereich.yml")
 
 
 def raster_resolution(n_tiles: int) -> float:
@@ -69,7 +69,8 @@ def _tile_layers(tile: Tile, t: int, dx: float, dy: float, const: dict) -> dict:
     R = gpd.GeoDataFrame({"art": tile.roads["art"].to_numpy(), "name": tile.roads["name"].to_numpy()},
                          geometry=translate(tile.roads.geometry.to_numpy(), dx, dy), crs=CRS)
     LU = gpd.GeoDataFrame({"nutzung": tile.landuse["nutzung"].to_numpy(),
-                           "gml_id": [f"DERPL{t:05d}{i:06d}" for i in range(len(tile.landuse))]},
+                           "gml_id": [f"DERPL{t:05d}{i:06d}" for i in range(len(tile.landuse))],
+                           **{a: tile.landuse[a].to_numpy() for a in writers.LANDUSE_ATTRS}},
                           geometry=translate(tile.landuse.geometry.to_numpy(), dx, dy), crs=CRS)
 
     def simple(gdf):
@@ -186,11 +187,19 @@ def generate_sample(
         planted.append({"case": p["case"], "description": p["description"],
                         "wkt": shapely.to_wkt(tile.candidates[k], rounding_precision=2),
                         "flstkennz": [kennz0[i] for i in tile.members[k]], "expected": p["expected"]})
+    edge = []
+    for c in tile.extra["edge_cases"]:
+        entry = {"case": c["case"], "description": c["description"],
+                 "flstkennz": [kennz0[i] for i in c["positions"]], "expected": c["expected"],
+                 "expected_abgeleitet": c["expected_abgeleitet"]}
+        if c["candidate"] is not None:
+            entry["wkt"] = shapely.to_wkt(tile.candidates[c["candidate"]], rounding_precision=2)
+        edge.append(entry)
     writers.write_ground_truth(out, {
         "seed": int(seed), "n_parcels": int(n_tiles * per_tile), "crs": CRS,
         "raster_resolution_m": res, "rear_building_lines_m": {k: round(v, 2) for k, v in sorted(tile.rear_lines.items())},
         "expected_candidates": [{"wkt": w, "flstkennz": k} for w, k in zip(cand_wkt, cand_kennz)],
-        "planted": planted})
+        "planted": planted, "edge_cases": edge})
     if want_dxf:
         _write_dxf(out, _concat(dxf_frames), say)
     say("Eigentümertabellen (erfundene Namen) schreiben")

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from nachverdichtung.sample.edge import edge_buildings, edge_rng
+
 MAIN_RES = (1000, 1010, 1010, 1010, 1010, 1000)
 MAIN_MIXED = (1100, 1120, 1130, 1100)
 GARAGE, SHED, GARDEN_HOUSE, COMMERCIAL = 2463, 2723, 1313, 2000
@@ -75,6 +77,7 @@ def build_buildings(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     (``haupt``/``neben``/``gewerbe``), ``parcel`` (row position in ``parcels``) and ``rear``.
     """
     b = _B()
+    erng = edge_rng()
     vb = parcels.loc[parcels["case"] == "vorbild", "block"]
     vorbild_block = int(vb.iloc[0]) if len(vb) else -1
     for i, p in enumerate(parcels.itertuples(index=False)):
@@ -96,7 +99,9 @@ def build_buildings(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
                 xs = rng.uniform(10, w - 14)
                 b.add(i, xs, xs + 4.0, depth / 2 - 2, depth / 2 + 2, GARDEN_HOUSE, 1, "neben")
             continue
-        if p.case:
+        if edge_buildings(b, i, p, erng):
+            continue
+        if p.case and p.kind != "strip":
             _planted(b, i, p)
             continue
         if p.kind == "flank":

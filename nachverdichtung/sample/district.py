@@ -57,7 +57,14 @@ def _number(parcels: pd.DataFrame, rng) -> pd.DataFrame:
     nenner = np.zeros(len(parcels), int)
     counters: dict = {}
     kinds = parcels["kind"].to_numpy()
+    # the village edge is numbered without random draws, so the rest of the district stays as it was
+    style = parcels["style"].astype(str)
+    edge = (style.str.startswith("edge_") | style.isin(["public", "hamlet"])).to_numpy()
     for i, key in enumerate(zip(parcels["gem_base"], parcels["flur"])):
+        if edge[i]:
+            counters[key] = counters.get(key, 0) + 1
+            zaehler[i] = counters[key]
+            continue
         if kinds[i] == "flag_rear":
             zaehler[i], nenner[i] = zaehler[i - 1], 2
             nenner[i - 1] = 1
@@ -89,6 +96,15 @@ def _number(parcels: pd.DataFrame, rng) -> pd.DataFrame:
     return parcels
 
 
+def landuse_codes(codes: list) -> dict[str, np.ndarray]:
+    """ALKIS attribute columns (``funktion``, ``vegetationsmerkmal``, ``artderbebauung``; 0 = none)."""
+    out = {a: np.zeros(len(codes), dtype=np.int32) for a in ("funktion", "vegetationsmerkmal", "artderbebauung")}
+    for i, c in enumerate(codes):
+        if c is not None:
+            out[c[0]][i] = c[1]
+    return out
+
+
 def thalweg_plan(parcels: pd.DataFrame) -> tuple[TerrainPlan, float]:
     """Terrain features placed at the planted parcels."""
     st = parcels[parcels["case"] == "topographie"].iloc[0]
@@ -112,8 +128,8 @@ def build_tile(seed: int) -> Tile:
     parcels = build_parcels(grid, road_geoms, rng)
     parcels = _number(parcels, rng)
     bld = build_buildings(parcels, rng)
-    lu_cls, lu_geoms = make_landuse(grid, road_geoms)
-    settle_local = make_settlement(lu_cls, lu_geoms, road_geoms, grid)
+    lu_cls, lu_geoms, lu_codes, lu_inner = make_landuse(grid, road_geoms, parcels)
+    settle_local = make_settlement(lu_cls, lu_geoms, road_geoms, grid, lu_inner)
     terrain, thal_u = thalweg_plan(parcels)
     trees = themes.make_trees(parcels, rng, grid)
     nd = themes.naturdenkmal_tree(grid)
@@ -128,7 +144,7 @@ def build_tile(seed: int) -> Tile:
     P = _gdf({k: parcels[k].to_numpy() for k in keep}, parcels["geom"].to_numpy())
     B = _gdf({k: bld[k].to_numpy() for k in ("funktion", "geschosse", "role", "parcel", "rear")}, bld["geom"].to_numpy())
     R = _gdf({"art": arts, "name": names}, road_geoms)
-    L = _gdf({"nutzung": lu_cls}, lu_geoms)
+    L = _gdf({"nutzung": lu_cls, **landuse_codes(lu_codes)}, lu_geoms)
     settlement = WARP.geoms(np.array([settle_local], dtype=object))[0]
     tx, ty = WARP.forward(trees["u"].to_numpy(float), trees["v"].to_numpy(float))
     T = pd.DataFrame({"x": np.round(tx, 2), "y": np.round(ty, 2), "art": trees["art"],
@@ -137,8 +153,10 @@ def build_tile(seed: int) -> Tile:
     SP = _gdf({"art": sp_art}, sp_pts)
     CL = _gdf({"funktion": cf}, cg)
     RL = _gdf({"name": ["Strecke 3280 Gleis 1", "Strecke 3280 Gleis 2"]}, themes.rail_lines())
-    geoms, members, lines = gt.expected_candidates(P, B, R, settlement)
+    eligible = shapely.union_all(L.geometry[gt.eligible_landuse(L)].to_numpy())
+    geoms, members, lines = gt.expected_candidates(P, B, R, settlement, eligible)
     planted = gt.planted_cases(P, geoms, members)
+    edge = gt.edge_cases(P, members)
     legal = {k: _gdf({**cols, "beginnt": themes.LEGAL_BEGINNT}, g)
              for k, (cols, g) in themes.make_legal(grid, (pk, pn, pg)).items()}
     planted += gt.planted_zones(geoms, {
@@ -148,13 +166,14 @@ def build_tile(seed: int) -> Tile:
         "hochwasser": (legal["ax_anderefestlegungnachwasserrecht"].geometry.iloc[0],
                        "backland inside the festgesetztes Überschwemmungsgebiet „Mühlbach“ (ALKIS 1441): "
                        "§ 78 WHG", {"hochwasser": "nicht geeignet"}),
-    }, taken={p["candidate"] for p in planted})
+    }, taken={p["candidate"] for p in planted} | {e["candidate"] for e in edge if e["candidate"] is not None})
     tile = Tile(P, B, R, L, settlement, T, PA, SP, CL, RL, terrain, geoms, members, planted, lines)
     main_local = shapely.LineString([((MAIN_ROAD[1] + MAIN_ROAD[2]) / 2, -50.0),
                                      ((MAIN_ROAD[1] + MAIN_ROAD[2]) / 2, grid.north + 30.0)])
     tile.extra["main_road"] = WARP.geoms(np.array([main_local], dtype=object))[0]
     tile.extra["industry"] = shapely.simplify(shapely.union_all(L.geometry[L["nutzung"] == "gewerbe"].to_numpy()), 2.0)
     tile.extra["grid"] = grid
+    tile.extra["edge_cases"] = edge
     tile.extra["legal"] = legal
     tile.extra["cols"] = COLS
     return tile

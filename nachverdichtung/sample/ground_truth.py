@@ -3,7 +3,8 @@
 The rule (DOMAIN.md, § 34 BauGB backland) is applied directly to the generated geometry, without
 calling any candidate code of the package:
 
-1. only parcels with residential or mixed land use inside the settlement;
+1. only the part of each parcel on residential or mixed land use or on a house garden (Gartenland,
+   Garten), inside the settlement: backland never runs into vineyards, fields or meadows;
 2. per street, the de-facto rear building line is the 80th percentile of the depth (distance from
    the street area) of the rear facades of the main buildings with housing (``haupt``) on the
    parcels touching that street;
@@ -93,7 +94,20 @@ def _subtract_pairs(geoms, gi, others):
     return geoms
 
 
-def expected_candidates(parcels, buildings, roads, settlement) -> tuple[list, list[list[int]], dict]:
+#: Land use a planner builds on, from construction knowledge: residential and mixed classes, and
+#: house gardens by their ALKIS code (Gartenland 1030, Garten 4460); the hamlet lies outside the settlement.
+GARDEN_CODES = (("vegetationsmerkmal", 1030), ("funktion", 4460))
+
+
+def eligible_landuse(landuse) -> np.ndarray:
+    """Boolean mask of the sample's land-use polygons a planner would build on."""
+    ok = landuse["nutzung"].isin(["wohnbau", "gemischt"]).to_numpy().copy()
+    for attr, code in GARDEN_CODES:
+        ok |= (landuse[attr] == code).to_numpy()
+    return ok
+
+
+def expected_candidates(parcels, buildings, roads, settlement, eligible=None) -> tuple[list, list[list[int]], dict]:
     """Compute the expected candidate areas.
 
     Parameters
@@ -103,6 +117,8 @@ def expected_candidates(parcels, buildings, roads, settlement) -> tuple[list, li
         buildings with ``role`` and ``parcel``, roads with ``art`` and ``name``).
     settlement
         Settlement polygon.
+    eligible
+        Union of the eligible land use (``None``: the parcels' own land use decides).
 
     Returns
     -------
@@ -114,11 +130,14 @@ def expected_candidates(parcels, buildings, roads, settlement) -> tuple[list, li
     zones = {n: shapely.buffer(streets[n], lines[n] + FRONT_EXTRA_M, quad_segs=4) for n in lines}
     pgeom = parcels.geometry.to_numpy()
     ok = parcels["landuse"].isin(["wohnbau", "gemischt"]).to_numpy().copy()
-    ok &= shapely.within(shapely.buffer(pgeom, -0.5), settlement)
+    allowed = shapely.intersection(settlement, eligible) if eligible is not None else settlement
+    ok &= shapely.area(shapely.intersection(pgeom, allowed)) >= 1.0
     main = buildings[buildings["role"].isin(["haupt", "gewerbe", "sonstige"])]
     bbuf = shapely.buffer(main.geometry.to_numpy(), BUILDING_BUFFER_M, quad_segs=4)
     idx = np.nonzero(ok)[0]
     rest = np.array(pgeom[idx], dtype=object)
+    # only the part on eligible land use inside the settlement can be backland
+    rest = shapely.intersection(rest, allowed)
     # Front zones: subtract the zone of every street the parcel touches (vectorised passes).
     names = list(zones)
     sgeoms = np.array([streets[n] for n in names], dtype=object)
@@ -186,6 +205,65 @@ def planted_cases(parcels, geoms, members) -> list[dict]:
             raise RuntimeError(f"planted case {case!r} produced no expected candidate")
         k = hits[0]
         out.append({"case": case, "description": text, "candidate": k, "expected": expected})
+    return out
+
+
+#: Planted cases of the village edge (land use and settlement): description and expected outcome
+#: for every parcel of the group (status; reason for excluded parcels, as the planner would write it).
+#: With the Innenbereich derived (config_ohne_innenbereich.yml) the house gardens behind the last
+#: row of houses at the edge are Außenbereich (the Bebauungszusammenhang ends at the last building),
+#: see EDGE_DERIVED.
+EDGE_TEXT = {
+    "gartenland": ("strip parcels: house plot, house garden mapped as ax_landwirtschaft Gartenland (1030), then a "
+                   "vineyard; the candidate area ends where the garden ends", {"status": "Kandidat"}),
+    "garten": ("strip parcels: house plot, house garden mapped as ax_sportfreizeitunderholungsflaeche Garten "
+               "(4460), then grassland; the candidate area ends where the garden ends", {"status": "Kandidat"}),
+    "weinberg": ("strip parcels: house plot, then a vineyard (ax_landwirtschaft Weingarten 1040)",
+                 {"status": "ausgeschlossen", "grund": "Hinterland liegt auf Weinbaufläche"}),
+    "acker": ("strip parcels: house plot, then arable land (Ackerland 1010)",
+              {"status": "ausgeschlossen", "grund": "Hinterland liegt auf Ackerland"}),
+    "wiese": ("strip parcels: house plot, then grassland (Grünland 1020)",
+              {"status": "ausgeschlossen", "grund": "Hinterland liegt auf Grünland"}),
+    "kirche": ("church with a large churchyard (ax_flaechebesondererfunktionalerpraegung Religiöse Einrichtung 1140)",
+               {"status": "ausgeschlossen",
+                "grund": "Nutzung Kirchengelände (religiöse Einrichtung): keine für Hinterland zulässige Nutzung"}),
+    "schule": ("school with large grounds (ax_flaechebesondererfunktionalerpraegung Bildung und Forschung 1120)",
+               {"status": "ausgeschlossen",
+                "grund": "Nutzung Schul- und Bildungsgelände: keine für Hinterland zulässige Nutzung"}),
+    "aussenbereich": ("farmstead hamlet of three parcels in the fields: outside the Innenbereich, and too small "
+                      "a cluster to be an Ortsteil when the Innenbereich is derived",
+                      {"status": "ausgeschlossen", "grund": "Außenbereich (§ 35 BauGB)"}),
+}
+
+
+#: Expected outcomes that differ when the Innenbereich is derived instead of given.
+EDGE_DERIVED = {
+    "gartenland": {"status": "ausgeschlossen"},
+    "garten": {"status": "ausgeschlossen"},
+    "aussenbereich": {"status": "ausgeschlossen", "grund": "Außenbereich (§ 35 BauGB; Innenbereich abgeleitet)"},
+}
+
+
+def edge_cases(parcels, members) -> list[dict]:
+    """The village-edge cases: parcel positions of each group and, for candidates, the expected area."""
+    style = parcels["style"].to_numpy()
+    case = parcels["case"].to_numpy()
+    out = []
+    for name, (text, expected) in EDGE_TEXT.items():
+        if name in ("kirche", "schule"):
+            pos = np.flatnonzero(case == name)
+        elif name == "aussenbereich":
+            pos = np.flatnonzero(style == "hamlet")
+        else:
+            pos = np.flatnonzero(style == f"edge_{name}")
+        if not len(pos):
+            raise RuntimeError(f"edge case {name!r} has no parcels")
+        hits = [k for k, m in enumerate(members) if set(m) & set(pos.tolist())]
+        if (expected["status"] == "Kandidat") != bool(hits):
+            raise RuntimeError(f"edge case {name!r}: expected {expected['status']}, construction gives {hits}")
+        out.append({"case": name, "description": text, "positions": pos.tolist(),
+                    "candidate": hits[0] if hits else None, "expected": expected,
+                    "expected_abgeleitet": EDGE_DERIVED.get(name, expected)})
     return out
 
 

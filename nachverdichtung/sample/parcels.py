@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from nachverdichtung.sample.edge import add_edge_parcels
 from nachverdichtung.sample.geometry import frame_rect
 from nachverdichtung.sample.streets import (
     CULDESAC,
@@ -208,6 +209,8 @@ def build_parcels(grid: Grid, roads: list, rng: np.random.Generator) -> pd.DataF
             col_.add(geom, row=-1, col=3 + i, side=side, street="Gewerbestraße", style="gewerbe",
                      landuse="gewerbe", kind="gewerbe", frame=frame, x0=edges[i], x1=edges[i + 1],
                      depth=vb - va)
+    # The village edge west of Am Feldrand: strip parcels, church, school, hamlet.
+    add_edge_parcels(col_)
     df = pd.DataFrame(col_.rec)
     # Streets that cut into blocks (cul-de-sac, square, paths) clip the parcels.
     roads_u = shapely.union_all(roads)

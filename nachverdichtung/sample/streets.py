@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import shapely
 
+from nachverdichtung.sample.edge import HOFGUT_STREET
+
 #: Depth (north-south extent) of the block rows from south to north. Rows 0 and 8 are one-sided.
 ROW_DEPTHS = (58.0, 90.0, 150.0, 60.0, 130.0, 100.0, 160.0, 100.0, 60.0)
 STREET_W = 10.0
@@ -142,6 +144,7 @@ def street_polygons(grid: Grid) -> tuple[list[str], list[str], list]:
     circle = shapely.Point(cd["u"], v0 + cd["length"]).buffer(cd["radius"], quad_segs=8)
     add("strassenverkehr", "Im Winkel", shapely.union(stem, circle))
     add("strassenverkehr", "Gewerbestraße", _box(MAIN_ROAD[2], GEWERBE_STREET_V[0], 1745.0, GEWERBE_STREET_V[1]))
+    add("strassenverkehr", HOFGUT_STREET[0], _box(*HOFGUT_STREET[1:]))
     add("weg", "Bahnweg", _box(0.0, RAIL_V[1] + 2.0, 2000.0, RAIL_V[1] + 5.0))
     add("weg", "Waldweg", _box(245.0, grid.north, 1755.0, grid.north + 3.0))
     # Footpath through the sports ground and the big garden block.

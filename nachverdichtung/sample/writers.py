@@ -17,6 +17,7 @@ import rasterio
 import shapely
 from affine import Affine
 
+from nachverdichtung.landuse import CODES
 from nachverdichtung.sample.geometry import ORIGIN_X, ORIGIN_Y, PITCH_Y
 
 CRS = "EPSG:25832"
@@ -26,16 +27,20 @@ DBF_DATE = bytes([124, 1, 1])  # 2024-01-01: fixed DBF header date keeps Shapefi
 AX_LANDUSE = {
     "wohnbau": "ax_wohnbauflaeche",
     "gemischt": "ax_flaechegemischternutzung",
+    "oeffentlich": "ax_flaechebesondererfunktionalerpraegung",
     "gewerbe": "ax_industrieundgewerbeflaeche",
     "gruen": "ax_sportfreizeitunderholungsflaeche",
     "wald": "ax_wald",
     "landwirtschaft": "ax_landwirtschaft",
     "bahn": "ax_bahnverkehr",
 }
+#: ALKIS attributes of the land use (0 = not set) and their 10-character Shapefile names.
+LANDUSE_ATTRS = {"funktion": "funktion", "vegetationsmerkmal": "vegetation", "artderbebauung": "artderbeba"}
 AX_ROADS = {"strassenverkehr": "ax_strassenverkehr", "weg": "ax_weg", "platz": "ax_platz"}
 NUTZART = {
     "wohnbau": "Wohnbaufläche",
     "gemischt": "Fläche gemischter Nutzung",
+    "oeffentlich": "Fläche besonderer funktionaler Prägung",
     "gewerbe": "Industrie- und Gewerbefläche",
     "gruen": "Sport-, Freizeit- und Erholungsfläche",
     "wald": "Wald",
@@ -178,8 +183,14 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
         sink.write(g, gpkg, layer=layer)
     for cls, layer in AX_LANDUSE.items():
         sel = LU[LU["nutzung"] == cls]
-        g = gpd.GeoDataFrame({"gml_id": sel["gml_id"].to_numpy()}, geometry=sel.geometry.to_numpy(), crs=CRS)
-        sink.write(g, ax / f"{layer}.shp", encoding="UTF-8")
+        attrs = [a for a in LANDUSE_ATTRS if a in CODES.get(layer, {})]
+        cols = {"gml_id": sel["gml_id"].to_numpy()}
+        cols.update({a: pd.array(np.where(sel[a].to_numpy() > 0, sel[a].to_numpy(), 0), dtype="Int32")
+                     for a in attrs})
+        g = gpd.GeoDataFrame(cols, geometry=sel.geometry.to_numpy(), crs=CRS)
+        for a in attrs:
+            g.loc[g[a] == 0, a] = pd.NA
+        sink.write(g.rename(columns=LANDUSE_ATTRS), ax / f"{layer}.shp", encoding="UTF-8")
         sink.write(g, gpkg, layer=layer)
     # Public-law restrictions of the full schema (ax_denkmalschutzrecht …): Shapefile names cut to 10 characters.
     for key in (k for k in L if k.startswith("legal:")):
@@ -199,7 +210,8 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
         geometry=B.geometry, crs=CRS)
     sink.write(vb, ve / "GebaeudeBauwerk.shp", encoding="cp1252")
     nut = pd.concat([
-        pd.DataFrame({"nutzart": LU["nutzung"].map(NUTZART).to_numpy(), "bez": "", "geometry": LU.geometry.to_numpy()}),
+        pd.DataFrame({"nutzart": LU["nutzung"].map(NUTZART).to_numpy(), "bez": landuse_bez(LU),
+                      "geometry": LU.geometry.to_numpy()}),
         pd.DataFrame({"nutzart": R["art"].map(NUTZART).to_numpy(), "bez": R["name"].to_numpy(),
                       "geometry": R.geometry.to_numpy()})], ignore_index=True)
     sink.write(gpd.GeoDataFrame(nut, geometry="geometry", crs=CRS), ve / "Nutzung.shp", encoding="cp1252")
@@ -223,6 +235,20 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
     sink.created.add(("csv", str(path)))
 
 
+_BEZ = {f"{layer}.{a}.{code}": name for layer, attrs in CODES.items() for a, codes in attrs.items()
+        if a != "artderbebauung" for code, name in codes.items()}
+
+
+def landuse_bez(LU: pd.DataFrame) -> np.ndarray:
+    """ALKIS vereinfacht ``bez``: the name of the land use's attribute value ("Weingarten", "Garten", …)."""
+    layer = LU["nutzung"].map(AX_LANDUSE).fillna("")
+    bez = pd.Series("", index=LU.index, dtype=object)
+    for a in LANDUSE_ATTRS:
+        key = layer + f".{a}." + LU[a].astype(int).astype(str)
+        bez = bez.where(bez != "", key.map(_BEZ).fillna(""))
+    return bez.to_numpy(dtype=object)
+
+
 def finish_vereinfacht(out: Path) -> None:
     """Remove the .cpg files of the simplified export (offices often ship cp1252 without them)."""
     for cpg in (out / "alkis_vereinfacht").glob("*.cpg"):
@@ -241,10 +267,17 @@ def write_raster(path: Path, tile_array: np.ndarray, res: float, cols: int, rows
             dst.write(band, 1, window=rasterio.windows.Window(0, k * th, tw * cols, th))
 
 
+#: The same district without the Innenbereich layer: the tool derives it (village edge, § 34/35 BauGB).
+CONFIG_DERIVED_NAME = "config_ohne_innenbereich.yml"
+
+
 def write_config(out: Path) -> Path:
-    """Write config.yml (paths relative to it)."""
+    """Write config.yml and config_ohne_innenbereich.yml (paths relative to them); return config.yml."""
     path = out / "config.yml"
     path.write_text(CONFIG_YML, encoding="utf-8")
+    derived = "# Wie config.yml, aber ohne Innenbereich-Layer: der Innenbereich wird abgeleitet\n" + \
+        CONFIG_YML.replace("  settlement: innenbereich.gpkg\n", "")
+    (out / CONFIG_DERIVED_NAME).write_text(derived, encoding="utf-8")
     return path
 
 
