@@ -81,7 +81,7 @@ class CandidateParams:
         source="Konvention: öffentliche Grundstücke sind meist keine privaten Nachverdichtungspotenziale")
     settlement_derive: bool = param(True, doc="Ohne Innenbereich-Layer den Innenbereich aus Gebäuden und Nutzung "
                                               "ableiten (sonst gilt alles als Innenbereich)",
-                                    source="§ 34 BauGB; Verfahren: docs/criteria.md")
+                                    source="§ 34 BauGB (Bebauungszusammenhang); Ableitung: fachliche Annahme")
     settlement_gap_m: float = param(60.0, doc="Größter Abstand zwischen Hauptgebäuden, der den "
                                               "Bebauungszusammenhang nicht unterbricht", unit="m", min=1,
                                     source="Konvention: Baulücken von zwei bis drei Bauplätzen unterbrechen nicht "
