@@ -21,7 +21,7 @@ import pyogrio
 import shapely
 
 from .badinput_cases import CASES as ROUND_ONE
-from .badinput_cases import TREE_OK, Case, _accounted, _alkis, _parcels_with, _rewrite, _set_geom, _trees
+from .badinput_cases import TREE_OK, Case, _accounted, _alkis, _parcels_with, _rewrite, _set_geom
 from .badinput_district import CRS, LAYERS, buildings_frame, parcels_frame, roads_frame
 from .districts import X0, Y0, kennz
 

@@ -27,7 +27,7 @@ import pyogrio
 from ..errors import InputError
 from ..io.postgis import connect, list_tables, read_table, redact
 from .codes import AUFGETEILT, FIKTIVES_BLATT, RECHTSGEMEINSCHAFT, role_of
-from .ownerdata import OwnerData, as_list, share_text, stable_id
+from .ownerdata import OwnerData, as_list, share_text
 
 __all__ = ["TABLES", "read_postnas", "read_postnas_database", "resolve_postnas"]
 
