@@ -57,9 +57,13 @@ __all__ = ["CandidateParams", "CandidateResult", "derive_candidates", "involved_
            "STREET_GAP_M", "STREET_SEARCH_M"]
 
 STREET_ARTS = ("strassenverkehr", "platz")
-_GAP_M = 0.05  # tolerance for boundaries of neighbouring parcels that should coincide
-#: Road polygons of the same name farther apart than this belong to different streets (m).
+#: Road polygons of the same name farther apart than this belong to different streets, in m
+#: [Konvention: a street interrupted by a junction or a square (up to about 50 m) stays one street;
+#: the same name in the next village lies much farther away]. A module constant, not a parameter:
+#: the dask engine groups streets across tiles with the same value.
 STREET_GAP_M = 50.0
+#: Float safety margin of a distance query radius (m); any value ≥ 0 gives the same result.
+_QUERY_MARGIN_M = 1.0
 #: Largest distance of a building from the street it is assigned to, in m [Konvention: beyond the
 #: deepest rear building line considered (``max_building_line_m`` 45 m) plus a margin; also the
 #: context the dask engine takes around each street].
@@ -112,6 +116,44 @@ class CandidateParams:
                              choices=("row", "block"))
     min_shared_edge_m: float = param(3.0, doc="Gemeinsame Grenze, ab der Stücke zusammengefasst werden", unit="m",
                                      min=0)
+    planner_cover_share: float = param(
+        0.5, doc="Anteil, ab dem eine Planerfläche eine abgeleitete Fläche überdeckt und ersetzt (mode: both)",
+        min=0, max=1, source="Konvention: deckt die Planerfläche mehr als die Hälfte, ist es dieselbe Fläche, "
+                             "vom Planer anders gezeichnet; sie gilt statt der abgeleiteten")
+    lost_reason_share: float = param(
+        0.5, doc="Anteil des verlorenen Hinterlands, ab dem eine Nutzung bzw. der Außenbereich als Grund genannt wird",
+        min=0, max=1, source="Konvention: der Grund nennt, was mindestens die Hälfte des Verlusts ausmacht "
+                             "(eine Weinbaufläche im Außenbereich ist zuerst eine Weinbaufläche)")
+    min_piece_m2: float = param(
+        1.0, doc="Kleinste Teilfläche, die nach einer Verschneidung als vorhanden gilt (Flurstück im Innenbereich, "
+                 "Hinterland, Block)", unit="m²", min=0,
+        source="Konvention: Reste unter 1 m² entstehen aus nicht ganz deckungsgleichen Grenzen verschiedener "
+               "Layer; auf 1 m² passt nichts Baubares, die Grenze trennt Rechenrest von Fläche")
+    overlap_noise_m2: float = param(
+        0.01, doc="Überschneidungen unter diesem Wert zählen nicht (Nutzungsanteile, Verlustgründe)", unit="m²", min=0,
+        source="Konvention: 0,01 m² (10 × 10 cm) liegt unter der Lagegenauigkeit von Katastergrenzen "
+               "(Zentimeter); kleinere Überschneidungen sind Rechenrauschen")
+    boundary_gap_m: float = param(
+        0.05, doc="Toleranz für Grenzen benachbarter Flurstücke, die zusammenfallen sollten (Zusammenfassen, "
+                  "Schließen von Haarfugen)", unit="m", min=0,
+        source="Konvention: benachbarte Flurstücke haben selten bitgleiche Stützpunkte; 5 cm liegt im Bereich der "
+               "Koordinatengenauigkeit des Katasters und weit unter der Mindestbreite")
+    block_margin_m: float = param(
+        1.0, doc="Rand um die Flurstücke, in dem die Straßenblöcke gebildet werden", unit="m", min=0,
+        source="Konvention: ein schmaler Rand schließt auch die äußeren Blöcke; er liegt außerhalb aller "
+               "Flurstücke und ändert keine Fläche")
+    grid_cell_m: float = param(
+        100.0, doc="Zellgröße des Rechenrasters, an dem Straßen- und Nutzungspolygone zerschnitten werden", unit="m",
+        min=1, source="Konvention: die Teile ergeben wieder das Polygon (das Ergebnis hängt nicht davon ab); 100 m "
+                      "hält jedes Teil klein (wenige Stützpunkte), ohne zu viele Zellen zu erzeugen")
+    max_grid_cells: int = param(
+        4_000_000, doc="Größte Zahl an Rasterzellen; größere Gebiete bekommen gröbere Zellen", min=1,
+        source="Konvention: begrenzt den Speicher des Rasters (4 Mio. Zellen zu 100 m decken 200 × 200 km, mehr als "
+               "ein Landkreis); darüber werden die Zellen gleichmäßig vergröbert")
+
+
+#: The defaults, for the stage helpers that other modules call without parameters.
+_DEFAULTS = CandidateParams()
 
 
 @dataclass(frozen=True)
@@ -187,7 +229,8 @@ def _difference_many(base: np.ndarray, pairs_i: np.ndarray, erasers: np.ndarray)
     return out
 
 
-def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max_distance: float = STREET_SEARCH_M):
+def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max_distance: float = STREET_SEARCH_M,
+                  cell: float = _DEFAULTS.grid_cell_m, max_cells: int = _DEFAULTS.max_grid_cells):
     """Nearest street and rear depth of each building.
 
     Returns
@@ -203,7 +246,7 @@ def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max
     if len(b) == 0 or len(s) == 0:
         return street, depth
     # distances to whole streets cost O(vertices of the street); grid pieces keep each one small
-    pieces, owner = street_pieces(s)
+    pieces, owner = street_pieces(s, cell, max_cells)
     tree = shapely.STRtree(pieces)
     bi, pj, bdist = _nearest(tree, b, max_distance)
     street[bi] = owner[pj]
@@ -215,7 +258,7 @@ def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max
     bb = shapely.bounds(b[has])
     reach = np.zeros(len(b))
     reach[bi] = bdist
-    radius = (reach[has] + np.hypot(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1]) + 1.0)[idx]
+    radius = (reach[has] + np.hypot(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1]) + _QUERY_MARGIN_M)[idx]
     ci, qj = tree.query(pts, predicate="dwithin", distance=radius)
     mine = owner[qj] == street[has][idx[ci]]
     ci, qj = ci[mine], qj[mine]
@@ -233,8 +276,11 @@ def _nearest(tree: shapely.STRtree, geoms: np.ndarray, max_distance: float | Non
     return gi, tj, dist
 
 
-def street_pieces(geoms: np.ndarray, cell: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
+                  max_cells: int = _DEFAULTS.max_grid_cells) -> tuple[np.ndarray, np.ndarray]:
     """Cut (street) polygons along a ``cell`` grid: the pieces and the position of their polygon.
+
+    More than ``max_cells`` cells (very large regions) make the cells coarser.
 
     The union of a polygon's pieces is the polygon, so the distance to it is the smallest distance
     to one of its pieces, while each piece has few vertices.
@@ -247,8 +293,8 @@ def street_pieces(geoms: np.ndarray, cell: float = 100.0) -> tuple[np.ndarray, n
     x0, y0 = np.floor(b[ok, 0].min() / cell) * cell, np.floor(b[ok, 1].min() / cell) * cell
     nx = max(1, int(np.ceil((b[ok, 2].max() - x0) / cell)))
     ny = max(1, int(np.ceil((b[ok, 3].max() - y0) / cell)))
-    if nx * ny > 4_000_000:  # very large regions: coarser cells
-        return street_pieces(geoms, cell * np.sqrt(nx * ny / 4_000_000))
+    if nx * ny > max_cells:  # very large regions: coarser cells
+        return street_pieces(geoms, cell * np.sqrt(nx * ny / max_cells), max_cells)
     gx, gy = np.meshgrid(x0 + np.arange(nx) * cell, y0 + np.arange(ny) * cell)
     cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell, gy.ravel() + cell)
     ci, gi = shapely.STRtree(cells).query(geoms, predicate="intersects")[::-1]
@@ -297,12 +343,13 @@ def build_streets(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             geometry=geoms, crs=roads.crs)
 
 
-def street_blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Street blocks: the pieces of the parcel extent that the road network separates."""
-    extent = shapely.box(*parcels.total_bounds).buffer(1.0)
+def street_blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, margin_m: float = _DEFAULTS.block_margin_m,
+                  min_m2: float = _DEFAULTS.min_piece_m2) -> gpd.GeoDataFrame:
+    """Street blocks: the pieces (> ``min_m2``) of the parcel extent that the road network separates."""
+    extent = shapely.box(*parcels.total_bounds).buffer(margin_m)
     net = shapely.union_all(_arr(roads.geometry))
     parts = shapely.get_parts(shapely.difference(extent, net))
-    parts = parts[shapely.area(parts) > 1.0]
+    parts = parts[shapely.area(parts) > min_m2]
     c = shapely.get_coordinates(shapely.point_on_surface(parts))
     order = np.lexsort((c[:, 0], -np.round(c[:, 1])))
     parts = parts[order]
@@ -344,7 +391,7 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
     return opened, usable
 
 
-def involved_parcels(areas: np.ndarray, parcels: gpd.GeoDataFrame, *, min_share_m2: float = 1.0):
+def involved_parcels(areas: np.ndarray, parcels: gpd.GeoDataFrame, *, min_share_m2: float = _DEFAULTS.min_piece_m2):
     """Pairs (area position, parcel position) with the overlap area, for every overlap > ``min_share_m2``."""
     tree = shapely.STRtree(_arr(parcels.geometry))
     ai, pi = tree.query(areas, predicate="intersects")
@@ -417,7 +464,7 @@ class LandScope:
     allowed
         Parcel ∩ eligible land use ∩ Innenbereich (an empty polygon where there is none).
     inside
-        Whether the parcel has at least 1 m² inside the Innenbereich (all True without one).
+        Whether the parcel has at least ``min_piece_m2`` inside the Innenbereich (all True without one).
     nutzung, label
         Coarse class and German label of the parcel's largest land-use share ('' / 'unbekannt').
     settle_part
@@ -438,12 +485,12 @@ class LandScope:
     outside_reason: str = OUTSIDE_REASON
 
 
-def _pair_parts(geoms: np.ndarray, pieces: np.ndarray):
-    """Pairs (geometry i, piece j) that overlap, with the intersection and its area (> 0.01 m²)."""
+def _pair_parts(geoms: np.ndarray, pieces: np.ndarray, noise_m2: float):
+    """Pairs (geometry i, piece j) that overlap, with the intersection and its area (> ``noise_m2``)."""
     gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects")
     inter = shapely.intersection(geoms[gi], pieces[pj])
     a = shapely.area(inter)
-    keep = a > 0.01
+    keep = a > noise_m2
     return gi[keep], pj[keep], inter[keep], a[keep]
 
 
@@ -487,7 +534,7 @@ def _whole_inside(polys: np.ndarray, P: np.ndarray) -> np.ndarray:
     return out
 
 
-def _clip_to(P: np.ndarray, polys: np.ndarray, keep: np.ndarray | None = None):
+def _clip_to(P: np.ndarray, polys: np.ndarray, p: CandidateParams, keep: np.ndarray | None = None):
     """Per parcel: the union of its intersections with ``polys`` (only those with ``keep``).
 
     Returns (clipped parts, parcel positions, polygon positions, areas) of the pairs and the
@@ -497,8 +544,8 @@ def _clip_to(P: np.ndarray, polys: np.ndarray, keep: np.ndarray | None = None):
     keep = np.ones(len(polys), dtype=bool) if keep is None else keep
     whole = _whole_inside(polys, P)
     rest = np.flatnonzero(whole < 0)
-    pieces, owner = street_pieces(polys)
-    ri, qj, inter, a = _pair_parts(P[rest], pieces)
+    pieces, owner = street_pieces(polys, p.grid_cell_m, p.max_grid_cells)
+    ri, qj, inter, a = _pair_parts(P[rest], pieces, p.overlap_noise_m2)
     pi, pj = rest[ri], owner[qj]
     union = _filled(_group_union(inter[keep[pj]], pi[keep[pj]], n))
     w = np.flatnonzero(whole >= 0)
@@ -515,13 +562,13 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
     """The part of each parcel on eligible land use inside the Innenbereich (see :class:`LandScope`).
 
     Parcels inside one land-use (settlement) polygon are taken whole; the others are intersected
-    with the polygons cut along a 100 m grid, so every intersection works on small pieces (a
+    with the polygons cut along a ``grid_cell_m`` grid, so every intersection works on small pieces (a
     settlement polygon can have thousands of vertices).
     """
     n = len(P)
     lu = layers.landuse
     ok, label = eligibility(lu, resolve_rules(p.landuse_eligible, public_facilities=p.public_facilities_eligible))
-    allowed, pi, lu_of, a, pieces, owner = _clip_to(P, _arr(lu.geometry), ok)
+    allowed, pi, lu_of, a, pieces, owner = _clip_to(P, _arr(lu.geometry), p, ok)
     share = pd.DataFrame({"p": pi, "lu": lu_of, "a": a}).groupby(["p", "lu"], sort=True)["a"].sum().reset_index()
     top = share.sort_values(["p", "a", "lu"], ascending=[True, False, True], kind="stable").drop_duplicates("p")
     nutzung = np.full(n, "", dtype=object)
@@ -533,8 +580,8 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
     if settlement is None:
         settlement = layers.vector("settlement")
     if settlement is not None:
-        settle_part = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)))[0]
-        inside = shapely.area(settle_part) >= 1.0
+        settle_part = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)), p)[0]
+        inside = shapely.area(settle_part) >= p.min_piece_m2
         partial = np.flatnonzero(~shapely.equals(settle_part, P))
         allowed[partial] = _filled(shapely.intersection(allowed[partial], settle_part[partial]))
     return LandScope(allowed=allowed, inside=inside, nutzung=nutzung, label=lab, settle_part=settle_part,
@@ -563,7 +610,7 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
     best = np.zeros(len(cand))
     name = np.full(len(cand), "", dtype=object)
     if len(land.blocked):
-        li, bj, _g, ba = _pair_parts(lc, land.blocked)
+        li, bj, _g, ba = _pair_parts(lc, land.blocked, p.overlap_noise_m2)
         if len(li):
             df = pd.DataFrame({"i": li, "lab": land.blocked_label[bj], "a": ba}).groupby(
                 ["i", "lab"], sort=True)["a"].sum().reset_index()
@@ -572,7 +619,7 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
             name[df["i"].to_numpy()] = df["lab"].to_numpy(dtype=object)
     # the land use names the loss when it takes at least half of it (a vineyard outside the
     # Innenbereich is first of all a vineyard); else the Außenbereich when it takes half
-    half = 0.5 * la[cand]
+    half = p.lost_reason_share * la[cand]
     reason = np.where(outside >= half, f"Hinterland liegt im {land.outside_reason}",
                       "Hinterland ohne zulässige tatsächliche Nutzung")
     reason = np.where((name != "") & (best >= half), "Hinterland liegt auf " + name, reason)
@@ -601,13 +648,13 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     derived_settlement = settlement is not None and (settlement["quelle"] == "abgeleitet").any()
     land = land_scope(layers, P, p, settlement,
                       outside_reason=OUTSIDE_REASON_DERIVED if derived_settlement else OUTSIDE_REASON)
-    in_scope = shapely.area(land.allowed) >= 1.0
+    in_scope = shapely.area(land.allowed) >= p.min_piece_m2
 
     streets = build_streets(layers.roads)
-    blocks = street_blocks(layers.roads, parcels)
+    blocks = street_blocks(layers.roads, parcels, margin_m=p.block_margin_m, min_m2=p.min_piece_m2)
     b = layers.buildings
     main = (b["kategorie"] == "haupt").to_numpy()
-    b_street, b_depth = street_depths(b, streets)
+    b_street, b_depth = street_depths(b, streets, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
     # rear building line per street
     line = np.full(len(streets), p.front_depth_m)
     if p.building_line == "street":
@@ -645,35 +692,37 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
     bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
     backland_full = _difference_many(after_front, bi, bbuf[bj])
-    front_empty = shapely.area(after_front) < 1.0
-    built_empty = ~front_empty & (shapely.area(backland_full) < 1.0)
+    front_empty = shapely.area(after_front) < p.min_piece_m2
+    built_empty = ~front_empty & (shapely.area(backland_full) < p.min_piece_m2)
     # clip to the eligible land use inside the Innenbereich: backland never runs into the fields
     backland = shapely.intersection(backland_full, land.allowed[scope])
     backland[shapely.is_missing(backland)] = shapely.Polygon()
 
     # pieces
     pieces, owner = shapely.get_parts(backland, return_index=True)
-    keep = shapely.area(pieces) >= 1.0
+    keep = shapely.area(pieces) >= p.min_piece_m2
     pieces, owner = pieces[keep], owner[keep]
     if p.merge_block_interiors and len(pieces):
         # block interiors: pieces of neighbouring parcels that share an edge form one area
-        # (5 cm tolerance: neighbouring parcels rarely share bit-identical boundary vertices)
-        ti, tj = shapely.STRtree(pieces).query(pieces, predicate="dwithin", distance=_GAP_M)
+        # (boundary_gap_m: neighbouring parcels rarely share bit-identical boundary vertices)
+        gap = p.boundary_gap_m
+        ti, tj = shapely.STRtree(pieces).query(pieces, predicate="dwithin", distance=gap)
         # pieces merge along a street row: gardens of back-to-back rows that front different streets
         # stay separate areas (their access and their rear building line come from different streets)
         fi, fj = fronts[owner[ti]], fronts[owner[tj]]
         same_row = (fi == fj) | (fi < 0) | (fj < 0)
         sel = (ti < tj) & (owner[ti] != owner[tj]) & (same_row if p.merge_scope == "row" else True)
         ti, tj = ti[sel], tj[sel]
-        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.buffer(pieces[tj], _GAP_M)))
+        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.buffer(pieces[tj], gap)))
         ok = shared >= p.min_shared_edge_m
         graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(pieces), len(pieces)))
         ncomp, comp = connected_components(graph, directed=False)
     else:
         ncomp, comp = len(pieces), np.arange(len(pieces))
     merged = _group_union(pieces, comp, ncomp)
-    # close the hairline gaps (≤ 5 cm) between neighbouring pieces so a merged interior is one polygon
-    merged = shapely.buffer(shapely.buffer(merged, _GAP_M, join_style="mitre"), -_GAP_M, join_style="mitre")
+    # close the hairline gaps (≤ boundary_gap_m) between neighbouring pieces so a merged interior is one polygon
+    gap = p.boundary_gap_m
+    merged = shapely.buffer(shapely.buffer(merged, gap, join_style="mitre"), -gap, join_style="mitre")
     merged_parcels = _group_union(S[owner], comp, ncomp)
     opened, usable = _usable(merged, merged_parcels, p)
     slivers = int((~usable).sum())
@@ -681,20 +730,20 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     # an opening may split a piece: every part of sufficient size is its own area
     parts = shapely.get_parts(geoms)
     parts = parts[shapely.area(parts) >= p.min_area_m2]
-    derived = _assemble(parts, parcels, blocks, streets, source="abgeleitet")
+    derived = _assemble(parts, parcels, blocks, streets, p, source="abgeleitet")
 
     planner = layers.vector("planner_areas")
     if p.mode in ("planner", "both") and planner is not None and len(planner):
-        drawn = _assemble(_arr(planner.geometry), parcels, blocks, streets, source="planer", prefix="P-",
+        drawn = _assemble(_arr(planner.geometry), parcels, blocks, streets, p, source="planer", prefix="P-",
                           names=planner["name"] if "name" in planner else None)
         if p.mode == "planner":
             areas = drawn
         else:
-            # drop derived areas that a planner area already covers by more than half
+            # drop derived areas that a planner area already covers by more than planner_cover_share
             ai, pj = shapely.STRtree(_arr(drawn.geometry)).query(_arr(derived.geometry), predicate="intersects")
             cov = shapely.area(shapely.intersection(_arr(derived.geometry)[ai], _arr(drawn.geometry)[pj]))
             covered = np.zeros(len(derived), dtype=bool)
-            covered[ai[cov > 0.5 * shapely.area(_arr(derived.geometry)[ai])]] = True
+            covered[ai[cov > p.planner_cover_share * shapely.area(_arr(derived.geometry)[ai])]] = True
             areas = pd.concat([drawn, derived[~covered]])
     else:
         areas = derived
@@ -702,14 +751,15 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     areas["innenbereich"] = "abgeleitet" if derived_settlement else ("Eingabe" if settlement is not None else "keiner")
 
     lost = lost_reasons(backland_full, backland, land, scope, p)
-    accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost)
+    accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost, p.min_piece_m2)
     log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
     return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
                            settlement=settlement, notes=notes,
                            building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}))
 
 
-def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, source: str, prefix: str = "",
+def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, p: CandidateParams, *, source: str,
+              prefix: str = "",
               names=None) -> gpd.GeoDataFrame:
     """Attach parcels, main parcel, id, street and block to area geometries."""
     geoms = np.asarray(geoms, dtype=object)
@@ -721,7 +771,7 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
                                  geometry=gpd.GeoSeries([], crs=parcels.crs), crs=parcels.crs)
         empty.index.name = "flaeche_id"
         return empty
-    ai, pi, inter = involved_parcels(geoms, parcels)
+    ai, pi, inter = involved_parcels(geoms, parcels, min_share_m2=p.min_piece_m2)
     kennz = parcels["flstkennz"].to_numpy(dtype=object)
     # main parcel: largest share; ties (to 0.1 m²) go to the smallest parcel id, independent of input order
     pair = pd.DataFrame({"a": ai, "p": pi, "inter": np.round(inter, 1), "k": kennz[pi]}).sort_values(
@@ -740,7 +790,7 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
         if (nm != "").all() and len(set(nm)) == len(nm):
             ids = np.array([prefix + str(v) for v in nm], dtype=object)
     blk = point_in(blocks, pts)
-    spieces, sowner = street_pieces(_arr(streets.geometry))
+    spieces, sowner = street_pieces(_arr(streets.geometry), p.grid_cell_m, p.max_grid_cells)
     near_i, near_j, _ = _nearest(shapely.STRtree(spieces), pts)
     st = np.full(n, -1)
     st[near_i] = sowner[near_j]
@@ -760,12 +810,13 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, *, 
     return out.sort_index()
 
 
-def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost) -> gpd.GeoDataFrame:
+def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost,
+                min_piece_m2: float) -> gpd.GeoDataFrame:
     """One row per input parcel: candidate parcels and excluded parcels with the reason."""
     n = len(parcels)
     reason = np.full(n, "", dtype=object)
     reason[~land.inside] = land.outside_reason
-    no_use = land.inside & (shapely.area(land.allowed) < 1.0)
+    no_use = land.inside & (shapely.area(land.allowed) < min_piece_m2)
     reason[no_use] = "Nutzung " + land.label[no_use] + ": keine für Hinterland zulässige Nutzung"
     sub = np.full(len(scope), "Hinterland zu klein oder zu schmal für einen Baukörper", dtype=object)
     sub[lost != ""] = lost[lost != ""]
