@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..criteria.base import UNBEWERTET
 from .styles import CLASS_COLOURS, STATUS_COLOURS
+from .xlsx import Sheet, write_workbook
 
-__all__ = ["area_table", "parcel_table", "write_csv", "write_xlsx"]
+__all__ = ["area_table", "column_widths", "parcel_table", "write_csv", "write_xlsx"]
 
 #: Widest column in the XLSX (characters); long reasons wrap instead.
 MAX_WIDTH = 60
@@ -46,41 +48,29 @@ def write_xlsx(assessment, folder: Path) -> list[Path]:
     """Write ``bewertung.xlsx`` with the sheets Bewertung and Flurstücke.
 
     Bold frozen header row, an autofilter, column widths fitted to the content (at most
-    :data:`MAX_WIDTH` characters) and the class / status cells filled in the map colours.
+    :data:`MAX_WIDTH` characters) and the class / status cells filled in the map colours (the
+    overall class of an area in white bold type). Streamed column-wise (:mod:`.xlsx`).
     """
     path = Path(folder) / "bewertung.xlsx"
-    areas, parcels = area_table(assessment), parcel_table(assessment)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for sheet, df, colours in (("Bewertung", areas, CLASS_COLOURS), ("Flurstücke", parcels, STATUS_COLOURS)):
-            df.to_excel(xw, sheet_name=sheet, index=False, freeze_panes=(1, 1))
-            _format_sheet(xw.sheets[sheet], df, colours)
+    styles = {f"klasse:{k}": (v, k != UNBEWERTET) for k, v in CLASS_COLOURS.items()}
+    styles |= {f"fill:{k}": (v, False) for k, v in {**CLASS_COLOURS, **STATUS_COLOURS}.items()}
+    sheets = []
+    for name, df, colours in (("Bewertung", area_table(assessment), CLASS_COLOURS),
+                              ("Flurstücke", parcel_table(assessment), STATUS_COLOURS)):
+        targets = [c for c in df.columns if c in ("klasse", "status") or str(c).endswith("_klasse")]
+        fills = {c: {k: (f"klasse:{k}" if c == "klasse" and colours is CLASS_COLOURS else f"fill:{k}")
+                     for k in colours} for c in targets}
+        sheets.append(Sheet(name, df, column_widths(df), fills))
+    write_workbook(path, sheets, styles)
     return [path]
 
 
-def _format_sheet(ws, df: pd.DataFrame, colours: dict[str, str]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=False, vertical="top")
-    ws.auto_filter.ref = ws.dimensions
-    for i, col in enumerate(df.columns, start=1):
+def column_widths(df: pd.DataFrame) -> list[int]:
+    """Width per column: the longest text of header or values plus 2, at most :data:`MAX_WIDTH`."""
+    out = []
+    for col in df.columns:
         values = df[col].astype(object)
         content = values.where(values.notna(), "").astype(str).str.len()
         width = max(len(str(col)), int(content.max()) if len(content) else 0)
-        ws.column_dimensions[get_column_letter(i)].width = min(width + 2, MAX_WIDTH)
-    fills = {k: PatternFill("solid", start_color=v.lstrip("#").upper(), end_color=v.lstrip("#").upper())
-             for k, v in colours.items()}
-    white = Font(color="FFFFFF", bold=True)
-    targets = [c for c in df.columns if c in ("klasse", "status") or str(c).endswith("_klasse")]
-    for col in targets:
-        j = df.columns.get_loc(col) + 1
-        for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-            cell = row[0]
-            fill = fills.get(cell.value)
-            if fill is not None:
-                cell.fill = fill
-                if col == "klasse" and cell.value != "nicht bewertet" and colours is CLASS_COLOURS:
-                    cell.font = white
+        out.append(min(width + 2, MAX_WIDTH))
+    return out
