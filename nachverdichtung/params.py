@@ -150,87 +150,115 @@ def _resolve_path(value: str, base_dir: Path | None) -> Path | str:
 
 
 def _convert(tp: Any, value: Any, meta: Mapping, *, key: str, file, base_dir: Path | None) -> Any:
+    """``value`` from YAML as type ``tp``, checked against the bounds and choices in ``meta``."""
     origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+    ctx = {"key": key, "file": file, "base_dir": base_dir}
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        errors = []
-        for option in inner:
-            try:
-                return _convert(option, value, meta, key=key, file=file, base_dir=base_dir)
-            except ConfigError as exc:
-                errors.append(exc)
-        # the message of the option the value looks like (a mapping is meant as a section)
-        raise errors[0] if isinstance(value, Mapping) else errors[-1]
-    wrong = ConfigError(
-        f"erwartet {_type_name(tp)}, gefunden {value!r}",
-        file=file, key=key, fix=f"einen Wert vom Typ {_type_name(tp)} eintragen",
-    )
+        return _convert_union(typing.get_args(tp), value, meta, **ctx)
     if dataclasses.is_dataclass(tp):
         if isinstance(value, (str, Path)) and "path" in {f.name for f in dataclasses.fields(tp)}:
             value = {"path": value}
-        return build(tp, value, key=key, file=file, base_dir=base_dir)
+        return build(tp, value, **ctx)
     if tp is bool:
         if not isinstance(value, bool):
-            raise wrong
+            raise _wrong(tp, value, key=key, file=file)
         return value
     if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong
-        if tp is int and not float(value).is_integer():
-            raise wrong
-        value = tp(value)
-        lo, hi = meta.get("min"), meta.get("max")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            rng = f"{'' if lo is None else lo} … {'' if hi is None else hi}".strip()
-            raise ConfigError(
-                f"Wert {value} liegt außerhalb des zulässigen Bereichs ({rng})",
-                file=file, key=key, fix="einen Wert im zulässigen Bereich eintragen",
-            )
-        return value
+        return _convert_number(tp, value, meta, key=key, file=file)
     if tp is str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise wrong
-        value = str(value)
-        choices = meta.get("choices")
-        if choices and value not in choices:
-            raise ConfigError(
-                f"unzulässiger Wert {value!r}", file=file, key=key,
-                fix=f"einer von: {', '.join(map(str, choices))}",
-            )
-        return value
+        return _convert_str(value, meta, key=key, file=file)
     if tp is Path:
         if not isinstance(value, (str, Path)):
-            raise wrong
+            raise _wrong(tp, value, key=key, file=file)
         return _resolve_path(str(value), base_dir)
     if origin in (tuple, list):
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise wrong
-        item_tp = args[0] if args else Any
-        items = tuple(
-            v if item_tp in (Any, Ellipsis) else
-            _convert(item_tp, v, {"min": meta.get("min"), "max": meta.get("max")},
-                     key=f"{key}[{i}]", file=file, base_dir=base_dir)
-            for i, v in enumerate(value)
-        )
-        choices = meta.get("choices")
-        if choices:
-            bad = [v for v in items if v not in choices]
-            if bad:
-                raise ConfigError(f"unzulässige Werte {bad}", file=file, key=key,
-                                  fix=f"erlaubt sind: {', '.join(map(str, choices))}")
-        return items
+        return _convert_items(tp, value, meta, **ctx)
     if origin in (dict, Mapping) or tp is dict or origin is typing.Mapping:
-        if not isinstance(value, Mapping):
-            raise wrong
-        val_tp = args[1] if len(args) == 2 else Any
-        if val_tp is Any:
-            return dict(value)
-        return {str(k): _convert(val_tp, v, {}, key=f"{key}.{k}", file=file, base_dir=base_dir)
-                for k, v in value.items()}
+        return _convert_mapping(tp, value, **ctx)
     return value
+
+
+def _wrong(tp: Any, value: Any, *, key: str, file) -> ConfigError:
+    return ConfigError(
+        f"erwartet {_type_name(tp)}, gefunden {value!r}",
+        file=file, key=key, fix=f"einen Wert vom Typ {_type_name(tp)} eintragen",
+    )
+
+
+def _convert_union(args: tuple, value: Any, meta: Mapping, *, key: str, file, base_dir: Path | None) -> Any:
+    """The first option of an ``X | Y | None`` type that accepts ``value``."""
+    if value is None and type(None) in args:
+        return None
+    inner = [a for a in args if a is not type(None)]
+    errors = []
+    for option in inner:
+        try:
+            return _convert(option, value, meta, key=key, file=file, base_dir=base_dir)
+        except ConfigError as exc:
+            errors.append(exc)
+    # the message of the option the value looks like (a mapping is meant as a section)
+    raise errors[0] if isinstance(value, Mapping) else errors[-1]
+
+
+def _convert_number(tp: type, value: Any, meta: Mapping, *, key: str, file) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(tp, value, key=key, file=file)
+    if tp is int and not float(value).is_integer():
+        raise _wrong(tp, value, key=key, file=file)
+    value = tp(value)
+    lo, hi = meta.get("min"), meta.get("max")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"{'' if lo is None else lo} … {'' if hi is None else hi}".strip()
+        raise ConfigError(
+            f"Wert {value} liegt außerhalb des zulässigen Bereichs ({rng})",
+            file=file, key=key, fix="einen Wert im zulässigen Bereich eintragen",
+        )
+    return value
+
+
+def _convert_str(value: Any, meta: Mapping, *, key: str, file) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _wrong(str, value, key=key, file=file)
+    value = str(value)
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(
+            f"unzulässiger Wert {value!r}", file=file, key=key,
+            fix=f"einer von: {', '.join(map(str, choices))}",
+        )
+    return value
+
+
+def _convert_items(tp: Any, value: Any, meta: Mapping, *, key: str, file, base_dir: Path | None) -> tuple:
+    """A YAML list as a tuple, each item converted (with the bounds) and checked against the choices."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise _wrong(tp, value, key=key, file=file)
+    args = typing.get_args(tp)
+    item_tp = args[0] if args else Any
+    items = tuple(
+        v if item_tp in (Any, Ellipsis) else
+        _convert(item_tp, v, {"min": meta.get("min"), "max": meta.get("max")},
+                 key=f"{key}[{i}]", file=file, base_dir=base_dir)
+        for i, v in enumerate(value)
+    )
+    choices = meta.get("choices")
+    if choices:
+        bad = [v for v in items if v not in choices]
+        if bad:
+            raise ConfigError(f"unzulässige Werte {bad}", file=file, key=key,
+                              fix=f"erlaubt sind: {', '.join(map(str, choices))}")
+    return items
+
+
+def _convert_mapping(tp: Any, value: Any, *, key: str, file, base_dir: Path | None) -> dict:
+    if not isinstance(value, Mapping):
+        raise _wrong(tp, value, key=key, file=file)
+    args = typing.get_args(tp)
+    val_tp = args[1] if len(args) == 2 else Any
+    if val_tp is Any:
+        return dict(value)
+    return {str(k): _convert(val_tp, v, {}, key=f"{key}.{k}", file=file, base_dir=base_dir)
+            for k, v in value.items()}
 
 
 def to_plain(obj: Any) -> Any:

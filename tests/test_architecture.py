@@ -1,4 +1,5 @@
-"""The package's shape: its module imports form a DAG (no import cycles, also inside ``sample/``)."""
+"""The package's shape: its module imports form a DAG (no import cycles, also inside ``sample/``), and no
+function is longer than 80 lines."""
 
 from __future__ import annotations
 
@@ -81,3 +82,70 @@ def test_graph_sees_relative_and_function_local_imports():
 def test_package_imports_form_a_dag():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " → ".join(cycle)
+
+
+#: Longest function, in lines from ``def`` to its last line (decorators excluded; house rule).
+MAX_FUNCTION_LINES = 80
+
+#: Functions still over the limit, each being split on the named branch. The list only shrinks:
+#: whoever splits one removes it here (``test_pending_functions_are_still_long`` says so).
+PENDING = {
+    "nachverdichtung.candidates.derive_candidates",  # i21-single
+    "nachverdichtung.criteria.erschliessung.walking_length",  # i21-single
+    "nachverdichtung.zonal.zonal_stats",  # i21-single
+    "nachverdichtung.engine.assess_partitioned",  # i21-dask
+    "nachverdichtung.export.report.report_context",  # i21-exports
+    "nachverdichtung.export.webmap.map_data",  # i21-exports
+    "nachverdichtung.io.vector.read_vector",  # i18-contract2
+}
+
+
+def long_functions(source: str, module: str, limit: int = MAX_FUNCTION_LINES) -> dict[str, int]:
+    """Qualified name → length of every function (nested and methods too) longer than ``limit`` lines."""
+    found = {}
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}.{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    length = child.end_lineno - child.lineno + 1  # ``lineno`` is the ``def`` line
+                    if length > limit:
+                        found[name] = length
+                walk(child, name)
+            else:
+                walk(child, prefix)
+
+    walk(ast.parse(source), module)
+    return found
+
+
+def package_long_functions() -> dict[str, int]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        found.update(long_functions(path.read_text(encoding="utf-8"), _module_name(path)))
+    return found
+
+
+def test_long_function_finder_measures_from_def_to_end():
+    body = "\n".join(f"    x{i} = {i}" for i in range(80))
+    short = "\n".join(f"    x{i} = {i}" for i in range(79))
+    source = (f"import functools\n\n@functools.cache\n@functools.wraps(print)\ndef long():\n{body}\n\n"
+              f"def short():\n{short}\n\nclass C:\n    def method(self):\n"
+              + "\n".join(f"        y{i} = {i}" for i in range(81)) + "\n")
+    # ``long`` has 81 lines (def + 80), its two decorators do not count; ``short`` has exactly 80
+    assert long_functions(source, "m") == {"m.long": 81, "m.C.method": 82}
+    assert long_functions(source, "m", limit=81) == {"m.C.method": 82}
+
+
+def test_no_function_over_80_lines():
+    found = package_long_functions()
+    new = {name: n for name, n in found.items() if name not in PENDING}
+    assert not new, "functions over 80 lines (split them into named steps): " + ", ".join(
+        f"{name} ({n})" for name, n in sorted(new.items()))
+
+
+def test_pending_functions_are_still_long():
+    stale = PENDING - set(package_long_functions())
+    assert not stale, "now short or gone, remove from PENDING in tests/test_architecture.py: " + ", ".join(
+        sorted(stale))

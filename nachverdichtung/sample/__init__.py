@@ -138,13 +138,7 @@ def generate_sample(
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in _OUTPUTS:
-        p = out / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
+    _clear_outputs(out)
     say("Kerngebiet erzeugen (Straßen, Flurstücke, Gebäude, Themen)")
     tile = build_tile(int(seed))
     per_tile = len(tile.parcels)
@@ -154,10 +148,52 @@ def generate_sample(
     say(f"Raster berechnen ({res:g} m)")
     grids = rasters(tile, res)
     lage = (tile.parcels["address"] + " " + tile.parcels["hausnummer"].astype(str)).to_numpy()
+    want_dxf = n_tiles * per_tile <= DXF_MAX_PARCELS
+    expected, dxf_frames = _write_vectors(out, tile, offsets, lage, want_dxf, say)
+    writers.write_admin(out, np.unique(tile.parcels["gem_base"].to_numpy()[None, :] + 2 * np.arange(n_tiles)[:, None]))
+    writers.finish_vereinfacht(out)
+    writers.fix_dbf_dates(out)
+    say("GeoTIFFs schreiben")
+    for name, (arr, r) in grids.items():
+        writers.write_raster(out / name, arr, r, cols, rows)
+    kennz0 = writers.flstkennz(tile.parcels["gem_base"].to_numpy(), tile.parcels["flur"].to_numpy(),
+                               tile.parcels["zaehler"].to_numpy(), tile.parcels["nenner"].to_numpy())
+    writers.write_ground_truth(out, {
+        "seed": int(seed), "n_parcels": int(n_tiles * per_tile), "crs": CRS,
+        "raster_resolution_m": res, "rear_building_lines_m": {k: round(v, 2) for k, v in sorted(tile.rear_lines.items())},
+        "expected_candidates": expected, **_planted_cases(tile, kennz0)})
+    if want_dxf:
+        _write_dxf(out, _concat(dxf_frames), say)
+    say("Eigentümertabellen (erfundene Namen) schreiben")
+    owners.write_owner_tables(out, kennz0, lage, seed=int(seed))
+    cfg = writers.write_config(out)
+    log.info("sample district: %d parcels, %d tiles, %.1f s", n_tiles * per_tile, n_tiles, time.perf_counter() - t0)
+    say(f"fertig: {n_tiles * per_tile} Flurstücke in {time.perf_counter() - t0:.1f} s")
+    return cfg
+
+
+def _clear_outputs(out: Path) -> None:
+    """Create ``out`` and remove the generator's own files in it (nothing else)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in _OUTPUTS:
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
+def _write_vectors(out: Path, tile, offsets, lage: np.ndarray, want_dxf: bool, say) -> tuple[list, list]:
+    """Write the vector layers tile by tile, in chunks of about ``CHUNK_PARCELS`` parcels.
+
+    Returns the expected candidates of every tile (WKT and parcel ids, for the ground truth) and,
+    when ``want_dxf``, the chunks' cadastre layers for the DXF.
+    """
+    n_tiles = len(offsets)
+    per_tile = len(tile.parcels)
     const = {"area": np.round(shapely.area(tile.parcels.geometry.to_numpy()), 0), "lage": lage}
     sink = writers.VectorSink()
     per_chunk = max(1, CHUNK_PARCELS // per_tile)
-    want_dxf = n_tiles * per_tile <= DXF_MAX_PARCELS
     dxf_frames = []
     cand_wkt, cand_kennz = [], []
     cand0 = np.array(tile.candidates, dtype=object)
@@ -173,14 +209,11 @@ def generate_sample(
         writers.write_chunk(out, sink, chunk)
         if want_dxf:
             dxf_frames.append({k: chunk[k] for k in ("parcels", "buildings", "roads", "landuse")})
-    writers.write_admin(out, np.unique(tile.parcels["gem_base"].to_numpy()[None, :] + 2 * np.arange(n_tiles)[:, None]))
-    writers.finish_vereinfacht(out)
-    writers.fix_dbf_dates(out)
-    say("GeoTIFFs schreiben")
-    for name, (arr, r) in grids.items():
-        writers.write_raster(out / name, arr, r, cols, rows)
-    kennz0 = writers.flstkennz(tile.parcels["gem_base"].to_numpy(), tile.parcels["flur"].to_numpy(),
-                               tile.parcels["zaehler"].to_numpy(), tile.parcels["nenner"].to_numpy())
+    return [{"wkt": w, "flstkennz": k} for w, k in zip(cand_wkt, cand_kennz)], dxf_frames
+
+
+def _planted_cases(tile, kennz0: np.ndarray) -> dict:
+    """The ground truth's planted cases and edge cases of the core tile, with parcel ids."""
     planted = []
     for p in tile.planted:
         k = p["candidate"]
@@ -195,19 +228,7 @@ def generate_sample(
         if c["candidate"] is not None:
             entry["wkt"] = shapely.to_wkt(tile.candidates[c["candidate"]], rounding_precision=2)
         edge.append(entry)
-    writers.write_ground_truth(out, {
-        "seed": int(seed), "n_parcels": int(n_tiles * per_tile), "crs": CRS,
-        "raster_resolution_m": res, "rear_building_lines_m": {k: round(v, 2) for k, v in sorted(tile.rear_lines.items())},
-        "expected_candidates": [{"wkt": w, "flstkennz": k} for w, k in zip(cand_wkt, cand_kennz)],
-        "planted": planted, "edge_cases": edge})
-    if want_dxf:
-        _write_dxf(out, _concat(dxf_frames), say)
-    say("Eigentümertabellen (erfundene Namen) schreiben")
-    owners.write_owner_tables(out, kennz0, lage, seed=int(seed))
-    cfg = writers.write_config(out)
-    log.info("sample district: %d parcels, %d tiles, %.1f s", n_tiles * per_tile, n_tiles, time.perf_counter() - t0)
-    say(f"fertig: {n_tiles * per_tile} Flurstücke in {time.perf_counter() - t0:.1f} s")
-    return cfg
+    return {"planted": planted, "edge_cases": edge}
 
 
 def _write_dxf(out: Path, L: dict, say) -> None:

@@ -148,58 +148,76 @@ def build_parcels(grid: Grid, roads: list, rng: np.random.Generator) -> pd.DataF
     DataFrame with one row per parcel: local polygon, row frame, street, style, land use, kind.
     """
     col_ = _Collector()
-    E, N = (1.0, 0.0), (0.0, 1.0)
-    S = (0.0, -1.0)
     for r, (v0, v1) in enumerate(grid.rows):
-        depth_total = v1 - v0
         for c, (u0, u1) in enumerate(cols_for_row(r)):
-            style = STYLES[r][c]
-            landuse = "gemischt" if style in ("mixed", "platz") else ("gruen" if style == "green" else "wohnbau")
-            west = c < 3
-            south_street = EW_NAMES[r - 1][0 if west else 1] if r >= 1 else None
-            north_street = EW_NAMES[r][0 if west else 1] if r < len(grid.streets) else None
-            kw = dict(row=r, col=c, landuse=landuse)
-            if style == "green":
-                geom = shapely.box(u0, v0, u1, v1)
-                for part in shapely.get_parts(shapely.difference(geom, shapely.union_all(roads))):
-                    b = part.bounds
-                    col_.add(part, side="s", street=south_street, style=style, kind="green",
-                             frame=((b[0], v0), E, N), x0=0.0, x1=b[2] - b[0], depth=depth_total, **kw)
-                continue
-            if style == "platz":
-                u0 = u0 + PLATZ["length"]
-            if style == "through":
-                col_.row(rng, frame=((u0, v0), E, N), length=u1 - u0, depth=depth_total, style=style,
-                         side="s", street=south_street, **kw)
-                continue
-            if r == 0:
-                col_.row(rng, frame=((u0, v1), E, S), length=u1 - u0, depth=depth_total, style=style,
-                         side="n", street=north_street, planted=_planted_at(r, c, "n"), **kw)
-                continue
-            if r == len(grid.rows) - 1:
-                col_.row(rng, frame=((u0, v0), E, N), length=u1 - u0, depth=depth_total, style=style,
-                         side="s", street=south_street, planted=_planted_at(r, c, "s"), **kw)
-                continue
-            if style == "culdesac":
-                _culdesac(col_, rng, u0, u1, v0, v1, south_street, north_street, roads, kw)
-                continue
-            if style == "garden":
-                ds = dn = 45.0
-            else:
-                half = depth_total / 2
-                ds = half if (_planted_at(r, c, "s") or _planted_at(r, c, "n")) else half + rng.uniform(-6, 6)
-                dn = depth_total - ds
-            col_.row(rng, frame=((u0, v0), E, N), length=u1 - u0, depth=ds, style=style, side="s",
-                     street=south_street, planted=_planted_at(r, c, "s"), shadow=_planted_at(r, c, "n"), **kw)
-            col_.row(rng, frame=((u0, v1), E, S), length=u1 - u0, depth=dn, style=style, side="n",
-                     street=north_street, planted=_planted_at(r, c, "n"), shadow=_planted_at(r, c, "s"), **kw)
-            if style == "garden":
-                mid = (u0 + u1) / 2
-                for a, b in ((u0, mid), (mid, u1)):
-                    col_.add(shapely.box(a, v0 + ds, b, v1 - dn), side="i", street=NS_STREETS[-1][0],
-                             style=style, kind="interior", frame=((a, v0 + ds), E, N), x0=0.0, x1=b - a,
-                             depth=v1 - dn - v0 - ds, **kw)
-    # Industrial estate south of the railway, both sides of the Gewerbestraße.
+            _block_parcels(col_, rng, grid, roads, r, c, (u0, u1), (v0, v1))
+    _gewerbe_parcels(col_, rng)
+    # The village edge west of Am Feldrand: strip parcels, church, school, hamlet.
+    add_edge_parcels(col_)
+    df = pd.DataFrame(col_.rec)
+    df["geom"] = _clip_to_roads(np.array(df["geom"].to_numpy(), dtype=object), roads)
+    return df
+
+
+_E, _N, _S = (1.0, 0.0), (0.0, 1.0), (0.0, -1.0)
+
+
+def _block_parcels(col_, rng, grid: Grid, roads: list, r: int, c: int, u: tuple, v: tuple) -> None:
+    """Cut block (row ``r``, column ``c``, extent ``u`` × ``v``) into parcels by its style."""
+    (u0, u1), (v0, v1) = u, v
+    E, N, S = _E, _N, _S
+    depth_total = v1 - v0
+    style = STYLES[r][c]
+    landuse = "gemischt" if style in ("mixed", "platz") else ("gruen" if style == "green" else "wohnbau")
+    west = c < 3
+    south_street = EW_NAMES[r - 1][0 if west else 1] if r >= 1 else None
+    north_street = EW_NAMES[r][0 if west else 1] if r < len(grid.streets) else None
+    kw = dict(row=r, col=c, landuse=landuse)
+    if style == "green":
+        geom = shapely.box(u0, v0, u1, v1)
+        for part in shapely.get_parts(shapely.difference(geom, shapely.union_all(roads))):
+            b = part.bounds
+            col_.add(part, side="s", street=south_street, style=style, kind="green",
+                     frame=((b[0], v0), E, N), x0=0.0, x1=b[2] - b[0], depth=depth_total, **kw)
+        return
+    if style == "platz":
+        u0 = u0 + PLATZ["length"]
+    if style == "through":
+        col_.row(rng, frame=((u0, v0), E, N), length=u1 - u0, depth=depth_total, style=style,
+                 side="s", street=south_street, **kw)
+        return
+    if r == 0:
+        col_.row(rng, frame=((u0, v1), E, S), length=u1 - u0, depth=depth_total, style=style,
+                 side="n", street=north_street, planted=_planted_at(r, c, "n"), **kw)
+        return
+    if r == len(grid.rows) - 1:
+        col_.row(rng, frame=((u0, v0), E, N), length=u1 - u0, depth=depth_total, style=style,
+                 side="s", street=south_street, planted=_planted_at(r, c, "s"), **kw)
+        return
+    if style == "culdesac":
+        _culdesac(col_, rng, u0, u1, v0, v1, south_street, north_street, roads, kw)
+        return
+    if style == "garden":
+        ds = dn = 45.0
+    else:
+        half = depth_total / 2
+        ds = half if (_planted_at(r, c, "s") or _planted_at(r, c, "n")) else half + rng.uniform(-6, 6)
+        dn = depth_total - ds
+    col_.row(rng, frame=((u0, v0), E, N), length=u1 - u0, depth=ds, style=style, side="s",
+             street=south_street, planted=_planted_at(r, c, "s"), shadow=_planted_at(r, c, "n"), **kw)
+    col_.row(rng, frame=((u0, v1), E, S), length=u1 - u0, depth=dn, style=style, side="n",
+             street=north_street, planted=_planted_at(r, c, "n"), shadow=_planted_at(r, c, "s"), **kw)
+    if style == "garden":
+        mid = (u0 + u1) / 2
+        for a, b in ((u0, mid), (mid, u1)):
+            col_.add(shapely.box(a, v0 + ds, b, v1 - dn), side="i", street=NS_STREETS[-1][0],
+                     style=style, kind="interior", frame=((a, v0 + ds), E, N), x0=0.0, x1=b - a,
+                     depth=v1 - dn - v0 - ds, **kw)
+
+
+def _gewerbe_parcels(col_, rng) -> None:
+    """Industrial estate south of the railway, both sides of the Gewerbestraße."""
+    E, N, S = _E, _N, _S
     for side, (va, vb), frame in (("n", (GEWERBE_STREET_V[1], RAIL_V[0]), ((1009.0, GEWERBE_STREET_V[1]), E, N)),
                                   ("s", (45.0, GEWERBE_STREET_V[0]), ((1009.0, GEWERBE_STREET_V[0]), E, S))):
         widths = _widths(rng, 1745.0 - 1009.0, 40.0, 80.0)
@@ -209,18 +227,16 @@ def build_parcels(grid: Grid, roads: list, rng: np.random.Generator) -> pd.DataF
             col_.add(geom, row=-1, col=3 + i, side=side, street="Gewerbestraße", style="gewerbe",
                      landuse="gewerbe", kind="gewerbe", frame=frame, x0=edges[i], x1=edges[i + 1],
                      depth=vb - va)
-    # The village edge west of Am Feldrand: strip parcels, church, school, hamlet.
-    add_edge_parcels(col_)
-    df = pd.DataFrame(col_.rec)
-    # Streets that cut into blocks (cul-de-sac, square, paths) clip the parcels.
+
+
+def _clip_to_roads(geoms: np.ndarray, roads: list) -> np.ndarray:
+    """Streets that cut into blocks (cul-de-sac, square, paths) clip the parcels; the largest part stays."""
     roads_u = shapely.union_all(roads)
-    geoms = np.array(df["geom"].to_numpy(), dtype=object)
     hit = shapely.intersects(geoms, roads_u) & (shapely.area(shapely.intersection(geoms, roads_u)) > 0.01)
     if hit.any():
         clipped = shapely.difference(geoms[hit], roads_u)
         geoms[hit] = [max(shapely.get_parts(g), key=lambda p: p.area) for g in clipped]
-    df["geom"] = geoms
-    return df
+    return geoms
 
 
 def _culdesac(col_, rng, u0, u1, v0, v1, south_street, north_street, roads, kw):

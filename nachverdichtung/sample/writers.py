@@ -156,9 +156,15 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
     ``L`` holds canonical-ish frames: parcels, buildings, roads, landuse, settlement, protected,
     species, climate, railways, flow_paths, trees (GeoDataFrame with x, y).
     """
+    _write_full_schema(out, sink, L)
+    _write_vereinfacht(out / "alkis_vereinfacht", sink, L)
+    _write_thematic(out, sink, L)
+
+
+def _write_full_schema(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> None:
+    """The ALKIS full schema (ax_*) as Shapefiles (10-character names) and as one GeoPackage."""
     P, B, R, LU = L["parcels"], L["buildings"], L["roads"], L["landuse"]
     ax = out / "alkis_ax"
-    ve = out / "alkis_vereinfacht"
     gpkg = out / "alkis.gpkg"
     # Full schema: Shapefile (10-character names) and GeoPackage (full names).
     full_p = gpd.GeoDataFrame({
@@ -197,7 +203,11 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
         layer, g = key.split(":", 1)[1], L[key]
         sink.write(g.rename(columns={"artderfestlegung": "artderfest"}), ax / f"{layer}.shp", encoding="UTF-8")
         sink.write(g, gpkg, layer=layer)
-    # ALKIS vereinfacht (cp1252, no .cpg).
+
+
+def _write_vereinfacht(ve: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> None:
+    """ALKIS vereinfacht (cp1252, no .cpg) into folder ``ve``."""
+    P, B, R, LU = L["parcels"], L["buildings"], L["roads"], L["landuse"]
     vp = gpd.GeoDataFrame({
         "flstkennz": P["flstkennz"], "gemarkung": P["gemarkung"], "flur": P["flur"].astype("int32"),
         "flstnrzae": P["zaehler"].astype(str), "flstnrnen": P["nenner"].astype("string").fillna(""),
@@ -215,7 +225,10 @@ def write_chunk(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> 
         pd.DataFrame({"nutzart": R["art"].map(NUTZART).to_numpy(), "bez": R["name"].to_numpy(),
                       "geometry": R.geometry.to_numpy()})], ignore_index=True)
     sink.write(gpd.GeoDataFrame(nut, geometry="geometry", crs=CRS), ve / "Nutzung.shp", encoding="cp1252")
-    # Thematic layers.
+
+
+def _write_thematic(out: Path, sink: VectorSink, L: dict[str, gpd.GeoDataFrame]) -> None:
+    """The thematic layers and the tree register (GeoPackage and a semicolon CSV)."""
     for key, fname in (("settlement", "innenbereich.gpkg"), ("protected", "schutzgebiete.gpkg"),
                        ("species", "artnachweise.gpkg"), ("climate", "klima.gpkg"), ("railways", "bahn.gpkg"),
                        ("flow_paths", "fliesswege.gpkg")):
