@@ -15,7 +15,7 @@ import shapely
 from .districts import CRS, X0, Y0, kennz, make_layers
 from nachverdichtung.criteria import REGISTRY
 from nachverdichtung.criteria.base import BEDINGT, GEEIGNET, NICHT, UNBEWERTET
-from nachverdichtung.criteria.erschliessung import AccessParams, clear_width
+from nachverdichtung.criteria.erschliessung import AccessParams, clear_width, walking_length
 
 crit = REGISTRY["erschliessung"]
 
@@ -289,3 +289,20 @@ def test_thousand_areas_at_once():
     own = (gaps >= 1.25).ravel()
     np.testing.assert_allclose(res["erschliessung_breite_m"].to_numpy()[own], gaps.ravel()[own], atol=0.03)
     np.testing.assert_allclose(res["erschliessung_laenge_m"].to_numpy()[own], 25.0, atol=1.0)
+
+
+def test_walking_length_in_chunks_equals_one_graph():
+    """Grids solved in chunks (here one area per Dijkstra run) give the same lengths as one graph."""
+    # three parcels side by side: corridors 4 m wide, 25 m long (y 0–25) to a backyard at y 25–55
+    free, road, area = [], [], []
+    for ox in (0.0, 30.0, 60.0):
+        parcel = box(ox, 0, ox + 20, 60)
+        free.append(parcel.difference(box(ox, 5, ox + 8, 17)).difference(box(ox + 12, 5, ox + 20, 17)))
+        road.append(box(ox - 5, -10, ox + 25, 0))
+        area.append(box(ox + 3, 25 + ox / 30, ox + 17, 55))  # 25, 26 and 27 m from the street
+    free, road, area = (np.array(a, dtype=object) for a in (free, road, area))
+    width = np.full(3, 3.0)
+    one = walking_length(free, road, area, width, pitch=1.0, tol=0.5)
+    each = walking_length(free, road, area, width, pitch=1.0, tol=0.5, chunk_cells=1)
+    np.testing.assert_array_equal(each, one)
+    np.testing.assert_allclose(one, [25.0, 26.0, 27.0], atol=1.0)  # one pitch

@@ -216,16 +216,40 @@ def _rotate(geoms: np.ndarray, angle: np.ndarray, origin: np.ndarray) -> np.ndar
     return shapely.set_coordinates(geoms.copy(), np.column_stack([c * x - s * y, s * x + c * y]))
 
 
+#: Grid points per Dijkstra run of :func:`walking_length`: bounds the memory (about 60 bytes a point)
+#: without changing a result (the grids of different areas are never linked).
+CHUNK_CELLS = 2_000_000
+
+
+@dataclass(frozen=True)
+class _Grids:
+    """The corridor grids of some areas: per area its passable space, interior, road, frame and size."""
+
+    passable: np.ndarray
+    inner: np.ndarray
+    road: np.ndarray
+    area: np.ndarray
+    r: np.ndarray
+    ang: np.ndarray
+    cen: np.ndarray
+    x0: np.ndarray
+    y0: np.ndarray
+    nx: np.ndarray
+    ny: np.ndarray
+
+    def take(self, sel: np.ndarray) -> "_Grids":
+        return _Grids(**{k: getattr(self, k)[sel] for k in self.__dataclass_fields__})
+
+
 def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: np.ndarray, *,
-                   pitch: float, tol: float) -> np.ndarray:
+                   pitch: float, tol: float, chunk_cells: int = CHUNK_CELLS) -> np.ndarray:
     """Geodesic distance (m) from the road to the area inside the corridor of ``width``; NaN if none.
 
-    One grid per area (pitch ``pitch``) over the eroded free space; all grids form one sparse graph
-    and one multi-source Dijkstra run (a virtual source linked to the grid points near the road with
-    their distance to it) gives every distance at once.
+    One grid per area (pitch ``pitch``) over the eroded free space; the grids of up to ``chunk_cells``
+    points form one sparse graph and one multi-source Dijkstra run (a virtual source linked to the grid
+    points near the road with their distance to it) gives their distances at once.
     """
-    n = len(free)
-    out = np.full(n, np.nan)
+    out = np.full(len(free), np.nan)
     use = np.flatnonzero(~shapely.is_missing(free) & ~shapely.is_missing(road) & (width > 0))
     if len(use) == 0:
         return out
@@ -236,36 +260,64 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     use, passable, inner, r = use[good], passable[good], inner[good], r[good]
     if len(use) == 0:
         return out
-    # each grid is laid in its own frame (the orientation of the corridor space's minimum rotated
-    # rectangle), so corridors along or across the parcel are measured without the octile error
+    # each grid is laid in its own frame (the direction of the longest boundary segment of the free
+    # space), so corridors along or across the parcel are measured without the octile error
     ang, cen = _frame(free[use])
     b = shapely.bounds(_rotate(passable, -ang, cen))
-    x0 = b[:, 0] + pitch / 2
-    y0 = b[:, 1] + pitch / 2
+    x0, y0 = b[:, 0] + pitch / 2, b[:, 1] + pitch / 2
     nx = np.maximum(np.ceil((b[:, 2] - x0) / pitch).astype(np.int64) + 1, 1)
     ny = np.maximum(np.ceil((b[:, 3] - y0) / pitch).astype(np.int64) + 1, 1)
-    total = nx * ny
-    start = np.concatenate(([0], np.cumsum(total)[:-1]))
-    owner = np.repeat(np.arange(len(use)), total)
-    local = np.arange(len(owner)) - start[owner]
-    ix, iy = local % nx[owner], local // nx[owner]
-    lx, ly = x0[owner] + ix * pitch, y0[owner] + iy * pitch
-    c, s_ = np.cos(ang)[owner], np.sin(ang)[owner]
-    gx = cen[owner, 0] + c * lx - s_ * ly
-    gy = cen[owner, 1] + s_ * lx + c * ly
-    del lx, ly, c, s_
+    grids = _Grids(passable, inner, road[use], area[use], r, ang, cen, x0, y0, nx, ny)
     shapely.prepare(passable)
     shapely.prepare(inner)
+    for sel in _chunks(nx * ny, chunk_cells):
+        out[use[sel]] = _grid_lengths(grids.take(sel), pitch=pitch, tol=tol)
+    return out
+
+
+def _chunks(cells: np.ndarray, limit: int) -> list[np.ndarray]:
+    """Consecutive index runs of at most ``limit`` cells (an area larger than that alone)."""
+    out, begin, acc = [], 0, 0
+    for i, c in enumerate(cells.tolist()):
+        if acc and acc + c > limit:
+            out.append(np.arange(begin, i))
+            begin, acc = i, 0
+        acc += c
+    out.append(np.arange(begin, len(cells)))
+    return out
+
+
+def _grid_points(g: _Grids, pitch: float):
+    """Passable grid points of every area: owner, column, row and world coordinates."""
+    total = g.nx * g.ny
+    start = np.concatenate(([0], np.cumsum(total)[:-1]))
+    owner = np.repeat(np.arange(len(total)), total)
+    local = np.arange(len(owner)) - start[owner]
+    ix, iy = local % g.nx[owner], local // g.nx[owner]
+    del local
+    lx, ly = g.x0[owner] + ix * pitch, g.y0[owner] + iy * pitch
+    c, s_ = np.cos(g.ang)[owner], np.sin(g.ang)[owner]
+    gx = g.cen[owner, 0] + c * lx - s_ * ly
+    gy = g.cen[owner, 1] + s_ * lx + c * ly
+    del lx, ly, c, s_
     # the area's interior first (large for block interiors), then the corridor test on the rest
-    cell_ok = ~shapely.contains_xy(inner[owner], gx, gy)
+    cell_ok = ~shapely.contains_xy(g.inner[owner], gx, gy)
     rest = np.flatnonzero(cell_ok)
-    cell_ok[rest] = shapely.contains_xy(passable[owner[rest]], gx[rest], gy[rest])
+    cell_ok[rest] = shapely.contains_xy(g.passable[owner[rest]], gx[rest], gy[rest])
+    return cell_ok, owner, ix, iy, gx, gy
+
+
+def _grid_lengths(g: _Grids, *, pitch: float, tol: float) -> np.ndarray:
+    """Walking length per area of ``g`` (NaN where the area is not reached): one graph, one Dijkstra."""
+    cell_ok, owner, ix, iy, gx, gy = _grid_points(g, pitch)
     # graph over the passable points only (compressed ids); node m is the virtual source
     nodes = np.flatnonzero(cell_ok)
     cid = np.cumsum(cell_ok) - 1
     m = len(nodes)
     own_n, ix_n, iy_n = owner[nodes], ix[nodes], iy[nodes]
-    nx_n, ny_n = nx[own_n], ny[own_n]
+    gx_n, gy_n = gx[nodes], gy[nodes]
+    del owner, ix, iy, gx, gy
+    nx_n, ny_n = g.nx[own_n], g.ny[own_n]
     rows, cols, wts = [], [], []
     # each undirected edge once: to the right, up, up-right and up-left neighbour
     for dx, dy, w in ((1, 0, pitch), (0, 1, pitch), (1, 1, pitch * np.sqrt(2)), (-1, 1, pitch * np.sqrt(2))):
@@ -276,11 +328,12 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
         rows.append(src[keep])
         cols.append(cid[dst[keep]])
         wts.append(np.full(int(keep.sum()), w))
+    del cell_ok, cid
     # sources: passable points near the road, linked to node m with their distance to the road
-    near_road = shapely.buffer(road[use], r + pitch + tol, quad_segs=4)
+    near_road = shapely.buffer(g.road, g.r + pitch + tol, quad_segs=4)
     shapely.prepare(near_road)
-    cand = np.flatnonzero(shapely.contains_xy(near_road[own_n], gx[nodes], gy[nodes]))
-    d_road = shapely.distance(shapely.points(gx[nodes[cand]], gy[nodes[cand]]), road[use][own_n[cand]])
+    cand = np.flatnonzero(shapely.contains_xy(near_road[own_n], gx_n, gy_n))
+    d_road = shapely.distance(shapely.points(gx_n[cand], gy_n[cand]), g.road[own_n[cand]])
     rows.append(np.full(len(cand), m))
     cols.append(cand)
     wts.append(np.maximum(d_road, 1e-6))
@@ -288,18 +341,17 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
                        shape=(m + 1, m + 1)).tocsr()
     dist = dijkstra(graph, directed=False, indices=m)[:m]
     # targets: passable points within one pitch of the area, plus their distance to it
-    near_area = shapely.buffer(area[use], pitch, quad_segs=4)
+    near_area = shapely.buffer(g.area, pitch, quad_segs=4)
     shapely.prepare(near_area)
     tgt = np.flatnonzero(np.isfinite(dist))
-    tgt = tgt[shapely.contains_xy(near_area[own_n[tgt]], gx[nodes[tgt]], gy[nodes[tgt]])]
-    first = np.full(len(use), np.inf)
+    tgt = tgt[shapely.contains_xy(near_area[own_n[tgt]], gx_n[tgt], gy_n[tgt])]
+    first = np.full(len(g.r), np.inf)
     np.minimum.at(first, own_n[tgt], dist[tgt])
     tgt = tgt[dist[tgt] <= first[own_n[tgt]] + 2 * pitch]  # only the nearest few need the exact remainder
-    total_len = dist[tgt] + shapely.distance(shapely.points(gx[nodes[tgt]], gy[nodes[tgt]]), area[use][own_n[tgt]])
-    best = np.full(len(use), np.inf)
+    total_len = dist[tgt] + shapely.distance(shapely.points(gx_n[tgt], gy_n[tgt]), g.area[own_n[tgt]])
+    best = np.full(len(g.r), np.inf)
     np.minimum.at(best, own_n[tgt], total_len)
-    out[use] = np.where(np.isfinite(best), best, np.nan)
-    return out
+    return np.where(np.isfinite(best), best, np.nan)
 
 
 @register(name=NAME, title="Erschließung", params=AccessParams,
