@@ -8,10 +8,6 @@ every difference beyond 0.01 (absolute) or 0.1 % (relative).
 Regenerate (only for an intended change of results, see ``tests/reference/README.md``)::
 
     python -m tests.reference_results CONFIG OUT_PREFIX   # writes OUT_PREFIX_areas.csv, OUT_PREFIX_parcels.csv
-
-Compare a run of the current code with a stored reference (prints the differences, exit 1 if any)::
-
-    python -m tests.reference_results --check CONFIG PREFIX
     python -m tests.reference_results --compare CONFIG OUT_PREFIX   # lists differences, exit 1 if any
 """
 
