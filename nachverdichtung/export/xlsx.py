@@ -142,7 +142,7 @@ def _cells(col: pd.Series, letter: str, rows: np.ndarray, fills: dict | None, xf
         out = refs + "><v>" + col.astype(str).astype(object) + "</v></c>"
     elif kind == "f":
         v = col.to_numpy(float)
-        text = pd.Series(v, index=col.index).astype(str).astype(object)
+        text = pd.Series(v, index=col.index).astype(str).astype(object)  # shortest exact repr
         inf = np.isinf(v)
         out = refs + "><v>" + text + "</v></c>"
         if inf.any():  # pandas writes infinities as the text "inf" / "-inf"
@@ -150,10 +150,12 @@ def _cells(col: pd.Series, letter: str, rows: np.ndarray, fills: dict | None, xf
                         + "</t></is></c>")
     elif kind == "M":
         stamps = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-        serial = ((stamps - _EPOCH) / pd.Timedelta(days=1)).astype(str).astype(object)
+        days = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(float)
+        serial = pd.Series(np.char.mod("%.16g", days), index=col.index).astype(object)
         out = refs + ' s="2"><v>' + serial + "</v></c>"
     else:
         text = col.astype(object).where(~missing, "").astype(str)
+        missing = missing | (text == "").to_numpy()  # an empty text is an empty cell
         text = text.str.replace(_ILLEGAL, "", regex=True).str.replace("&", "&amp;", regex=False) \
             .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False)
         style = pd.Series("", index=col.index, dtype=object)
