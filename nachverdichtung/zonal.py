@@ -22,6 +22,7 @@ point. Nodata, pixels outside the raster and NaN produced by ``transform`` count
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -37,14 +38,14 @@ from .io.raster import RasterSource
 __all__ = ["zonal_stats", "read_window", "burn_labels"]
 
 
-def read_window(ds, col0: int, row0: int, width: int, height: int) -> np.ndarray:
-    """Read a window as float64 with NaN for nodata and for everything outside the raster."""
-    out = np.full((height, width), np.nan)
+def read_window(ds, col0: int, row0: int, width: int, height: int, dtype=np.float64) -> np.ndarray:
+    """Read a window as ``dtype`` (a float type) with NaN for nodata and for everything outside the raster."""
+    out = np.full((height, width), np.nan, dtype=dtype)
     c0, r0 = max(col0, 0), max(row0, 0)
     c1, r1 = min(col0 + width, ds.width), min(row0 + height, ds.height)
     if c1 <= c0 or r1 <= r0:
         return out
-    data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
+    data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(dtype, copy=False)
     if ds.nodata is not None:
         data[data == ds.nodata] = np.nan
     out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = data
@@ -110,8 +111,8 @@ def _layers_without_overlap(geoms: np.ndarray) -> np.ndarray:
     a, b = a[keep], b[keep]
     if len(a) == 0:
         return layer
-    inter = shapely.area(shapely.intersection(geoms[a], geoms[b]))
-    a, b = a[inter > 0], b[inter > 0]
+    inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")  # interiors meet: overlapping area
+    a, b = a[inner], b[inner]
     # greedy colouring over the (rare) overlapping pairs only
     neighbours: dict[int, list[int]] = {}
     for i, j in zip(a.tolist(), b.tolist()):
@@ -184,63 +185,93 @@ def zonal_stats(
     if geoms.crs is not None and not geoms.crs.equals(raster.crs):
         geoms = geoms.to_crs(raster.crs)
     g = np.asarray(geoms.array, dtype=object)
+    spec = _Spec(names, tuple(percentiles), tuple(thresholds), transform, halo)
     with rasterio.open(raster.path) as ds:
         T = ds.transform
         if T.b != 0 or T.d != 0:
             raise InputError("gedrehte Raster werden nicht unterstützt", file=raster.path,
                              fix="das Raster nordorientiert exportieren (gdalwarp)")
-        xres, yres = T.a, -T.e
-        b = shapely.bounds(g)
-        col0 = np.floor((b[:, 0] - T.c) / xres).astype(np.int64)
-        col1 = np.ceil((b[:, 2] - T.c) / xres).astype(np.int64)
-        row0 = np.floor((T.f - b[:, 3]) / yres).astype(np.int64)
-        row1 = np.ceil((T.f - b[:, 1]) / yres).astype(np.int64)
+        box = _pixel_boxes(g, T)
         layer = _layers_without_overlap(g)
-        key = pd.DataFrame({"tx": col0 // tile_size, "ty": row0 // tile_size, "layer": layer})
+        key = pd.DataFrame({"tx": box[:, 0] // tile_size, "ty": box[:, 2] // tile_size, "layer": layer})
         for _, members in key.groupby(["tx", "ty", "layer"], sort=True).indices.items():
-            members = np.asarray(members)
-            c0 = int(col0[members].min()) - halo
-            r0 = int(row0[members].min()) - halo
-            w = int(col1[members].max()) + halo - c0
-            h = int(row1[members].max()) + halo - r0
-            values = read_window(ds, c0, r0, w, h)
-            if raster.scale != 1.0:
-                values = values * raster.scale
-            if transform is not None:
-                values = transform(values, (xres, yres))
-            layers = values if isinstance(values, dict) else {names[0]: values}
-            if halo:
-                layers = {k: v[halo:-halo, halo:-halo] for k, v in layers.items()}
-                c0, r0, w, h = c0 + halo, r0 + halo, w - 2 * halo, h - 2 * halo
-            # (rasterio.windows.transform uses Affine '*', deprecated in affine 3.1)
-            wt = Affine(T.a, 0.0, T.c + c0 * T.a, 0.0, T.e, T.f + r0 * T.e)
-            labels = burn_labels(g[members], wt, (h, w))
-            for i, b in enumerate(names):
-                _accumulate(result, members, labels, layers[b], percentiles, thresholds, b, counts=i == 0)
-            # areas smaller than a pixel: take the pixel under the representative point
-            empty = members[result["n_pixel"][members] == 0]
-            if len(empty):
-                pts = shapely.point_on_surface(g[empty])
-                px = np.floor((shapely.get_x(pts) - wt.c) / xres).astype(int)
-                py = np.floor((wt.f - shapely.get_y(pts)) / yres).astype(int)
-                inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
-                lab = (np.arange(1, len(empty) + 1, dtype=np.int32))[None, :]
-                for i, b in enumerate(names):
-                    v = np.full(len(empty), np.nan)
-                    v[inside] = layers[b][py[inside], px[inside]]
-                    _accumulate(result, empty, lab, v[None, :], percentiles, thresholds, b, counts=i == 0)
+            _window_stats(ds, raster, g, np.asarray(members), box, spec, result)
     out = pd.DataFrame(result, index=index)[cols]
     out["abdeckung"] = np.where(out["n_pixel"] > 0, out["n_gueltig"] / out["n_pixel"].where(out["n_pixel"] > 0), np.nan)
     return out
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """What :func:`zonal_stats` computes: band names, percentiles, thresholds, transform and its halo."""
+
+    names: list
+    percentiles: tuple
+    thresholds: tuple
+    transform: Callable | None
+    halo: int
+
+
+def _pixel_boxes(g: np.ndarray, T: Affine) -> np.ndarray:
+    """Per geometry the pixel window ``col0, col1, row0, row1`` (end exclusive) of its bounds."""
+    xres, yres = T.a, -T.e
+    b = shapely.bounds(g)
+    return np.column_stack([np.floor((b[:, 0] - T.c) / xres), np.ceil((b[:, 2] - T.c) / xres),
+                            np.floor((T.f - b[:, 3]) / yres), np.ceil((T.f - b[:, 1]) / yres)]).astype(np.int64)
+
+
+def _window_stats(ds, raster: RasterSource, g: np.ndarray, members: np.ndarray, box: np.ndarray,
+                  spec: _Spec, result: dict) -> None:
+    """Read the window of ``members`` once, burn their labels and add their statistics to ``result``.
+
+    Without a transform the window stays in the raster's own float type (half the memory of float64
+    for float32 rasters); the values under the areas are converted (and scaled) to float64 before
+    any statistic, so the figures are those of a float64 window.
+    """
+    T, halo, names = ds.transform, spec.halo, spec.names
+    xres, yres = T.a, -T.e
+    c0, r0 = int(box[members, 0].min()) - halo, int(box[members, 2].min()) - halo
+    w, h = int(box[members, 1].max()) + halo - c0, int(box[members, 3].max()) + halo - r0
+    native = spec.transform is None and np.dtype(ds.dtypes[0]) == np.float32
+    values = read_window(ds, c0, r0, w, h, np.float32 if native else np.float64)
+    scale = raster.scale
+    if spec.transform is not None:
+        values = spec.transform(values * scale if scale != 1.0 else values, (xres, yres))
+        scale = 1.0
+    layers = values if isinstance(values, dict) else {names[0]: values}
+    if halo:
+        layers = {k: v[halo:-halo, halo:-halo] for k, v in layers.items()}
+        c0, r0, w, h = c0 + halo, r0 + halo, w - 2 * halo, h - 2 * halo
+    # (rasterio.windows.transform uses Affine '*', deprecated in affine 3.1)
+    wt = Affine(T.a, 0.0, T.c + c0 * T.a, 0.0, T.e, T.f + r0 * T.e)
+    labels = burn_labels(g[members], wt, (h, w))
+    for i, b in enumerate(names):
+        _accumulate(result, members, labels, layers[b], spec.percentiles, spec.thresholds, b, counts=i == 0,
+                    scale=scale)
+    # areas smaller than a pixel: take the pixel under the representative point
+    empty = members[result["n_pixel"][members] == 0]
+    if len(empty):
+        pts = shapely.point_on_surface(g[empty])
+        px = np.floor((shapely.get_x(pts) - wt.c) / xres).astype(int)
+        py = np.floor((wt.f - shapely.get_y(pts)) / yres).astype(int)
+        inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+        lab = (np.arange(1, len(empty) + 1, dtype=np.int32))[None, :]
+        for i, b in enumerate(names):
+            v = np.full(len(empty), np.nan)
+            v[inside] = layers[b][py[inside], px[inside]]
+            _accumulate(result, empty, lab, v[None, :], spec.percentiles, spec.thresholds, b, counts=i == 0,
+                        scale=scale)
+
+
 def _accumulate(result: dict, members: np.ndarray, labels: np.ndarray, values: np.ndarray,
                 percentiles: Sequence[float], thresholds: Sequence[float], band: str = "", *,
-                counts: bool = True) -> None:
+                counts: bool = True, scale: float = 1.0) -> None:
     pre = f"{band}_" if band else ""
     m = labels > 0
     lab = labels[m] - 1
-    val = values[m]
+    val = values[m].astype(np.float64)
+    if scale != 1.0:
+        val = val * scale
     k = len(members)
     if counts:
         result["n_pixel"][members] = np.bincount(lab, minlength=k)
