@@ -64,7 +64,8 @@ def erode_by_rectangle(polys: np.ndarray, a: float, b: float) -> np.ndarray:
     seg_owner = pidx[ridx[cidx[:-1][same]]]
     corners = np.array([[0, 0], [a, 0], [a, b], [0, b]], dtype=float)
     pts = np.concatenate([p[:, None, :] - corners[None], q[:, None, :] - corners[None]], axis=1)  # (n, 8, 2)
-    hulls = shapely.convex_hull(shapely.multipoints(pts))
+    # the hull of the eight corners as a line: the same coordinates without building eight Point objects
+    hulls = shapely.convex_hull(shapely.linestrings(pts))
     sweeps = shapely.geometrycollections(hulls, indices=seg_owner)
     blocked = union_collections(sweeps)
     owners = np.unique(seg_owner)
