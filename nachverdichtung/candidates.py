@@ -75,11 +75,15 @@ class CandidateParams:
     """How candidate areas are found."""
 
     mode: str = param("derive", doc="Flächen ableiten, Planerflächen nutzen oder beides",
-                      choices=("derive", "planner", "both"))
+                      choices=("derive", "planner", "both"),
+         source="Konvention: die Ableitung braucht nur ALKIS; Planerflächen sind eine zusätzliche Eingabe, die "
+                "nicht jede Gemeinde hat")
     landuse_eligible: dict[str, bool] = param(
         {}, doc="Zulässigkeit der tatsächlichen Nutzung für Hinterland je Objektart oder "
                 "'Objektart.Attribut.Code' (ergänzt/überschreibt die Voreinstellung, siehe docs/criteria.md)",
-        source="Codes: GeoInfoDok 7.1 AAA-Codelisten (norBIT ALKIS-Import alkis-schema.sql); Voreinstellung: Konvention")
+        source="Codes: GeoInfoDok 7.1 AAA-Codelisten (norBIT ALKIS-Import alkis-schema.sql); Voreinstellung: "
+               "Konvention: Wohnbau-, Misch- und Hausgartenflächen tragen Hinterland, Landwirtschaft, Wald, Gewerbe und "
+               "Verkehr nicht (Tabelle in docs/criteria.md, von der Gemeinde zu prüfen)")
     public_facilities_eligible: bool = param(
         False, doc="Flächen besonderer funktionaler Prägung (Schule, Kirche, Verwaltung …) als Hinterland zulassen",
         source="Konvention: öffentliche Grundstücke sind meist keine privaten Nachverdichtungspotenziale")
@@ -94,28 +98,54 @@ class CandidateParams:
                                                   "Splittersiedlung, Außenbereich)", min=1,
                                           source="Konvention: Ortsteil mit 'gewissem Gewicht' (§ 34 BauGB)")
     settlement_margin_m: float = param(5.0, doc="Saum des abgeleiteten Innenbereichs um die äußeren Hauptgebäude",
-                                       unit="m", min=0)
+                                       unit="m", min=0,
+        source="Konvention: der Bebauungszusammenhang endet in der Regel am letzten Baukörper (Rechtsprechung zu § "
+               "34 BauGB); 5 m Saum nehmen nur Traufe, Terrasse und Zugang mit, nicht die freie Landschaft")
     building_line: str = param("street", doc="Hintere Baulinie je Straße ermitteln oder feste Tiefe",
                                choices=("street", "fixed"), source="DOMAIN.md §2, § 34 BauGB (Rechtsprechung)")
     building_line_quantile: float = param(0.75, doc="Quantil der Hinterkantentiefen der Hauptgebäude je Straße",
-                                          min=0, max=1)
+                                          min=0, max=1,
+        source="Konvention: ein hohes Quantil folgt den hinteren Fassaden der Straße (faktische Baulinie, § 34 "
+               "BauGB), ohne dass ein einzelnes Hinterhaus (das Vorbild selbst) die Linie verschiebt")
     front_depth_m: float = param(25.0, doc="Tiefe der Vorderzone ohne Hauptgebäude (bzw. bei fester Tiefe)",
-                                 unit="m", min=0)
-    max_building_line_m: float = param(45.0, doc="Größte angenommene Tiefe der hinteren Baulinie", unit="m", min=0)
+                                 unit="m", min=0,
+        source="Konvention: Vorgarten (3–5 m) plus Tiefe eines Wohnhauses (12–15 m) plus Terrasse; gilt nur für "
+               "Straßen ohne Hauptgebäude und bei building_line: fixed")
+    max_building_line_m: float = param(45.0, doc="Größte angenommene Tiefe der hinteren Baulinie", unit="m", min=0,
+        source="Konvention: deutlich tiefer als ein Vorderhaus mit Vorgarten (etwa 30 m); größere Tiefen kommen von "
+               "vorhandenen Hinterhäusern und dürfen die Linie nicht in die Gärten schieben")
     setback_m: float = param(3.0, doc="Abstandsfläche zu Gebäuden, Grenzen und zur Baulinie", unit="m",
                              source="§ 8 LBauO RLP: 0,4 H, mindestens 3 m", min=0)
-    ancillary_removable: bool = param(True, doc="Garagen, Schuppen, Gartenhäuser gelten als entfernbar")
-    min_area_m2: float = param(250.0, doc="Mindestgröße einer Fläche", unit="m²", min=0)
-    min_width_m: float = param(8.0, doc="Mindestbreite einer Fläche", unit="m", min=0)
-    footprint_width_m: float = param(8.0, doc="Breite des kleinsten Baukörpers, der passen muss", unit="m", min=1)
-    footprint_length_m: float = param(10.0, doc="Länge des kleinsten Baukörpers, der passen muss", unit="m", min=1)
+    ancillary_removable: bool = param(True, doc="Garagen, Schuppen, Gartenhäuser gelten als entfernbar",
+        source="Konvention: Garagen, Schuppen, Gartenhäuser (Gebäudefunktion 1313, 2460–2465, 2723) sind "
+               "Nebenanlagen, die für einen Neubau üblicherweise weichen")
+    min_area_m2: float = param(250.0, doc="Mindestgröße einer Fläche", unit="m²", min=0,
+        source="Konvention: kleinster Bauplatz: Baukörper 8 × 10 m mit 3 m Abstandsfläche ringsum (§ 8 LBauO RLP) "
+               "braucht 14 × 16 m = 224 m², aufgerundet 250 m²")
+    min_width_m: float = param(8.0, doc="Mindestbreite einer Fläche", unit="m", min=0,
+        source="Konvention: so breit wie der kleinste Baukörper (footprint_width_m 8 m); schmalere Streifen tragen "
+               "kein Haus")
+    footprint_width_m: float = param(8.0, doc="Breite des kleinsten Baukörpers, der passen muss", unit="m", min=1,
+        source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
+               "zuschnitt.min_footprint_width_m")
+    footprint_length_m: float = param(10.0, doc="Länge des kleinsten Baukörpers, der passen muss", unit="m", min=1,
+        source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
+               "zuschnitt.min_footprint_length_m")
     front_touch_m: float = param(1.0, doc="Abstand, bis zu dem ein Flurstück als an der Straße gelegen gilt", unit="m",
-                                 min=0)
-    merge_block_interiors: bool = param(True, doc="Hinterland-Stücke benachbarter Flurstücke zusammenfassen")
+                                 min=0,
+        source="Konvention: Flurstücksgrenze und Straßenfläche fallen im ALKIS zusammen; 1 m fängt "
+               "Digitalisierungslücken auf und ist schmaler als jedes Flurstück dazwischen")
+    merge_block_interiors: bool = param(True, doc="Hinterland-Stücke benachbarter Flurstücke zusammenfassen",
+        source="Konvention: Hinterland über mehrere Gärten ist planerisch eine Fläche; jedes beteiligte Flurstück "
+               "bleibt genannt (jede Eigentümerin muss mitwirken)")
     merge_scope: str = param("row", doc="Zusammenfassen entlang einer Straßenzeile oder im ganzen Block",
-                             choices=("row", "block"))
+                             choices=("row", "block"),
+        source="Konvention: Gärten an derselben Straße teilen Zufahrt und hintere Baulinie; Zeilen Rücken an Rücken "
+               "gehören zu verschiedenen Straßen")
     min_shared_edge_m: float = param(3.0, doc="Gemeinsame Grenze, ab der Stücke zusammengefasst werden", unit="m",
-                                     min=0)
+                                     min=0,
+        source="Konvention: 3 m gemeinsame Grenze ist die Breite einer Zufahrt (§ 7 LBauO RLP: 3 m für die "
+               "Feuerwehr); Berührung an einer Ecke fasst nicht zusammen")
     planner_cover_share: float = param(
         0.5, doc="Anteil, ab dem eine Planerfläche eine abgeleitete Fläche überdeckt und ersetzt (mode: both)",
         min=0, max=1, source="Konvention: deckt die Planerfläche mehr als die Hälfte, ist es dieselbe Fläche, "

@@ -103,7 +103,10 @@ class AlkisConfig:
                                                  "(und die übrigen Objekte in ihrer Umgebung)")
     dxf_number_distance_m: float = param(
         10.0, doc="DXF: größter Abstand einer Flurstücksnummer außerhalb jedes Flurstücks zum "
-                  "Flurstück ohne Nummer, dem sie zugeordnet wird", unit="m", min=0.0, max=100.0)
+                  "Flurstück ohne Nummer, dem sie zugeordnet wird", unit="m", min=0.0, max=100.0,
+        source="Konvention: Flurstücksnummern stehen in ALKIS-DXF im Flurstück oder dicht daneben (schmale "
+               "Flurstücke, Bezugslinie); 10 m reichen dafür, ohne die Nummer eines übernächsten Flurstücks zu "
+               "greifen")
 
 
 @dataclass(frozen=True)
@@ -133,13 +136,20 @@ class InputsConfig:
 class RatingConfig:
     """How the criteria combine into one class."""
 
-    rule: str = param("worst", doc="Regel: die schlechteste Klasse entscheidet", choices=("worst",))
+    rule: str = param("worst", doc="Regel: die schlechteste Klasse entscheidet", choices=("worst",),
+         source="INSEK Kaiserslautern (Steuerungsgruppe 21.03.2023): Bewertungsskala geeignet / bedingt geeignet / "
+                "nicht geeignet; Konvention: die schlechteste Klasse entscheidet, weil jedes Kriterium für sich "
+                "einen Ausschluss begründen kann")
     missing: str = param(
         "nicht bewertet",
         doc="Gesamtklasse, wenn kein Kriterium 'nicht geeignet' ist, aber eines nicht bewertet werden konnte",
         choices=("nicht bewertet", "bedingt geeignet"),
+        source="Konvention: fehlende Daten lassen nie eine Fläche passieren; ohne alle Daten ist die Gesamtklasse "
+               "offen"
     )
-    advisory: tuple[str, ...] = param((), doc="Kriterien, die nur informieren und nicht entscheiden")
+    advisory: tuple[str, ...] = param((), doc="Kriterien, die nur informieren und nicht entscheiden",
+        source="Konvention: ohne Angabe entscheiden alle Kriterien mit; nur die Planung stuft eines bewusst zur "
+               "Information herab")
 
 
 @dataclass(frozen=True)
@@ -196,9 +206,13 @@ class OwnersConfig:
     stelle: str = param("Stadtverwaltung – Stadtplanung", doc="Absender der Anschreiben und Verantwortlicher nach Art. 13 DSGVO")
     stelle_anschrift: str = param("Rathausplatz 1, 67657 Kaiserslautern", doc="Postanschrift des Absenders")
     datenschutz_kontakt: str = param("datenschutz@example.org", doc="Kontakt der/des Datenschutzbeauftragten")
-    antwort_tage: int = param(28, doc="Antwortfrist der Anschreiben in Tagen", unit="d", min=7, max=180)
+    antwort_tage: int = param(28, doc="Antwortfrist der Anschreiben in Tagen", unit="d", min=7, max=180,
+        source="Konvention: vier Wochen, wie sie Verwaltungen für freiwillige Rückmeldungen setzen; genug für "
+               "Absprachen in Erbengemeinschaften")
     aufbewahrung_monate: int = param(24, doc="Speicherdauer der Eigentümerdaten nach Beginn der Runde (Art. 13 Abs. 2 lit. a DSGVO)",
-                                     unit="Monate", min=1, max=120)
+                                     unit="Monate", min=1, max=120,
+        source="Art. 5 Abs. 1 lit. e DSGVO (Speicherbegrenzung), Angabe nach Art. 13 Abs. 2 lit. a DSGVO; "
+               "Konvention: 24 Monate decken eine Beteiligungsrunde mit Nachfragen und die anschließende Planung")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from nachverdichtung.criteria import KLASSEN, REGISTRY
 from nachverdichtung.criteria.base import UNBEWERTET
 from nachverdichtung.io.raster import open_raster_source
 from nachverdichtung.layers import RASTER_INPUTS, VECTOR_INPUTS
-from nachverdichtung.params import build, describe
+from nachverdichtung.params import build, describe, param
 
 from .districts import CRS, X0, Y0, make_layers, street_row
 
@@ -169,3 +169,92 @@ def doc_value(v) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k}: {x}" for k, x in v.items()) or "–"
     return str(v)
+
+
+# --- every number has a home ---------------------------------------------------------------------
+
+#: Parameters whose module another engineer is changing right now (criteria/erschliessung.py,
+#: branch i21-single); they get their sources there. The list only shrinks.
+PENDING_SOURCES = {
+    "criteria.erschliessung.breite_obergrenze_m", "criteria.erschliessung.genauigkeit_m",
+    "criteria.erschliessung.raster_m", "criteria.erschliessung.strassen_toleranz_m",
+}
+#: Words a "Konvention" needs after it: a reason a planner can check, not a label.
+MIN_REASON_WORDS = 4
+
+
+def source_problem(source: str) -> str | None:
+    """Why ``source`` does not give a parameter's value a home (``None`` if it does).
+
+    A source names a statute, standard or document, or says "Konvention: <reason>" with a reason
+    of at least ``MIN_REASON_WORDS`` words; a bare "Konvention" (the default of ``params.param``)
+    or a "Konvention" followed by a word or two is not enough.
+
+    >>> source_problem("§ 8 LBauO RLP: 0,4 H, mindestens 3 m") is None
+    True
+    >>> source_problem("Konvention")
+    "bare 'Konvention'"
+    """
+    text = (source or "").strip()
+    if not text:
+        return "no source"
+    if text.rstrip(" .:;") == "Konvention":
+        return "bare 'Konvention'"
+    for part in text.split("Konvention")[1:]:
+        reason = part.lstrip(" :–-").split(";")[0]
+        if len(reason.split()) < MIN_REASON_WORDS:
+            return f"'Konvention' without a reason of at least {MIN_REASON_WORDS} words: {text!r}"
+    return None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def every_parameter():
+    """(qualified name, describe row) of every documented parameter the tool's results depend on.
+
+    All parameters of the criteria, the candidate derivation (with Innenbereich and land use) and
+    the rating, plus every numeric parameter of the other configuration sections.
+    """
+    from nachverdichtung import config as cfgmod
+
+    groups = {f"criteria.{n}": c.params_type for n, c in REGISTRY.items()}
+    groups |= {"candidates": CandidateParams, "rating": cfgmod.RatingConfig}
+    for name, cls in groups.items():
+        for row in describe(cls):
+            yield f"{name}.{row['name']}", row
+    for name, cls in {"alkis": cfgmod.AlkisConfig, "inputs": cfgmod.InputsConfig, "source": cfgmod.SourceConfig,
+                      "output": cfgmod.OutputConfig, "owners": cfgmod.OwnersConfig}.items():
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING and _is_number(f.default) and "doc" in f.metadata:
+                yield f"{name}.{f.name}", {"name": f.name, "source": f.metadata.get("source", "Konvention")}
+
+
+def test_source_check_rejects_a_bare_konvention():
+    @dataclasses.dataclass(frozen=True)
+    class Fake:
+        bare: float = param(1.0, doc="x")  # the default source of params.param: "Konvention"
+        label: float = param(2.0, doc="x", source="Konvention: üblich")
+        reasoned: float = param(3.0, doc="x", source="Konvention: 3 m ist die Breite einer Zufahrt")
+        statute: float = param(4.0, doc="x", source="§ 7 LBauO RLP")
+        mixed: float = param(5.0, doc="x", source="DIN 18920; Konvention")
+
+    problems = {row["name"]: source_problem(row["source"]) for row in describe(Fake)}
+    assert problems["bare"] == "bare 'Konvention'"
+    assert problems["label"].startswith("'Konvention' without a reason")
+    assert problems["mixed"].startswith("'Konvention' without a reason")
+    assert problems["reasoned"] is None and problems["statute"] is None
+
+
+def test_every_number_has_a_home():
+    rows = dict(every_parameter())
+    assert len(rows) > 100  # criteria, candidates, rating and the numeric config settings are all seen
+    assert {"candidates.min_piece_m2", "candidates.grid_cell_m", "rating.missing", "criteria.baeume.umfang_min_cm",
+            "alkis.dxf_number_distance_m", "owners.antwort_tage"} <= set(rows)
+    bad = {name: problem for name, row in rows.items()
+           if name not in PENDING_SOURCES and (problem := source_problem(row["source"]))}
+    assert not bad, "parameters without a source (name a statute/document or write 'Konvention: <reason>'): " + \
+        "; ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
+    stale = {n for n in PENDING_SOURCES if n in rows and source_problem(rows[n]["source"]) is None}
+    assert not stale, f"now documented, remove from PENDING_SOURCES: {sorted(stale)}"

@@ -60,14 +60,20 @@ class TreeParams:
     umfang_gruppe_cm: float = param(30.0, doc="Stammumfang, ab dem Bäume in Gruppen und Reihen geschützt sind",
                                     unit="cm", source=f"{SATZUNG} [V]", min=0)
     gruppe_abstand_m: float = param(10.0, doc="Abstand, innerhalb dessen Bäume als Gruppe gelten", unit="m",
-                                    min=0)
+                                    min=0,
+        source="Konvention: bei Kronendurchmessern von 5–10 m berühren sich Kronen in 10 m Abstand; so nahe Bäume "
+               "bilden eine Gruppe im Sinne der Satzung (Schutz ab 30 cm Stammumfang)")
     gruppe_min_anzahl: int = param(3, doc="Mindestzahl Bäume (einschließlich des Baums selbst) einer Gruppe",
-                                   min=2)
+                                   min=2,
+        source="Konvention: die Satzung nennt keine Zahl; eine Gruppe beginnt mit drei Bäumen (zwei sind ein Paar)")
     hausgarten_ausnahme: bool = param(False, doc="Satzung gilt nicht in Haus- und Kleingärten (Schalter); "
                                       "Bundesrecht (§§ 39, 44 BNatSchG) gilt weiter", source=f"{SATZUNG} [V]")
-    krone_standard_m: float = param(5.0, doc="Kronendurchmesser für Bäume ohne Angabe", unit="m", min=0)
+    krone_standard_m: float = param(5.0, doc="Kronendurchmesser für Bäume ohne Angabe", unit="m", min=0,
+        source="Konvention: Krone eines jungen bis mittelalten Stadtbaums; nur für Einträge ohne Kronenangabe")
     kronenanteil_nicht_ab_pct: float = param(50.0, doc="Kronenanteil an der Fläche, ab dem sie nicht geeignet ist",
-                                             unit="%", min=0, max=100)
+                                             unit="%", min=0, max=100,
+        source="Konvention: deckt die Krone mehr als die Hälfte, bleibt neben dem Wurzelbereich (Kronentraufe plus "
+               "1,5 m, DIN 18920) kein Baufeld")
     altbaum_umfang_cm: float = param(250.0, doc="Stammumfang, ab dem ein Baum als Habitatbaum gilt "
                                      "(Artenschutzprüfung nach § 44 BNatSchG)", unit="cm",
                                      source="DOMAIN.md §2: alte Bäume sind Lebensstätten [U]", min=0)

@@ -59,7 +59,9 @@ class MonumentParams:
     umgebung_m: float = param(10.0, doc="Umkreis um ein Einzeldenkmal, in dem Neubau genehmigungspflichtig ist",
                               unit="m", min=0, source="Konvention [U]: das DSchG nennt keinen festen Abstand")
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt",
-                                       unit="m²", min=0)
+                                       unit="m²", min=0,
+        source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
+               "Maßstäbe (wie candidates.min_piece_m2)")
 
 
 _PERMIT = "Eigentümer: denkmalrechtliche Genehmigung (§ 13 DSchG RLP) bei der Denkmalschutzbehörde beantragen"

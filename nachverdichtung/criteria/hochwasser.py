@@ -60,12 +60,15 @@ class FloodParams:
         ("ÜSG festgesetzt", "ÜSG vorläufig gesichert", "HQhäufig"),
         doc="Hochwasserkategorien, die eine Bebauung ausschließen (nicht geeignet)",
         source="§ 78 Abs. 4 und 8 WHG (Bauverbot im festgesetzten / vorläufig gesicherten "
-               "Überschwemmungsgebiet) [V]; HQhäufig: Konvention [U]")
+               "Überschwemmungsgebiet) [V]; HQhäufig: Konvention: ein häufiges Hochwasser (etwa alle 10 bis 20 "
+               "Jahre) trifft ein Haus in seiner Lebensdauer mehrmals, es zählt wie ein Überschwemmungsgebiet [U]")
     bedingt_kategorien: tuple[str, ...] = param(
         ("ÜSG", "ÜSG natürlich", "HQ100", "HQextrem"),
         doc="Hochwasserkategorien, die hochwasserangepasstes Bauen und eine Prüfung verlangen (bedingt geeignet)",
         source="§ 76 Abs. 2 WHG (HQ100 ist festzusetzen), § 78b WHG (Risikogebiete, HQextrem) [V]")
-    min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt", unit="m²", min=0)
+    min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt", unit="m²", min=0,
+        source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
+               "Maßstäbe (wie candidates.min_piece_m2)")
 
 
 RULES = (

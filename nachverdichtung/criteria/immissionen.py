@@ -58,14 +58,22 @@ class NoiseParams:
                                     source="Lärmkartierung: ab 65 dB(A) gesundheitsrelevant [S]")
     lnight_nicht_ab_db: float = param(55.0, doc="L_Night, ab dem die Fläche nicht geeignet ist", unit="dB(A)",
                                       source="Lärmkartierung: ab 55 dB(A) gesundheitsrelevant [S]")
-    kennwert: str = param("mittel", doc="Welcher Pegel die Klasse bestimmt", choices=("mittel", "max"))
+    kennwert: str = param("mittel", doc="Welcher Pegel die Klasse bestimmt", choices=("mittel", "max"),
+        source="Konvention: der flächengemittelte Pegel beschreibt das Baufeld; Zellen am Straßenrand sollen eine "
+               "tiefe Gartenfläche nicht allein bestimmen (max ist wählbar)")
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Lärmraster abdecken müssen",
-                                     unit="%", min=0, max=100)
+                                     unit="%", min=0, max=100,
+        source="Konvention: bis 5 % ohne Daten sind Randzellen des Rasters; größere Lücken lassen die Fläche nicht "
+               "bewertet, weil fehlende Daten nie passieren lassen")
     abstand_bedingt_m: float = param(25.0, doc="Ersatzwert ohne Lärmkarte: Abstand zu Bahn, Gewerbe oder "
                                      "Hauptstraße, unter dem die Fläche bedingt geeignet ist", unit="m",
-                                     source="Konvention [U]", min=0)
+                                     source="Konvention: ohne Lärmkarte ein grober Ersatz; näher als 25 m an Bahn, "
+                                            "Gewerbe oder Hauptstraße können die Pegel über den Orientierungswerten der "
+                                            "DIN 18005 für WA liegen [U]", min=0)
     hauptstrassen: tuple[str, ...] = param((), doc="Namen der Hauptverkehrsstraßen für den Ersatzwert "
-                                           "(ALKIS unterscheidet Straßenklassen nicht)")
+                                           "(ALKIS unterscheidet Straßenklassen nicht)",
+        source="Konvention: ALKIS unterscheidet Straßenklassen nicht; ohne Liste gibt es keinen Ersatzwert für "
+               "Straßenlärm, erst die Gemeinde benennt ihre Hauptverkehrsstraßen")
 
 
 _LEVEL = ""  # the noise level at the place cannot be changed by the owner (passive protection does not lower it)

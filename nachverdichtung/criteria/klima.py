@@ -48,7 +48,9 @@ class ClimateParams:
                                                 "die Fläche bedingt geeignet ist", unit="%",
                                                 source="DOMAIN.md §2 Climate [U]", min=0, max=100)
     min_ueberlappung_m2: float = param(1.0, doc="Kleinere Überlappungen gelten als Digitalisierungssplitter",
-                                       unit="m²", min=0)
+                                       unit="m²", min=0,
+        source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
+               "Maßstäbe (wie candidates.min_piece_m2)")
 
 
 _PLACE = ""  # the climate function of the place cannot be changed by the owner or the city

@@ -58,11 +58,18 @@ class NatureParams:
                "Ausgleichsflächen (§ 15 BNatSchG gebunden), einstweilige Sicherstellung: Konvention [U], "
                "prüfen statt durchlassen")
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt "
-                                       "(gegen Digitalisierungssplitter)", unit="m²", min=0)
+                                       "(gegen Digitalisierungssplitter)", unit="m²", min=0,
+        source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
+               "Maßstäbe (wie candidates.min_piece_m2)")
     puffer_ausschluss_m: float = param(10.0, doc="Abstand zu Ausschlusskategorien, innerhalb dessen eine Fläche "
-                                       "bedingt geeignet ist", unit="m", min=0)
+                                       "bedingt geeignet ist", unit="m", min=0,
+        source="DOMAIN.md §2: Abstand zu Schutzgebieten konfigurierbar; Konvention: 10 m sind etwa die Tiefe von "
+               "Baustelle, Garten und Zufahrt, die in ein angrenzendes NSG oder Biotop wirken")
     puffer_arten_m: float = param(50.0, doc="Umkreis, in dem Artnachweise die Fläche bedingt geeignet machen",
-                                  unit="m", min=0)
+                                  unit="m", min=0,
+        source="Konvention: ein Nachweis auf dem Bauplatz oder in den Nachbargärten (50 m) kann vom Vorhaben "
+               "betroffen sein und verlangt eine artenschutzrechtliche Vorprüfung (§ 44 BNatSchG), keinen "
+               "Ausschluss")
 
 
 RULES = (

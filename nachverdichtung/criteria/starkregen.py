@@ -61,17 +61,29 @@ class RainParams:
     geschwindigkeit_nicht_ab_ms: float = param(2.0, doc="Höchste Fließgeschwindigkeit, ab der (darüber) die "
                                                "Fläche nicht geeignet ist", unit="m/s", source=SOURCE, min=0)
     fliessweg_min_m: float = param(1.0, doc="Mindestlänge eines Fließwegs in der Fläche, die zählt", unit="m",
-                                   min=0)
+                                   min=0,
+        source="Konvention: kürzere Stücke sind Schnittreste am Flächenrand; ein Fließweg, der die Fläche quert, "
+               "ist länger")
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Raster abdecken müssen", unit="%",
-                                     min=0, max=100)
+                                     min=0, max=100,
+        source="Konvention: bis 5 % ohne Daten sind Randzellen des Rasters; größere Lücken lassen die Fläche nicht "
+               "bewertet, weil fehlende Daten nie passieren lassen")
     nodata_ist_trocken: bool = param(False, doc="NoData-Zellen innerhalb der Gefahrenkarte als trocken (0 m, 0 m/s) "
-                                     "werten; für Karten, die trockene Zellen leer lassen")
+                                     "werten; für Karten, die trockene Zellen leer lassen",
+        source="Konvention: fehlende Daten lassen nie passieren; nur wenn eine Karte trockene Zellen nachweislich "
+               "leer lässt, schaltet die Planung es ein")
     dgm_ersatz: bool = param(True, doc="Ohne Gefahrenkarte Senken und Fließwege aus dem DGM ableiten "
-                             "(geringere Aussagekraft)")
+                             "(geringere Aussagekraft)",
+        source="DOMAIN.md §2: ohne Gefahrenkarte sind Senken und Fließwege aus dem Geländemodell ein dokumentierter "
+               "Ersatz (als Ersatz gekennzeichnet)")
     abfluss_bedingt_ab_m2: float = param(2000.0, doc="Einzugsgebiet einer Zelle, ab dem sie als Fließweg gilt "
-                                         "(nur DGM-Ableitung)", unit="m²", source="Konvention [U]", min=0)
+                                         "(nur DGM-Ableitung)", unit="m²", min=0,
+                                         source="Konvention: ab etwa 2000 m² Einzugsgebiet (ein Block aus Dächern und "
+                                                "Gärten) sammelt sich der Oberflächenabfluss zu einem Fließweg [U]")
     dgm_halo_m: float = param(100.0, doc="Rand um die Flächen, der für die DGM-Ableitung mitgelesen wird", unit="m",
-                              min=0)
+                              min=0,
+        source="Konvention: Wasser, das in die Fläche fließt, kommt vom Hang darüber; 100 m Rand erfassen das "
+               "Einzugsgebiet eines Hinterhofs, ohne ganze Geländemodell-Kacheln zu lesen")
 
 
 MEASURES = ("quelle", "tiefe_max_m", "tiefe_p90_m", "anteil_gt_10cm_pct", "anteil_gt_50cm_pct",

@@ -26,9 +26,13 @@ class TopographyParams:
     nicht_geeignet_ab_pct: float = param(20.0, doc="Neigung, ab der eine Fläche nicht geeignet ist", unit="%",
                                          source="DOMAIN.md §2 Slope [U]: keine gesetzliche Schwelle", min=0)
     kennwert: str = param("mittel", doc="Welcher Neigungswert die Klasse bestimmt",
-                          choices=("mittel", "p90"))
+                          choices=("mittel", "p90"),
+        source="Konvention: die mittlere Neigung beschreibt das Baufeld; eine einzelne steile Böschung am Rand soll "
+               "es nicht allein bestimmen (max ist wählbar)")
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den das DGM abdecken muss", unit="%",
-                                     min=0, max=100)
+                                     min=0, max=100,
+        source="Konvention: bis 5 % ohne Daten sind Randzellen des Rasters; größere Lücken lassen die Fläche nicht "
+               "bewertet, weil fehlende Daten nie passieren lassen")
 
 
 _TERRAIN = ""  # the terrain cannot be changed by the owner or the city

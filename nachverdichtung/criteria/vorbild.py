@@ -42,7 +42,9 @@ class PrecedentParams:
                                       "(wie bei der Flächenableitung)", unit="m",
                              source="§ 8 LBauO RLP: 0,4 H, mindestens 3 m", min=0)
     suchradius_m: float = param(300.0, doc="Bis zu dieser Entfernung wird das nächste Vorbild gesucht", unit="m",
-                                min=0)
+                                min=0,
+        source="Konvention: der eigene Straßenblock und die Nachbarblöcke (Blocklänge 100–250 m); weiter entfernte "
+               "Hinterhäuser gehören nicht mehr zur näheren Umgebung nach § 34 BauGB")
 
 
 RULES = (

@@ -24,12 +24,20 @@ class PlotParams:
                                      source="Konvention: Einfamilienhaus 10 × 12 m")
     footprint_length_m: float = param(12.0, doc="Länge eines typischen Baukörpers", unit="m", min=1,
                                       source="Konvention: Einfamilienhaus 10 × 12 m")
-    min_footprint_width_m: float = param(8.0, doc="Breite des kleinsten sinnvollen Baukörpers", unit="m", min=1)
-    min_footprint_length_m: float = param(10.0, doc="Länge des kleinsten sinnvollen Baukörpers", unit="m", min=1)
+    min_footprint_width_m: float = param(8.0, doc="Breite des kleinsten sinnvollen Baukörpers", unit="m", min=1,
+        source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
+               "candidates.footprint_width_m")
+    min_footprint_length_m: float = param(10.0, doc="Länge des kleinsten sinnvollen Baukörpers", unit="m", min=1,
+        source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
+               "candidates.footprint_length_m")
     setback_m: float = param(3.0, doc="Abstand zu Grundstücksgrenzen und zwischen neuen Gebäuden (je Seite)",
                              unit="m", source="§ 8 LBauO RLP: 0,4 H, mindestens 3 m", min=0)
-    storeys: int = param(2, doc="Angenommene Geschosszahl für die Wohnungsschätzung", min=1)
-    dwelling_m2: float = param(90.0, doc="Bruttogeschossfläche je Wohnung für die Schätzung", unit="m²", min=1)
+    storeys: int = param(2, doc="Angenommene Geschosszahl für die Wohnungsschätzung", min=1,
+        source="Konvention: zwei Geschosse wie die übliche Einfamilienhausbebauung der Umgebung (Einfügen nach § 34 "
+               "BauGB); nur für die Schätzung der Wohnungen, nicht für die Klasse")
+    dwelling_m2: float = param(90.0, doc="Bruttogeschossfläche je Wohnung für die Schätzung", unit="m²", min=1,
+        source="Konvention: eine Wohnung mittlerer Größe: rund 72 m² Wohnfläche bei einem Verhältnis von Wohn- zu "
+               "Bruttogeschossfläche von etwa 0,8")
 
 
 _RECUT = "Eigentümer: Flurstücke mit dem Nachbarn zusammenlegen oder Grenzen verschieben (Umlegung)"
