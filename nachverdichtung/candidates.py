@@ -83,7 +83,7 @@ class CandidateParams:
                 "'Objektart.Attribut.Code' (ergänzt/überschreibt die Voreinstellung, siehe docs/criteria.md)",
         source="Codes: GeoInfoDok 7.1 AAA-Codelisten (norBIT ALKIS-Import alkis-schema.sql); Voreinstellung: "
                "Konvention: Wohnbau-, Misch- und Hausgartenflächen tragen Hinterland, Landwirtschaft, Wald, Gewerbe und "
-               "Verkehr nicht (Tabelle in docs/criteria.md, von der Gemeinde zu prüfen)")
+               "Verkehr nicht (von der Gemeinde zu prüfen)")
     public_facilities_eligible: bool = param(
         False, doc="Flächen besonderer funktionaler Prägung (Schule, Kirche, Verwaltung …) als Hinterland zulassen",
         source="Konvention: öffentliche Grundstücke sind meist keine privaten Nachverdichtungspotenziale")
@@ -110,7 +110,7 @@ class CandidateParams:
     front_depth_m: float = param(25.0, doc="Tiefe der Vorderzone ohne Hauptgebäude (bzw. bei fester Tiefe)",
                                  unit="m", min=0,
         source="Konvention: Vorgarten (3–5 m) plus Tiefe eines Wohnhauses (12–15 m) plus Terrasse; gilt nur für "
-               "Straßen ohne Hauptgebäude und bei building_line: fixed")
+               "Straßen ohne Hauptgebäude und bei fester Tiefe")
     max_building_line_m: float = param(45.0, doc="Größte angenommene Tiefe der hinteren Baulinie", unit="m", min=0,
         source="Konvention: deutlich tiefer als ein Vorderhaus mit Vorgarten (etwa 30 m); größere Tiefen kommen von "
                "vorhandenen Hinterhäusern und dürfen die Linie nicht in die Gärten schieben")
@@ -123,14 +123,14 @@ class CandidateParams:
         source="Konvention: kleinster Bauplatz: Baukörper 8 × 10 m mit 3 m Abstandsfläche ringsum (§ 8 LBauO RLP) "
                "braucht 14 × 16 m = 224 m², aufgerundet 250 m²")
     min_width_m: float = param(8.0, doc="Mindestbreite einer Fläche", unit="m", min=0,
-        source="Konvention: so breit wie der kleinste Baukörper (footprint_width_m 8 m); schmalere Streifen tragen "
+        source="Konvention: so breit wie der kleinste Baukörper (8 m); schmalere Streifen tragen "
                "kein Haus")
     footprint_width_m: float = param(8.0, doc="Breite des kleinsten Baukörpers, der passen muss", unit="m", min=1,
         source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
-               "zuschnitt.min_footprint_width_m")
+               "bei der Bewertung des Zuschnitts")
     footprint_length_m: float = param(10.0, doc="Länge des kleinsten Baukörpers, der passen muss", unit="m", min=1,
         source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
-               "zuschnitt.min_footprint_length_m")
+               "bei der Bewertung des Zuschnitts")
     front_touch_m: float = param(1.0, doc="Abstand, bis zu dem ein Flurstück als an der Straße gelegen gilt", unit="m",
                                  min=0,
         source="Konvention: Flurstücksgrenze und Straßenfläche fallen im ALKIS zusammen; 1 m fängt "

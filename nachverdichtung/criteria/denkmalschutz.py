@@ -61,7 +61,7 @@ class MonumentParams:
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt",
                                        unit="m²", min=0,
         source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
-               "Maßstäbe (wie candidates.min_piece_m2)")
+               "Maßstäbe")
 
 
 _PERMIT = "Eigentümer: denkmalrechtliche Genehmigung (§ 13 DSchG RLP) bei der Denkmalschutzbehörde beantragen"

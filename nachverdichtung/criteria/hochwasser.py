@@ -68,7 +68,7 @@ class FloodParams:
         source="§ 76 Abs. 2 WHG (HQ100 ist festzusetzen), § 78b WHG (Risikogebiete, HQextrem) [V]")
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt", unit="m²", min=0,
         source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
-               "Maßstäbe (wie candidates.min_piece_m2)")
+               "Maßstäbe")
 
 
 RULES = (

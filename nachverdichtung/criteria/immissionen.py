@@ -60,7 +60,7 @@ class NoiseParams:
                                       source="Lärmkartierung: ab 55 dB(A) gesundheitsrelevant [S]")
     kennwert: str = param("mittel", doc="Welcher Pegel die Klasse bestimmt", choices=("mittel", "max"),
         source="Konvention: der flächengemittelte Pegel beschreibt das Baufeld; Zellen am Straßenrand sollen eine "
-               "tiefe Gartenfläche nicht allein bestimmen (max ist wählbar)")
+               "tiefe Gartenfläche nicht allein bestimmen (der Höchstwert ist wählbar)")
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den die Lärmraster abdecken müssen",
                                      unit="%", min=0, max=100,
         source="Konvention: bis 5 % ohne Daten sind Randzellen des Rasters; größere Lücken lassen die Fläche nicht "

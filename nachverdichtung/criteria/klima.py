@@ -50,7 +50,7 @@ class ClimateParams:
     min_ueberlappung_m2: float = param(1.0, doc="Kleinere Überlappungen gelten als Digitalisierungssplitter",
                                        unit="m²", min=0,
         source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
-               "Maßstäbe (wie candidates.min_piece_m2)")
+               "Maßstäbe")
 
 
 _PLACE = ""  # the climate function of the place cannot be changed by the owner or the city

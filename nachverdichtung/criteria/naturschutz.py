@@ -60,7 +60,7 @@ class NatureParams:
     min_ueberlappung_m2: float = param(1.0, doc="Mindestüberlappung, die als Betroffenheit zählt "
                                        "(gegen Digitalisierungssplitter)", unit="m²", min=0,
         source="Konvention: Überlappungen unter 1 m² sind Splitter zwischen Karten verschiedener Herkunft und "
-               "Maßstäbe (wie candidates.min_piece_m2)")
+               "Maßstäbe")
     puffer_ausschluss_m: float = param(10.0, doc="Abstand zu Ausschlusskategorien, innerhalb dessen eine Fläche "
                                        "bedingt geeignet ist", unit="m", min=0,
         source="DOMAIN.md §2: Abstand zu Schutzgebieten konfigurierbar; Konvention: 10 m sind etwa die Tiefe von "

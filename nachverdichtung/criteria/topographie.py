@@ -28,7 +28,7 @@ class TopographyParams:
     kennwert: str = param("mittel", doc="Welcher Neigungswert die Klasse bestimmt",
                           choices=("mittel", "p90"),
         source="Konvention: die mittlere Neigung beschreibt das Baufeld; eine einzelne steile Böschung am Rand soll "
-               "es nicht allein bestimmen (max ist wählbar)")
+               "es nicht allein bestimmen (der Höchstwert ist wählbar)")
     min_abdeckung_pct: float = param(95.0, doc="Mindestanteil der Fläche, den das DGM abdecken muss", unit="%",
                                      min=0, max=100,
         source="Konvention: bis 5 % ohne Daten sind Randzellen des Rasters; größere Lücken lassen die Fläche nicht "

@@ -26,10 +26,10 @@ class PlotParams:
                                       source="Konvention: Einfamilienhaus 10 × 12 m")
     min_footprint_width_m: float = param(8.0, doc="Breite des kleinsten sinnvollen Baukörpers", unit="m", min=1,
         source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
-               "candidates.footprint_width_m")
+               "bei der Flächenableitung")
     min_footprint_length_m: float = param(10.0, doc="Länge des kleinsten sinnvollen Baukörpers", unit="m", min=1,
         source="Konvention: kleinstes freistehendes Wohnhaus 8 × 10 m (80 m² Grundfläche), wie "
-               "candidates.footprint_length_m")
+               "bei der Flächenableitung")
     setback_m: float = param(3.0, doc="Abstand zu Grundstücksgrenzen und zwischen neuen Gebäuden (je Seite)",
                              unit="m", source="§ 8 LBauO RLP: 0,4 H, mindestens 3 m", min=0)
     storeys: int = param(2, doc="Angenommene Geschosszahl für die Wohnungsschätzung", min=1,
