@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .io.contract import TARGET_CRS
 from .io.postgis import is_database_url, parse_url
 from .params import build, param, to_plain
 
@@ -33,8 +34,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-TARGET_CRS = "EPSG:25832"
 
 
 @dataclass(frozen=True)

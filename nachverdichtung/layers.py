@@ -18,12 +18,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError
-from .io.alkis import ROLE_LABEL, read_alkis
-from .io.codes import building_category, parse_flstkennz  # noqa: F401 - re-exported (public API)
+from pyproj import CRS
+
 from .config import source_list
+from .errors import InputError
+from .io.alkis import read_alkis
+from .io.clean import clean_features
+from .io.clean import clean_polygons as _clean
+from .io.codes import building_category, parse_flstkennz  # noqa: F401 - re-exported (public API)
+from .io.contract import TARGET_CRS, Read
 from .io.legal import read_legal
-from .io.raster import RasterSource, open_raster_source
+from .io.raster import RasterSource, read_raster
+from .io.roles import ROLE_LABEL
 from .io.thematic import CLASS_INPUTS, VECTOR_INPUTS, read_thematic
 from .landuse import unknown_codes
 
@@ -69,7 +75,7 @@ class Layers:
     buildings: gpd.GeoDataFrame
     roads: gpd.GeoDataFrame
     landuse: gpd.GeoDataFrame
-    crs: str = "EPSG:25832"
+    crs: str = TARGET_CRS
     vectors: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     rasters: dict[str, RasterSource] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
@@ -94,50 +100,12 @@ class Layers:
 def clean_polygons(gdf: gpd.GeoDataFrame, *, what: str, problems: list[str]) -> gpd.GeoDataFrame:
     """Make polygon geometries valid, 2D and polygonal; drop what cannot be used, and record it.
 
-    Null and empty geometries, non-polygonal features (points, lines in a polygon layer) and
-    zero-area slivers are dropped; invalid polygons (e.g. bow-ties) are repaired with
-    ``make_valid``. Each kind of change is recorded once with its count in ``problems``.
+    The one polygon cleaner is :func:`nachverdichtung.io.clean.clean_polygons`; this appends its
+    problems (each kind of change once, with its count) to ``problems`` and returns the frame.
     """
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if shapely.has_z(geoms[~missing]).any():
-        geoms = shapely.force_2d(geoms)
-        problems.append(f"{what}: Z-Koordinaten entfernt")
-    invalid = ~missing & ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-        problems.append(f"{what}: {int(invalid.sum())} ungültige Geometrien repariert (make_valid)")
-    # keep only polygonal parts (make_valid may return collections with lines)
-    types = shapely.get_type_id(geoms)
-    coll = ~missing & (types == 7)
-    if coll.any():
-        parts, idx = shapely.get_parts(geoms[coll], return_index=True)
-        keep = np.isin(shapely.get_type_id(parts), (3, 6))
-        polys = shapely.get_parts(parts[keep])
-        pidx = np.repeat(idx[keep], shapely.get_num_geometries(parts[keep]))
-        rebuilt = np.full(coll.sum(), None, dtype=object)
-        if len(polys):
-            mp = shapely.multipolygons(polys, indices=pidx)
-            rebuilt[np.unique(pidx)] = mp
-        geoms = geoms.copy()
-        geoms[coll] = rebuilt
-        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        types = shapely.get_type_id(geoms)
-    nonpoly = ~missing & ~np.isin(types, (3, 6))
-    area = np.where(missing | nonpoly, 0.0, shapely.area(geoms))
-    sliver = ~missing & ~nonpoly & (area < 0.01)
-    drop = missing | nonpoly | sliver
-    for mask, label in ((missing, "leere Geometrien"), (nonpoly, "Nicht-Flächen-Geometrien (Punkte/Linien)"),
-                        (sliver, "Splitterflächen < 0,01 m²")):
-        if mask.any():
-            problems.append(f"{what}: {int(mask.sum())} {label} verworfen")
-    out = gdf.copy()
-    out.geometry = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
-    out = out[~drop]
-    out.attrs = dict(gdf.attrs)
-    out.attrs["dropped_index"] = gdf.index[drop]
-    return out
+    cleaned = _clean(gdf, what=what)
+    problems.extend(cleaned.problems)
+    return cleaned.frame
 
 
 def _validate_parcels(gdf: gpd.GeoDataFrame, problems: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -149,11 +117,11 @@ def _validate_parcels(gdf: gpd.GeoDataFrame, problems: list[str]) -> tuple[gpd.G
     if no_id.any():
         gdf.loc[no_id, "flstkennz"] = [f"OHNE_KENNZ_{i:06d}" for i in range(int(no_id.sum()))]
         problems.append(f"{label}: {int(no_id.sum())} Flurstücke ohne Kennzeichen erhielten Ersatz-Kennzeichen")
-    cleaned = clean_polygons(gdf, what=label, problems=problems)
-    dropped = raw.loc[cleaned.attrs["dropped_index"]]
-    excluded = pd.DataFrame({"flstkennz": gdf.loc[dropped.index, "flstkennz"].astype(str),
+    cleaned = _clean(gdf, what=label)
+    problems.extend(cleaned.problems)
+    excluded = pd.DataFrame({"flstkennz": gdf.loc[raw.loc[cleaned.dropped].index, "flstkennz"].astype(str),
                              "grund": "Geometrie leer oder unbrauchbar"})
-    gdf = cleaned
+    gdf = cleaned.frame
     # duplicates: identical geometry -> drop (accounted), different geometry -> make unique
     dup = gdf["flstkennz"].duplicated(keep=False)
     if dup.any():
@@ -228,22 +196,14 @@ def _is_vector(sources) -> bool:
 
 def _clean_thematic(name: str, gdf: gpd.GeoDataFrame, problems: list[str]) -> gpd.GeoDataFrame:
     label, kind = (VECTOR_INPUTS[name][:2] if name in VECTOR_INPUTS else (CLASS_INPUTS[name][0], "polygon"))
-    if kind == "polygon":
-        gdf = clean_polygons(gdf, what=label, problems=problems)
-    else:
-        geoms = np.asarray(gdf.geometry.array)
-        bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        if bad.any():
-            problems.append(f"{label}: {int(bad.sum())} leere Geometrien verworfen")
-            gdf = gdf[~bad]
-        if shapely.has_z(geoms[~bad]).any():
-            gdf = gdf.set_geometry(shapely.force_2d(np.asarray(gdf.geometry.array)))
-    return gdf.reset_index(drop=True)
+    cleaned = _clean(gdf, what=label) if kind == "polygon" else clean_features(gdf, what=label)
+    problems.extend(cleaned.problems)
+    return cleaned.frame.reset_index(drop=True)
 
 
-def _no_usable_geometry(role: str, raw: gpd.GeoDataFrame, default_file) -> InputError:
+def _no_usable_geometry(role: str, read: Read, default_file) -> InputError:
     """The error for a role whose every geometry was dropped; names lines/points delivered for areas."""
-    file = raw.attrs.get("source", {}).get("file") or default_file
+    raw, file = read.frame, read.source.get("file") or default_file
     kinds = set(raw.geometry.geom_type.dropna().str.replace("Multi", "", regex=False))
     if kinds and kinds <= {"LineString", "LinearRing", "Point"}:
         found = "Linien" if "Point" not in kinds else ("Punkte" if kinds == {"Point"} else "Linien und Punkte")
@@ -267,24 +227,32 @@ def unusable_reason(loaded) -> str:
     return ""
 
 
-def load_input(name: str, value, *, target_crs: str, problems: list[str]):
-    """Load one configured thematic input: a :class:`RasterSource` or a GeoDataFrame.
+def load_input(name: str, value, *, target_crs: str) -> Read:
+    """Load one configured thematic input: a :class:`Read` of a :class:`RasterSource` or a GeoDataFrame.
 
     ``value`` is the config entry (one source or a tuple of sources). Several sources of a raster
     role are tiles of one mosaic; a raster role given as vector files is read as class polygons.
+    Vector frames come back cleaned (polygons repaired, empty geometries dropped), with the
+    cleaning in the problems.
     """
     sources = source_list(value)
     if name in RASTER_INPUTS and not (name in CLASS_INPUTS and _is_vector(sources)):
         first = sources[0]
         paths = [s.path for s in sources] if len(sources) > 1 else first.path
-        return open_raster_source(paths, crs=first.crs, name=RASTER_INPUTS[name], key=f"inputs.{name}",
-                                  problems=problems, role=name, unit=first.unit)
-    gdf = read_thematic(name, sources, target_crs=target_crs, problems=problems)
-    return _clean_thematic(name, gdf, problems)
+        return read_raster(paths, crs=first.crs, name=RASTER_INPUTS[name], key=f"inputs.{name}", role=name,
+                           unit=first.unit)
+    read = read_thematic(name, sources, target_crs=target_crs)
+    problems = list(read.problems)
+    frame = _clean_thematic(name, read.frame, problems)
+    return Read(frame, tuple(problems), read.source)
 
 
 def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Layers:
     """Load, validate and harmonise every input named in the configuration.
+
+    Every reader returns a :class:`~nachverdichtung.io.contract.Read`; their problems are collected
+    here, in reading order, and reported once: logged as warnings and kept in ``Layers.problems``
+    (which ``validate`` and the run log show).
 
     Parameters
     ----------
@@ -300,25 +268,24 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
     """
     say = progress or (lambda msg: None)
     problems: list[str] = []
-    details: list[str] = []
     say("ALKIS-Daten lesen")
     roles = read_alkis(config.alkis, target_crs=config.crs)
-    for role, gdf in roles.items():
-        details.extend(gdf.attrs.get("problem_details", []))
-        if len(gdf) == 0:
-            raise InputError(f"{ROLE_LABEL[role]}: Layer ist leer", file=gdf.attrs.get("source", {}).get("file"),
+    details = [d for read in roles.values() for d in read.details]
+    for role, read in roles.items():
+        if len(read.frame) == 0:
+            raise InputError(f"{ROLE_LABEL[role]}: Layer ist leer", file=read.source.get("file"),
                              fix="eine Lieferung mit Objekten verwenden oder die Layerzuordnung prüfen")
-        problems.extend(gdf.attrs.get("problems", []))
-    parcels, excluded = _validate_parcels(roles["parcels"], problems)
-    buildings = _validate_buildings(roles["buildings"], problems)
-    roads = _validate_simple(roles["roads"], "roads", "art", problems)
-    landuse = _validate_simple(roles["landuse"], "landuse", "nutzung", problems)
+        problems.extend(read.problems)
+    parcels, excluded = _validate_parcels(roles["parcels"].frame, problems)
+    buildings = _validate_buildings(roles["buildings"].frame, problems)
+    roads = _validate_simple(roles["roads"].frame, "roads", "art", problems)
+    landuse = _validate_simple(roles["landuse"].frame, "landuse", "nutzung", problems)
     problems.extend(unknown_codes(landuse, what=ROLE_LABEL["landuse"]))
     for role, gdf in (("parcels", parcels), ("landuse", landuse), ("roads", roads)):
         if len(gdf) == 0:
             raise _no_usable_geometry(role, roles[role], config.alkis.path)
     sources = {"alkis": str(config.alkis.path)}
-    vectors, rasters, unusable = _legal_layers(config, problems, sources), {}, {}
+    vectors, rasters, unusable = _legal_layers(config, problems), {}, {}
     for f in dataclasses.fields(config.inputs):
         value = getattr(config.inputs, f.name)
         if value is None:
@@ -326,13 +293,14 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         listed = source_list(value)
         sources.update({f.name if len(listed) == 1 else f"{f.name}[{k}]": str(s.path) for k, s in enumerate(listed)})
         say(f"{RASTER_INPUTS.get(f.name) or VECTOR_INPUTS[f.name][0]} lesen")
-        loaded = load_input(f.name, value, target_crs=config.crs, problems=problems)
-        if unusable_reason(loaded):
-            unusable[f.name] = unusable_reason(loaded)
-        elif isinstance(loaded, RasterSource):
-            rasters[f.name] = loaded
+        read = load_input(f.name, value, target_crs=config.crs)
+        problems.extend(read.problems)
+        if unusable_reason(read.frame):
+            unusable[f.name] = unusable_reason(read.frame)
+        elif isinstance(read.frame, RasterSource):
+            rasters[f.name] = read.frame
         else:
-            vectors[f.name] = loaded
+            vectors[f.name] = read.frame
     _check_raster_coverage(rasters, parcels, config.crs, problems)
     for msg in problems:
         log.warning(msg)
@@ -341,13 +309,13 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
                   excluded_parcels=excluded, problem_details=tuple(details), unusable=unusable)
 
 
-def _legal_layers(config, problems: list[str], sources: dict) -> dict[str, gpd.GeoDataFrame]:
+def _legal_layers(config, problems: list[str]) -> dict[str, gpd.GeoDataFrame]:
     """The restriction object types of the delivery (``legal_*`` layers), polygons cleaned."""
     legal = read_legal(config.alkis.path, encoding=config.alkis.encoding, crs=config.alkis.crs,
                        target_crs=config.crs, layers=config.alkis.layers)
     problems.extend(legal.problems)
     out = {}
-    for key, gdf in legal.frames.items():
+    for key, gdf in legal.frame.items():
         label = f"{gdf['objektart'].iloc[0]}" if len(gdf) else key
         out[key] = clean_polygons(gdf, what=label, problems=problems).reset_index(drop=True)
     return out
@@ -355,11 +323,9 @@ def _legal_layers(config, problems: list[str], sources: dict) -> dict[str, gpd.G
 
 def _check_raster_coverage(rasters: dict, parcels: gpd.GeoDataFrame, crs: str, problems: list[str]) -> None:
     """Record rasters that miss the parcels' extent entirely or cover only part of it."""
-    from pyproj import CRS as ProjCRS
-
     extent = shapely.box(*parcels.total_bounds)
     for name, r in rasters.items():
-        box = gpd.GeoSeries([shapely.box(*r.bounds)], crs=ProjCRS.from_wkt(r.crs)).to_crs(crs).iloc[0]
+        box = gpd.GeoSeries([shapely.box(*r.bounds)], crs=CRS.from_wkt(r.crs)).to_crs(crs).iloc[0]
         share = shapely.area(shapely.intersection(extent, box)) / max(shapely.area(extent), 1e-9)
         label = RASTER_INPUTS[name]
         if share <= 0:

@@ -184,7 +184,7 @@ def _vector_role(p: Path) -> Guess | None:
 
 def _table_role(p: Path) -> Guess | None:
     try:
-        df, _ = read_table(p, what="Tabelle", fix_key="inputs")
+        df = read_table(p, what="Tabelle", fix_key="inputs").frame
     except InputError:
         return None
     cols = [str(c) for c in df.columns]

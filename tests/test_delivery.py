@@ -52,7 +52,9 @@ def rerun(base, criterion: str, **inputs):
         if value is None:
             continue
         cfg = config_from_dict({"alkis": {"path": "."}, "inputs": {name: value}}, base_dir=Path("/"))
-        loaded = load_input(name, getattr(cfg.inputs, name), target_crs=CRS, problems=problems)
+        read = load_input(name, getattr(cfg.inputs, name), target_crs=CRS)
+        problems.extend(read.problems)
+        loaded = read.frame
         if unusable_reason(loaded):
             unusable[name] = unusable_reason(loaded)
         elif isinstance(loaded, RasterSource):
@@ -528,4 +530,4 @@ def test_missing_class_field_is_a_clear_error(tmp_path):
     cfg = config_from_dict({"alkis": {"path": "."}, "inputs": {"noise_lden": str(tmp_path / "x.gpkg")}},
                            base_dir=Path("/"))
     with pytest.raises(InputError, match="Klassenfeld"):
-        load_input("noise_lden", cfg.inputs.noise_lden, target_crs=CRS, problems=[])
+        load_input("noise_lden", cfg.inputs.noise_lden, target_crs=CRS)

@@ -16,9 +16,10 @@ from nachverdichtung.io.dxf import (
     check_crs,
     list_dxf_layers,
     parse_parcel_text,
-    read_alkis_dxf,
     write_alkis_dxf,
 )
+
+from .dxf_helpers import read_alkis_dxf
 
 X0, Y0 = 400_000.0, 5_500_000.0
 CRS = "EPSG:25832"
@@ -83,7 +84,7 @@ def test_round_trip(district, written, reader):
     assert res["nenner"].tolist() == exp["nenner"].tolist()
     assert res["flur"].tolist() == [1, 1, 1, 1, 2, 2]
     assert set(res["gemarkung"]) == {"2566"}
-    assert got["parcels"].attrs["problems"] == []
+    assert got.problems == []
     assert got["parcels"].crs == CRS
     b = got["buildings"].sort_values("funktion")
     assert b["kategorie"].tolist() == ["haupt", "haupt", "gewerbe", "neben"]
@@ -175,10 +176,11 @@ def test_einzellinien_are_polygonised(tmp_path):
     msp.add_text("5", dxfattribs={"layer": "Flurstücksnummern", "insert": (X0 + 5, Y0 + 5)})
     msp.add_text("6", dxfattribs={"layer": "Flurstücksnummern", "insert": (X0 + 15, Y0 + 5)})
     doc.saveas(tmp_path / "e.dxf")
-    p = read_alkis_dxf(tmp_path / "e.dxf", crs=CRS, gemarkung="2566", flur=1)["parcels"]
+    got = read_alkis_dxf(tmp_path / "e.dxf", crs=CRS, gemarkung="2566", flur=1)
+    p = got["parcels"]
     assert sorted(p.area.round(6)) == [200.0, 200.0]
     assert sorted(p["zaehler"]) == [5, 6]
-    assert p.attrs["problems"] == []
+    assert got.problems == []
 
 
 def test_text_problems_are_reported(tmp_path):
@@ -190,8 +192,9 @@ def test_text_problems_are_reported(tmp_path):
     msp.add_mtext("2", dxfattribs={"layer": "Flurstücksnummern", "insert": (X0 + 8, Y0 + 8)})
     msp.add_text("99/1", dxfattribs={"layer": "Flurstücksnummern", "insert": (X0 + 100, Y0 + 5)})
     doc.saveas(tmp_path / "t.dxf")
-    p = read_alkis_dxf(tmp_path / "t.dxf", crs=CRS, gemarkung="2566", flur=1)["parcels"]
-    probs = p.attrs["problems"]
+    got = read_alkis_dxf(tmp_path / "t.dxf", crs=CRS, gemarkung="2566", flur=1)
+    p = got["parcels"]
+    probs = got.problems
     # the deeper number (8 m from the boundary) wins over the one 5 m from it; the loser has
     # no unnumbered parcel within 10 m (the other parcel is 12 m away)
     assert any("'99/1'" in s and "keinem Flurstück" in s for s in probs)

@@ -11,7 +11,9 @@ import pytest
 import shapely
 
 from nachverdichtung.errors import CRSError
-from nachverdichtung.io.dxf import detect_dxf_preset, read_alkis_dxf
+from nachverdichtung.io.dxf import detect_dxf_preset
+
+from .dxf_helpers import read_alkis_dxf
 
 X0, Y0 = 400_000.0, 5_500_000.0
 CRS = "EPSG:25832"
@@ -71,7 +73,7 @@ def test_auto_preset_by_layer_names_and_unmatched_layers_listed(tmp_path):
     for i in range(3):
         msp.add_line((X0 + i, Y0 - 5), (X0 + i + 1, Y0 - 5), dxfattribs={"layer": "Böschung"})
     got = _read(doc, tmp_path, preset="auto", gemarkung="2566", flur=2)
-    probs = got["parcels"].attrs["problems"]
+    probs = got.problems
     assert any("Preset automatisch gewählt: dxf_ax_objektarten" in s for s in probs)
     unmatched = [s for s in probs if "nicht zugeordnet" in s]
     assert len(unmatched) == 1 and "1 Layer nicht zugeordnet: Böschung (3 Linien)" in unmatched[0]
@@ -88,11 +90,11 @@ def test_extend_adds_a_rule_instead_of_replacing(tmp_path):
     got = _read(doc, tmp_path, gemarkung="2566", flur=1, layers={"extend": {
         "buildings": [{"layers": ["Gebäude X"], "funktion": 2000}]}})
     assert sorted(got["buildings"]["kategorie"]) == ["gewerbe", "haupt"]
-    assert not any("nicht zugeordnet" in s for s in got["parcels"].attrs["problems"])
+    assert not any("nicht zugeordnet" in s for s in got.problems)
     replaced = read_alkis_dxf(tmp_path / "a.dxf", crs=CRS, gemarkung="2566", flur=1, layers={
         "buildings": [{"layers": ["Gebäude X"], "funktion": 2000}]})
     assert replaced["buildings"]["kategorie"].tolist() == ["gewerbe"]
-    assert any("Wohngebäude (1 Flächen)" in s for s in replaced["parcels"].attrs["problems"])
+    assert any("Wohngebäude (1 Flächen)" in s for s in replaced.problems)
 
 
 def test_special_boundaries_never_become_parcels(tmp_path):
@@ -185,9 +187,10 @@ def test_fraction_block_and_mtext_numbers(tmp_path):
     ref = msp.add_blockref("FLST", (X0 + 75, Y0 + 15), dxfattribs={"layer": "Flurstücksnummern"})
     ref.add_auto_attribs({"ZAEHLER": "5", "NENNER": "2"})
     msp.add_mtext(r"{\H0.7x;\S8^1;}", dxfattribs={"layer": "Flurstücksnummern", "insert": (X0 + 105, Y0 + 15)})
-    p = _read(doc, tmp_path, gemarkung="2566", flur=1)["parcels"].sort_values("flstkennz")
+    got = _read(doc, tmp_path, gemarkung="2566", flur=1)
+    p = got["parcels"].sort_values("flstkennz")
     assert p[["zaehler", "nenner"]].astype(int).values.tolist() == [[4, 17], [5, 2], [8, 1], [12, 3]]
-    assert not any("keine Flurstücksnummer" in s for s in p.attrs["problems"])
+    assert not any("keine Flurstücksnummer" in s for s in got.problems)
 
 
 def test_arrow_and_nearest_parcel_for_numbers_outside(tmp_path):
@@ -202,10 +205,11 @@ def test_arrow_and_nearest_parcel_for_numbers_outside(tmp_path):
     msp.add_lwpolyline([(X0 + 37, Y0 + 2.5), (X0 + 42, Y0 + 2)], dxfattribs={"layer": "Zuordnungspfeil"})
     _text(msp, "3", 41, -3)                         # south of everything, 3 m from parcels 2/3
     _text(msp, "9", 20, -40)                        # 40 m away: reported, not given
-    p = _read(doc, tmp_path, gemarkung="2566", flur=1)["parcels"]
+    read = _read(doc, tmp_path, gemarkung="2566", flur=1)
+    p = read["parcels"]
     got = sorted(zip(p.bounds["minx"].round(0) - X0, p.bounds["miny"].round(0) - Y0, p["zaehler"]))
     assert got == [(0, 0, 1), (40, 0, 2), (40, 4, 3), (44, 0, 4)]
-    probs = p.attrs["problems"]
+    probs = read.problems
     assert any(s.startswith("a.dxf: 1 Flurstücksnummern außerhalb") for s in probs)
     assert any("keinem Flurstück" in s and "'9'" in s for s in probs)
     assert not any("ohne Flurstücksnummer" in s for s in probs)
@@ -229,11 +233,12 @@ def test_flur_from_labels_and_boundaries_and_layer_names(tmp_path):
     _text(msp, "Flur 1", 45, 38, "Flur")
     _text(msp, "Gemarkung Hohenecken (2566)", 2, 2, "Gemarkung")
     _text(msp, "Gemarkung 2567", 42, 2, "Gemarkung")
-    p = _read(doc, tmp_path)["parcels"]
+    read = _read(doc, tmp_path)
+    p = read["parcels"]
     got = sorted(p["flstkennz"])
     assert got == ["07256600100001______", "07256600100002______", "07256600200001______",
                    "07256600200002______", "07256700100001______", "07256700100002______"]
-    assert not any("unbekannt" in s for s in p.attrs["problems"])
+    assert not any("unbekannt" in s for s in read.problems)
     # the Flur in the number layer's name
     doc, msp = _new("Flurstücke", "Flurstücksnummern Flur 7")
     _square(msp, 0, 0, 20, 20, "Flurstücke")

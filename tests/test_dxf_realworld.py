@@ -9,7 +9,9 @@ import pytest
 from .conftest import SHARED_DATA
 from nachverdichtung.cli import main
 from nachverdichtung.errors import InputError
-from nachverdichtung.io.dxf import list_dxf_layers, read_alkis_dxf
+from nachverdichtung.io.dxf import list_dxf_layers
+
+from .dxf_helpers import read_alkis_dxf
 
 CORPUS = SHARED_DATA / "dxf_ezdxf"
 if not CORPUS.is_dir():

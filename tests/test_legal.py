@@ -95,14 +95,14 @@ def _write_delivery(tmp_path, kind):
 @pytest.mark.parametrize("kind", ["gpkg", "shp"])
 def test_read_legal_gpkg_and_shapefile_folder(tmp_path, kind):
     got = read_legal(_write_delivery(tmp_path, kind))
-    assert set(got.frames) == {"legal_monuments", "legal_water", "legal_zones"}
-    mon = got.frames["legal_monuments"]
+    assert set(got.frame) == {"legal_monuments", "legal_water", "legal_zones"}
+    mon = got.frame["legal_monuments"]
     assert mon["kategorie"].tolist() == ["Denkmalzone", "unbekannt"]
     assert mon["code"].tolist() == [2910, 2999]
     assert mon["name"].tolist() == ["Ortskern", "X"]
-    assert got.frames["legal_water"]["kategorie"].tolist() == ["ÜSG festgesetzt"]
-    assert got.frames["legal_water"]["name"].tolist() == ["ÜSG 7"]
-    assert got.frames["legal_zones"]["kategorie"].tolist() == ["Schutzzone II"]
+    assert got.frame["legal_water"]["kategorie"].tolist() == ["ÜSG festgesetzt"]
+    assert got.frame["legal_water"]["name"].tolist() == ["ÜSG 7"]
+    assert got.frame["legal_zones"]["kategorie"].tolist() == ["Schutzzone II"]
     unknown = [p for p in got.problems if "unbekannt" in p]
     assert len(unknown) == 1 and "2999" in unknown[0] and "ax_denkmalschutzrecht" in unknown[0]
 
@@ -110,7 +110,7 @@ def test_read_legal_gpkg_and_shapefile_folder(tmp_path, kind):
 def test_delivery_without_legal_layers(tmp_path):
     path = tmp_path / "a.gpkg"
     gpd.GeoDataFrame({"x": [1]}, geometry=[box(0, 0, 1, 1)], crs=CRS).to_file(path, layer="ax_flurstueck")
-    assert read_legal(path).frames == {}
+    assert read_legal(path).frame == {}
 
 
 # --- Naturschutz from ALKIS ------------------------------------------------------------------------

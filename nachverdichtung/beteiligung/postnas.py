@@ -26,6 +26,7 @@ import pyogrio
 
 from ..errors import InputError
 from ..io.postgis import connect, list_tables, read_table, redact
+from ..io.vector import READ_ERRORS
 from .codes import AUFGETEILT, FIKTIVES_BLATT, RECHTSGEMEINSCHAFT, role_of
 from .ownerdata import OwnerData, as_list, share_text
 
@@ -47,7 +48,7 @@ def read_postnas(path: Path) -> OwnerData:
     """Read the owner tables from a GeoPackage (attribute tables; the parcels may be in another file)."""
     try:
         names = {str(n).lower(): str(n) for n, _g in pyogrio.list_layers(path)}
-    except Exception as exc:  # pyogrio raises DataSourceError subclasses for unreadable files
+    except READ_ERRORS as exc:
         raise InputError(f"nicht lesbar ({type(exc).__name__})", file=path,
                          fix="eine GeoPackage-Datei mit den ALKIS-Eigentümertabellen angeben") from None
     tables = {table: pd.DataFrame(pyogrio.read_dataframe(path, layer=names[table], read_geometry=False))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..io.tables import CSV_ERRORS, XLSX_ERRORS
 from .store import STATUS, private_file
 
 __all__ = ["RESPONSE_FILE", "COLUMNS", "write_response_table", "read_responses"]
@@ -64,7 +65,7 @@ def _read(path: Path) -> pd.DataFrame:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, sheet_name=0, dtype=object)
         return pd.read_csv(path, sep=None, engine="python", dtype=object, encoding="utf-8-sig")
-    except Exception as exc:  # openpyxl / csv raise many kinds for damaged files
+    except (*XLSX_ERRORS, *CSV_ERRORS, UnicodeDecodeError) as exc:
         raise InputError(f"nicht lesbar ({type(exc).__name__})", file=path,
                          fix="als .xlsx (Excel) oder .csv speichern") from None
 

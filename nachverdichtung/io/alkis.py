@@ -9,67 +9,34 @@ GDAL has the NAS driver (see :mod:`nachverdichtung.io.nas`).
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import logging
-import re
-import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import ConfigError, InputError
+from .contract import Read
+from .dxf import read_alkis_dxf
+from .names import canonical_name, find_field, match_layer
 from .nas import NAS_SUFFIXES, check_nas
 from .postgis import DatabaseSource, is_database_url, table_columns
-from .vector import find_field, list_layers, read_vector
+from .roles import ROLE_LABEL, ROLES, has_preset, preset_names
+from .roles import load_preset as _load_preset
+from .vector import list_layers, read_vector
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ROLES", "load_preset", "detect_preset", "read_alkis", "canonical_name"]
-
-ROLES = ("parcels", "buildings", "roads", "landuse")
-ROLE_LABEL = {"parcels": "Flurstücke", "buildings": "Gebäude", "roads": "Verkehrsflächen",
-              "landuse": "Tatsächliche Nutzung"}
+__all__ = ["ROLES", "ROLE_LABEL", "load_preset", "detect_preset", "read_alkis", "canonical_name"]
 
 
-@lru_cache
 def load_preset(name: str) -> dict:
-    """Load a preset by name from the package's ``io/presets`` folder."""
-    try:
-        text = resources.files("nachverdichtung.io.presets").joinpath(f"{name}.yml").read_text("utf-8")
-    except FileNotFoundError:
-        available = sorted(p.name[:-4] for p in resources.files("nachverdichtung.io.presets").iterdir()
-                           if p.name.endswith(".yml"))
-        raise InputError(f"unbekanntes Preset {name!r}", fix=f"eines von {', '.join(available)} wählen") from None
-    return yaml.safe_load(text)
-
-
-def canonical_name(name: str) -> str:
-    """Normalise a layer name for tolerant matching: lower case, umlauts folded, no separators.
-
-    Examples
-    --------
-    >>> canonical_name("Gebäude_Bauwerk")
-    'gebaeudebauwerk'
-    """
-    name = name.lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        name = name.replace(a, b)
-    name = unicodedata.normalize("NFKD", name)
-    return re.sub(r"[^a-z0-9*?]", "", name)
-
-
-def _match_layer(available: list[str], wanted: str) -> str | None:
-    key = canonical_name(wanted)
-    for layer in available:
-        if fnmatch.fnmatchcase(canonical_name(layer), key):
-            return layer
-    return None
+    """A cadastre preset by name (``io/presets/<name>.yml``); an unknown name is bad input."""
+    if not has_preset(name):
+        raise InputError(f"unbekanntes Preset {name!r}", fix=f"eines von {', '.join(preset_names())} wählen")
+    return _load_preset(name)
 
 
 def detect_preset(path: Path) -> str:
@@ -93,7 +60,7 @@ def _layer_path(container: Path, layer: str) -> tuple[Path, str | None]:
     return container, layer
 
 
-def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
+def read_alkis(alkis, *, target_crs: str) -> dict[str, Read]:
     """Read a cadastre delivery into canonical role frames.
 
     Parameters
@@ -106,8 +73,9 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
     Returns
     -------
     dict
-        ``{"parcels", "buildings", "roads", "landuse"}`` → GeoDataFrame with the canonical columns of
-        ``docs/data_model.md`` (not yet validated), each with ``attrs["source"]``.
+        ``{"parcels", "buildings", "roads", "landuse"}`` → :class:`~nachverdichtung.io.contract.Read`
+        of a GeoDataFrame with the canonical columns of ``docs/data_model.md`` (not yet validated),
+        its problems and its source.
     """
     if is_database_url(alkis.path):
         return _read_database(alkis, target_crs=target_crs)
@@ -120,32 +88,33 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
             alkis = dataclasses.replace(alkis, preset="ax")
     preset_name = detect_preset(path) if alkis.preset == "auto" else alkis.preset
     if path.suffix.lower() == ".dxf":
-        from .dxf import read_alkis_dxf
-
-        frames = read_alkis_dxf(path, preset=preset_name, layers=alkis.layers or None, crs=alkis.crs,
-                                encoding=alkis.encoding, gemarkung=alkis.gemarkung, flur=alkis.flur,
-                                reader=alkis.dxf_reader, offset=_offset(alkis.offset, path),
-                                tolerance=alkis.dxf_tolerance_m,
-                                number_distance=alkis.dxf_number_distance_m)
-        out = {}
-        for role in ROLES:
-            if role not in frames:
-                raise InputError(f"{ROLE_LABEL[role]}: im DXF nicht gefunden", file=path,
-                                 fix=f"Layerzuordnung für '{role}' unter 'alkis.layers' angeben "
-                                     f"(Layer auflisten: nachverdichtung layers {path.name})")
-            gdf = frames[role]
-            attrs = dict(gdf.attrs)
-            if gdf.crs is not None and not gdf.crs.equals(target_crs):
-                gdf = gdf.to_crs(target_crs)
-            gdf.attrs = {**attrs, "source": {"file": str(path), "layer": None, "crs": str(alkis.crs)}}
-            out[role] = gdf
-        return out
+        return _read_dxf(path, preset_name, alkis, target_crs)
     preset = load_preset(preset_name)
     available = list_layers(path)
     return {role: _read_role(path, available, role, preset["roles"][role], alkis, target_crs) for role in ROLES}
 
 
-def _read_database(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
+def _read_dxf(path: Path, preset_name: str, alkis, target_crs: str) -> dict[str, Read]:
+    """The roles of a DXF drawing (:mod:`nachverdichtung.io.dxf`), every role required."""
+    reads = read_alkis_dxf(path, preset=preset_name, layers=alkis.layers or None, crs=alkis.crs,
+                           encoding=alkis.encoding, gemarkung=alkis.gemarkung, flur=alkis.flur,
+                           reader=alkis.dxf_reader, offset=_offset(alkis.offset, path),
+                           tolerance=alkis.dxf_tolerance_m, number_distance=alkis.dxf_number_distance_m)
+    out = {}
+    for role in ROLES:
+        if role not in reads:
+            raise InputError(f"{ROLE_LABEL[role]}: im DXF nicht gefunden", file=path,
+                             fix=f"Layerzuordnung für '{role}' unter 'alkis.layers' angeben "
+                                 f"(Layer auflisten: nachverdichtung layers {path.name})")
+        gdf = reads[role].frame
+        if gdf.crs is not None and not gdf.crs.equals(target_crs):
+            gdf = gdf.to_crs(target_crs)
+        out[role] = dataclasses.replace(reads[role], frame=gdf,
+                                        source={"file": str(path), "layer": None, "crs": str(alkis.crs)})
+    return out
+
+
+def _read_database(alkis, *, target_crs: str) -> dict[str, Read]:
     """The roles from a PostGIS import schema (norBIT ALKIS-Import, PostNAS), read only where needed.
 
     With ``alkis.gemarkungen`` the parcels of those Gemarkungen are read first and every other role
@@ -160,10 +129,10 @@ def _read_database(alkis, *, target_crs: str) -> dict[str, gpd.GeoDataFrame]:
         if alkis.gemarkungen:
             parcels = _read_role(source, available, "parcels", specs["parcels"], alkis, target_crs,
                                  where=_gemarkung_filter(source, available, specs["parcels"], alkis))
-            if not len(parcels):
+            if not len(parcels.frame):
                 raise InputError(f"keine Flurstücke der Gemarkung(en) {', '.join(alkis.gemarkungen)}",
                                  file=str(source), fix="die Gemarkungsnummern unter 'alkis.gemarkungen' prüfen")
-            box = parcels.total_bounds + np.array([-1, -1, 1, 1]) * GEMARKUNG_HALO_M
+            box = parcels.frame.total_bounds + np.array([-1, -1, 1, 1]) * GEMARKUNG_HALO_M
             source.bbox, source.bbox_crs = tuple(box), target_crs
             out["parcels"] = parcels
         for role in ROLES:
@@ -191,7 +160,7 @@ def _preset_from_names(available: list[str], source) -> str:
 
 def _gemarkung_filter(source, available: list[str], spec: Mapping, alkis) -> tuple[str, tuple[str, ...]]:
     """``(column, values)`` selecting the parcels of ``alkis.gemarkungen`` in the parcel table."""
-    table = next((m for w in spec["layers"] if (m := _match_layer(available, w))), None)
+    table = next((m for w in spec["layers"] if (m := match_layer(available, w))), None)
     columns = table_columns(source.conn, source.schema, table) if table else []
     wanted = list((alkis.fields.get("parcels", {}) or {}).get("gemarkung", [])) + \
         list(spec.get("fields", {}).get("gemarkung", []))
@@ -210,7 +179,7 @@ def _offset(value, path: Path) -> tuple[float, float]:
 
 
 def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis, target_crs: str, *,
-               where=None) -> gpd.GeoDataFrame:
+               where=None) -> Read:
     label = ROLE_LABEL[role]
     override_layers = alkis.layers.get(role)
     override_fields = alkis.fields.get(role, {}) or {}
@@ -220,49 +189,62 @@ def _read_role(path: Path, available: list[str], role: str, spec: Mapping, alkis
         wanted = [override_layers] if isinstance(override_layers, str) else list(override_layers)
         spec = {**spec, "layers": wanted, "layer_classes": None}
     if spec.get("layer_classes"):
-        pieces = []
-        for layer_name, cls in spec["layer_classes"].items():
-            layer = _match_layer(available, layer_name)
-            if layer is None:
-                continue
-            gdf = _read(path, layer, label, alkis, target_crs)
-            gdf["_class"] = cls
-            gdf["_objektart"] = str(layer_name).lower()
-            pieces.append(gdf)
-        if not pieces:
-            raise InputError(
-                f"{label}: keiner der Layer {', '.join(spec['layer_classes'])} vorhanden "
-                f"(vorhanden: {', '.join(available)})", file=path,
-                fix=f"Layernamen unter 'alkis.layers.{role}' angeben",
-            )
-        gdf = _concat(pieces)
+        read = _read_classed_layers(path, available, role, spec, alkis, target_crs)
     else:
-        layer = next((m for w in spec["layers"] if (m := _match_layer(available, w))), None)
+        layer = next((m for w in spec["layers"] if (m := match_layer(available, w))), None)
         if layer is None:
             raise InputError(
                 f"{label}: Layer {' / '.join(spec['layers'])} nicht vorhanden (vorhanden: {', '.join(available)})",
                 file=path, fix=f"Layernamen unter 'alkis.layers.{role}' angeben",
             )
-        gdf = _read(path, layer, label, alkis, target_crs, where=where)
+        read = _read(path, layer, label, alkis, target_crs, where=where)
         if spec.get("class_field"):
-            col = _field(gdf, list(override_fields.get("klasse", [])) + list(spec["class_field"]))
-            if col is None:
-                raise InputError(f"{label}: Feld {spec['class_field'][0]!r} fehlt", file=_src(gdf),
-                                 fix=f"Feldnamen unter 'alkis.fields.{role}.klasse' angeben")
-            classes = {canonical_name(k): v for k, v in spec["classes"].items()}
-            gdf["_class"] = gdf[col].astype(str).map(lambda v: classes.get(canonical_name(v)))
-            if spec.get("objektarten"):
-                types = {canonical_name(k): v for k, v in spec["objektarten"].items()}
-                gdf["_objektart"] = gdf[col].astype(str).map(lambda v: types.get(canonical_name(v), ""))
-            gdf = gdf[gdf["_class"].notna()].copy()
-    return _map_fields(gdf, role, spec.get("fields", {}), override_fields, spec.get("required", ()), label)
+            read = read.with_frame(_classify(read, role, spec, override_fields))
+    frame = _map_fields(read, role, spec.get("fields", {}), override_fields, spec.get("required", ()), label)
+    return read.with_frame(frame)
 
 
-def _src(gdf: gpd.GeoDataFrame) -> str:
-    return gdf.attrs.get("source", {}).get("file", "?")
+def _read_classed_layers(path, available: list[str], role: str, spec: Mapping, alkis, target_crs: str) -> Read:
+    """One layer per class (``layer_classes``): read each present one, tag it, and concatenate."""
+    pieces = []
+    for layer_name, cls in spec["layer_classes"].items():
+        layer = match_layer(available, layer_name)
+        if layer is None:
+            continue
+        read = _read(path, layer, ROLE_LABEL[role], alkis, target_crs)
+        read.frame["_class"] = cls
+        read.frame["_objektart"] = str(layer_name).lower()
+        pieces.append(read)
+    if not pieces:
+        raise InputError(
+            f"{ROLE_LABEL[role]}: keiner der Layer {', '.join(spec['layer_classes'])} vorhanden "
+            f"(vorhanden: {', '.join(available)})", file=path,
+            fix=f"Layernamen unter 'alkis.layers.{role}' angeben",
+        )
+    frame = gpd.GeoDataFrame(pd.concat([p.frame for p in pieces], ignore_index=True), crs=pieces[0].frame.crs)
+    return Read(frame, tuple(msg for p in pieces for msg in p.problems), pieces[0].source)
 
 
-def _read(path: Path, layer: str, label: str, alkis, target_crs: str, *, where=None) -> gpd.GeoDataFrame:
+def _classify(read: Read, role: str, spec: Mapping, override_fields: Mapping) -> gpd.GeoDataFrame:
+    """The class (and object type) of each feature from the preset's class field; unclassed rows dropped."""
+    gdf, label = read.frame, ROLE_LABEL[role]
+    col = _field(gdf, list(override_fields.get("klasse", [])) + list(spec["class_field"]))
+    if col is None:
+        raise InputError(f"{label}: Feld {spec['class_field'][0]!r} fehlt", file=_src(read),
+                         fix=f"Feldnamen unter 'alkis.fields.{role}.klasse' angeben")
+    classes = {canonical_name(k): v for k, v in spec["classes"].items()}
+    gdf["_class"] = gdf[col].astype(str).map(lambda v: classes.get(canonical_name(v)))
+    if spec.get("objektarten"):
+        types = {canonical_name(k): v for k, v in spec["objektarten"].items()}
+        gdf["_objektart"] = gdf[col].astype(str).map(lambda v: types.get(canonical_name(v), ""))
+    return gdf[gdf["_class"].notna()].copy()
+
+
+def _src(read: Read) -> str:
+    return read.source.get("file", "?")
+
+
+def _read(path: Path, layer: str, label: str, alkis, target_crs: str, *, where=None) -> Read:
     if isinstance(path, DatabaseSource):
         return path.read(layer, what=label, target_crs=target_crs, crs=alkis.crs, where=where)
     file, layer_arg = _layer_path(path, layer)
@@ -270,19 +252,12 @@ def _read(path: Path, layer: str, label: str, alkis, target_crs: str, *, where=N
                        what=label, fix_key="alkis")
 
 
-def _concat(pieces: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    attrs = dict(pieces[0].attrs)
-    attrs["problems"] = [msg for piece in pieces for msg in piece.attrs.get("problems", [])]
-    gdf = gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=pieces[0].crs)
-    gdf.attrs = attrs
-    return gdf
-
-
 def _field(gdf: gpd.GeoDataFrame, candidates) -> str | None:
     return find_field([c for c in gdf.columns if c != gdf.geometry.name], candidates)
 
 
-def _map_fields(gdf, role, fields, override, required, label) -> gpd.GeoDataFrame:
+def _map_fields(read: Read, role, fields, override, required, label) -> gpd.GeoDataFrame:
+    gdf = read.frame
     out = {}
     for canon, cands in fields.items():
         names = ([override[canon]] if isinstance(override.get(canon), str) else list(override.get(canon, []))) \
@@ -293,7 +268,7 @@ def _map_fields(gdf, role, fields, override, required, label) -> gpd.GeoDataFram
                 cols = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
                 raise InputError(
                     f"{label}: Pflichtfeld {canon!r} fehlt (gesucht: {', '.join(names)}; vorhanden: {cols})",
-                    file=_src(gdf), fix=f"Feldnamen unter 'alkis.fields.{role}.{canon}' angeben",
+                    file=_src(read), fix=f"Feldnamen unter 'alkis.fields.{role}.{canon}' angeben",
                 )
             continue
         out[canon] = gdf[col]
@@ -301,6 +276,4 @@ def _map_fields(gdf, role, fields, override, required, label) -> gpd.GeoDataFram
         out["art" if role == "roads" else "nutzung"] = gdf["_class"]
     if "_objektart" in gdf and role == "landuse":
         out["objektart"] = gdf["_objektart"]
-    result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs, index=pd.RangeIndex(len(gdf)))
-    result.attrs = gdf.attrs
-    return result
+    return gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs, index=pd.RangeIndex(len(gdf)))

@@ -9,13 +9,9 @@ scheme.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
 from os import PathLike
 from pathlib import Path
 
@@ -23,12 +19,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
+from pyproj import CRS
 
-from nachverdichtung.io.codes import building_category
-from nachverdichtung.errors import ConfigError, CRSError, InputError
-from nachverdichtung.io.dxf_ezdxf import KIND_LABEL, Primitives
-from nachverdichtung.io.dxf_numbers import (
+from ..errors import ConfigError, CRSError, InputError
+from ..landuse import ATTRIBUTES, OBJEKTARTEN
+from .clean import clean_polygons
+from .codes import building_category
+from .contract import Read
+from .dxf_ezdxf import KIND_LABEL, Primitives, count_entities, extract, fix_mojibake, library_errors, open_document
+from .dxf_gdal import extract_gdal
+from .dxf_write import write
+from .names import canonical_name, matches
+from .roles import ROLE_LABEL, ROLES, has_preset, preset_names
+from .roles import load_preset as _shipped_preset
+from .dxf_numbers import (
     BLOCK_KEYS,
     Hints,
     Linework,
@@ -39,14 +43,12 @@ from nachverdichtung.io.dxf_numbers import (
     polygonise,
     split_gemarkung,
 )
-from nachverdichtung.landuse import ATTRIBUTES, OBJEKTARTEN
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["read_alkis_dxf", "list_dxf_layers", "write_alkis_dxf", "load_preset", "check_crs",
            "detect_dxf_preset", "parse_parcel_text", "DXF_PRESETS"]
 
-ROLES = ("parcels", "buildings", "roads", "landuse")
 #: Presets ``preset: auto`` chooses from, by the layer names of the file (first wins a tie).
 DXF_PRESETS = ("dxf_sample", "dxf_ax_objektarten")
 _SPEC_KEYS = {"parcels": ("layers", "boundary_layers"),
@@ -70,32 +72,21 @@ _FIX_CRS = "crs: EPSG:25832 in config unter alkis: setzen"
 # layer mapping
 # --------------------------------------------------------------------------------------------
 
-_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
 def _key(name: str) -> str:
-    """Matching key of a layer name or pattern: NFC, case-folded, umlauts transliterated."""
-    return unicodedata.normalize("NFC", name).casefold().translate(_TRANSLIT).strip()
-
-
-@lru_cache(maxsize=16)
-def _preset_text(name: str) -> str:
-    res = resources.files("nachverdichtung.io.presets").joinpath(f"{name}.yml")
-    if not res.is_file():
-        known = sorted(p.name[:-4] for p in resources.files("nachverdichtung.io.presets").iterdir()
-                       if p.name.startswith("dxf_") and p.name.endswith(".yml"))
-        raise ConfigError(f"unbekanntes DXF-Preset '{name}'", key="alkis.preset",
-                          fix=f"eines von {', '.join(known)} angeben")
-    return res.read_text(encoding="utf-8")
+    """Matching key of a DXF layer name or pattern (separators kept, see :mod:`.names`)."""
+    return canonical_name(name, separators=True)
 
 
 def load_preset(name: str) -> dict:
-    """The layer mapping of preset *name* (file ``io/presets/<name>.yml``).
+    """The layer mapping of DXF preset *name* (``io/presets/<name>.yml``, see :mod:`.roles`).
 
     >>> load_preset("dxf_sample")["buildings"][0]["funktion"]
     1000
     """
-    return yaml.safe_load(_preset_text(name)) or {}
+    if not has_preset(name):
+        raise ConfigError(f"unbekanntes DXF-Preset '{name}'", key="alkis.preset",
+                          fix=f"eines von {', '.join(preset_names('dxf_'))} angeben")
+    return _shipped_preset(name)
 
 
 def _as_list(value) -> list:
@@ -193,7 +184,7 @@ def _extend(base: dict, extra: Mapping) -> dict:
 def resolve_mapping(preset: str | None, layers: Mapping | None) -> dict:
     """Preset mapping with the roles given in *layers* replacing the preset's roles, and the
     roles under ``layers["extend"]`` added to them."""
-    merged: dict = dict(load_preset(preset)) if preset else {}
+    merged: dict = load_preset(preset) if preset else {}
     layers = dict(layers or {})
     extra = layers.pop("extend", None)
     merged.update(layers)
@@ -206,10 +197,6 @@ def resolve_mapping(preset: str | None, layers: Mapping | None) -> dict:
         raise ConfigError("die DXF-Layerzuordnung nennt keine Rolle", key="alkis.layers",
                           fix="preset: dxf_sample oder layers: {parcels: {layers: [...]}} angeben")
     return _normalise_mapping(merged)
-
-
-def _matches(key: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(key, p) for p in patterns)
 
 
 class _LayerClassifier:
@@ -235,7 +222,7 @@ class _LayerClassifier:
             key = _key(layer)
             nums = self.mapping.get("parcel_numbers", {}).get("layers", [])
             labels = self.mapping.get("fluren", {}).get("label_layers", [])
-            self._texts[layer] = (_matches(key, nums), _matches(key, labels))
+            self._texts[layer] = (matches(key, nums), matches(key, labels))
         return self._texts[layer]
 
     def is_numbers(self, layer: str) -> bool:
@@ -246,22 +233,22 @@ class _LayerClassifier:
         return self._text_roles(layer)[1]
 
     def is_road_names(self, layer: str) -> bool:
-        return _matches(_key(layer), self.mapping.get("road_names", {}).get("layers", []))
+        return matches(_key(layer), self.mapping.get("road_names", {}).get("layers", []))
 
     def _classify(self, key: str) -> tuple[str, int] | None:
         m = self.mapping
-        if _matches(key, m.get("ignore", [])):
+        if matches(key, m.get("ignore", [])):
             return ("ignored", 0)
         specs = (("parcel_lines", "parcels", "boundary_layers"), ("parcels", "parcels", "layers"),
                  ("flur_lines", "fluren", "boundary_layers"),
                  ("gemarkung_lines", "fluren", "gemarkung_boundary_layers"),
                  ("arrows", "parcel_numbers", "arrow_layers"))
         for role, section, field in specs:
-            if _matches(key, m.get(section, {}).get(field, [])):
+            if matches(key, m.get(section, {}).get(field, [])):
                 return (role, 0)
         for role in ("buildings", "roads", "landuse"):
             for i, rule in enumerate(m.get(role, [])):
-                if _matches(key, rule["layers"]):
+                if matches(key, rule["layers"]):
                     return (role, i)
         return None
 
@@ -269,7 +256,7 @@ class _LayerClassifier:
         """Index of the first land-use rule matching *layer*, whatever role its geometry has."""
         key = _key(layer)
         for i, rule in enumerate(self.mapping.get("landuse", [])):
-            if _matches(key, rule["layers"]):
+            if matches(key, rule["layers"]):
                 return i
         return None
 
@@ -306,8 +293,6 @@ def check_crs(bounds: tuple[float, float, float, float], crs: str, file: str | P
 
     >>> check_crs((400000, 5500000, 401000, 5501000), "EPSG:25832", "a.dxf")
     """
-    from pyproj import CRS
-
     xmin, ymin, xmax, ymax = bounds
     epsg = CRS.from_user_input(crs).to_epsg()
     if epsg is None or epsg in (4326, 4258):
@@ -405,15 +390,9 @@ def _nest(geoms: np.ndarray, from_hatch: np.ndarray, layers: np.ndarray, keep_in
     return out, ok
 
 
-def _clean_polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    geom = shapely.force_2d(frame.geometry.values)
-    bad = ~shapely.is_valid(geom)
-    if bad.any():
-        geom[bad] = shapely.make_valid(geom[bad])
-    frame = frame.set_geometry(geom)
-    frame = frame.explode(index_parts=False)
-    frame = frame[frame.geom_type.eq("Polygon") & (frame.area > 0)]
-    return frame.reset_index(drop=True)
+def _clean_polygons(frame: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
+    """Valid single polygons with an area (a drawing's slivers are judged later, with the ids)."""
+    return clean_polygons(frame, what=ROLE_LABEL[role], explode=True, min_area=0.0).frame.reset_index(drop=True)
 
 
 def _role_polys(prim: Primitives, classify: _LayerClassifier, role: str):
@@ -509,7 +488,7 @@ def _build_parcels(prim, classify, crs, gemarkung, flur, rules: NumberRules, hin
     keep = _dedupe(geoms, hatch)
     frame = gpd.GeoDataFrame({"_attrs": [attrs[k] for k in keep]}, geometry=list(geoms[keep]),
                              crs=crs)
-    frame = _clean_polygons(frame)
+    frame = _clean_polygons(frame, "parcels")
     texts, fraction, inserts = _number_inputs(prim, classify)
     numbers, labels = collect_numbers(texts, fraction, inserts, rules, hints)
     lines = Linework(fraction=fraction, arrows=_lines_of(prim, classify, "arrows"),
@@ -635,7 +614,7 @@ def _build_rule_role(prim, classify, role, rules, crs, hints: Hints):
     attrs = _attrs_from_blocks(prim, classify, role, geoms[keep], [attrs[k] for k in keep])
     frame = gpd.GeoDataFrame({"_rule": rule[keep], "_attrs": attrs, "_layer": layers[keep]},
                              geometry=list(geoms[keep]), crs=crs)
-    frame = _clean_polygons(frame)
+    frame = _clean_polygons(frame, role)
     r = frame["_rule"].to_numpy()
     a = list(frame["_attrs"])
     if role == "buildings":
@@ -681,14 +660,12 @@ def _check_file(path: Path) -> None:
 
 
 def _open(path: Path, encoding: str | None):
-    from nachverdichtung.io.dxf_ezdxf import open_document
-
     try:
         return open_document(path, encoding=encoding)
     except OSError as exc:
         raise InputError(f"DXF-Datei nicht lesbar ({exc.__class__.__name__}: {exc})", file=path,
                          fix="Datei und Leserechte prüfen") from exc
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input file
+    except library_errors() as exc:
         raise InputError(
             f"keine lesbare DXF-Datei, auch die Reparatur schlug fehl "
             f"({exc.__class__.__name__}: {exc})", file=path,
@@ -705,8 +682,6 @@ def _dxf_version(path: Path) -> str | None:
 
 def _quick_counts(doc) -> dict:
     """Entities per layer of the modelspace (block references not exploded), cheap."""
-    from nachverdichtung.io.dxf_ezdxf import fix_mojibake
-
     counts: dict = {}
     for entity in doc.modelspace():
         try:
@@ -759,15 +734,11 @@ def _shift(prim: Primitives, offset) -> None:
 def _extract(path: Path, preset, layers, encoding, reader, tolerance, hints: Hints):
     """Open and extract the file; resolve ``preset="auto"`` by its layer names."""
     if reader == "gdal":
-        from nachverdichtung.io.dxf_gdal import extract_gdal
-
         if preset == "auto":
             preset = DXF_PRESETS[0]
         classify = _LayerClassifier(resolve_mapping(preset, layers))
         prim = extract_gdal(path, kind=classify.kind, encoding=encoding, version=_dxf_version(path))
         return prim, classify
-    from nachverdichtung.io.dxf_ezdxf import extract
-
     doc, file_problems = _open(path, encoding)
     try:
         if preset == "auto":
@@ -778,9 +749,9 @@ def _extract(path: Path, preset, layers, encoding, reader, tolerance, hints: Hin
         classify = _LayerClassifier(resolve_mapping(preset, layers))
         prim = extract(doc, wanted=classify.kind, close_tolerance=tolerance,
                        block_keys=BLOCK_KEYS)
-    except (ConfigError, InputError):
+    except (ConfigError, InputError):  # both are ValueErrors: our own messages pass unchanged
         raise
-    except Exception as exc:  # noqa: BLE001 - broken structures surface while iterating
+    except library_errors() as exc:  # broken structures surface while iterating
         raise InputError(f"DXF-Inhalt nicht lesbar ({exc.__class__.__name__}: {exc})",
                          file=path, fix="die Datei im CAD-Programm öffnen und als DXF "
                                         "R2018 neu speichern") from exc
@@ -814,7 +785,7 @@ def read_alkis_dxf(
     offset: tuple[float, float] = (0.0, 0.0),
     tolerance: float = 0.01,
     number_distance: float = 10.0,
-) -> dict[str, gpd.GeoDataFrame]:
+) -> dict[str, Read]:
     """Read an ALKIS DXF export into canonical role frames.
 
     Parameters
@@ -848,8 +819,9 @@ def read_alkis_dxf(
     -------
     dict
         ``parcels``, ``buildings``, ``roads``, ``landuse`` (the roles the mapping names), each a
-        GeoDataFrame with the columns of ``docs/data_model.md`` and ``attrs["problems"]`` (one
-        line per kind of hint, with its count); ``attrs["problem_details"]`` has every case.
+        :class:`~nachverdichtung.io.contract.Read` of a GeoDataFrame with the columns of
+        ``docs/data_model.md``; the first role carries the file's problems (one line per kind of
+        hint, with its count) and their ``details`` (every case).
 
     Examples
     --------
@@ -878,8 +850,8 @@ def read_alkis_dxf(
     return _assemble(prim, classify, path.name, crs, gemarkung, flur, rules, hints)
 
 
-def _assemble(prim, classify, fname, crs, gemarkung, flur, rules, hints) -> dict:
-    """The role frames with their (aggregated) problems."""
+def _assemble(prim, classify, fname, crs, gemarkung, flur, rules, hints) -> dict[str, Read]:
+    """The role frames with their (aggregated) problems: the file's problems go with the first role."""
     mapping = classify.mapping
     out: dict[str, gpd.GeoDataFrame] = {}
     if "parcels" in mapping:
@@ -890,14 +862,11 @@ def _assemble(prim, classify, fname, crs, gemarkung, flur, rules, hints) -> dict
     file_lines = [p if p.startswith(fname) else f"{fname}: {p}" for p in prim.problems]
     problems = file_lines + _unmatched_hint(classify, prim.layer_counts, fname) + hints.lines()
     first = next(iter(out))
-    for role, frame in out.items():
-        frame.attrs["problems"] = list(problems) if role == first else []
-        frame.attrs["problem_details"] = hints.details() if role == first else []
-        if frame.empty:
-            frame.attrs["problems"].append(f"{fname}: keine Objekte für '{role}' gefunden")
-    for p in problems:
-        logger.info(p)
-    return out
+    source = {"file": fname, "layer": None, "crs": str(crs)}
+    return {role: Read(frame, (*(problems if role == first else ()),
+                               *([f"{fname}: keine Objekte für '{role}' gefunden"] if frame.empty else [])),
+                       source, details=tuple(hints.details()) if role == first else ())
+            for role, frame in out.items()}
 
 
 def list_dxf_layers(path: str | PathLike) -> pd.DataFrame:
@@ -908,14 +877,12 @@ def list_dxf_layers(path: str | PathLike) -> pd.DataFrame:
 
     >>> list_dxf_layers("alkis.dxf").head()  # doctest: +SKIP
     """
-    from nachverdichtung.io.dxf_ezdxf import count_entities
-
     path = Path(path)
     _check_file(path)
     doc, _ = _open(path, None)
     try:
         counts = count_entities(doc)
-    except Exception as exc:  # noqa: BLE001 - broken structures surface while iterating
+    except library_errors() as exc:  # broken structures surface while iterating
         raise InputError(f"DXF-Inhalt nicht lesbar ({exc.__class__.__name__}: {exc})", file=path,
                          fix="die Datei im CAD-Programm öffnen und als DXF R2018 neu speichern"
                          ) from exc
@@ -937,7 +904,5 @@ def write_alkis_dxf(
 
     >>> write_alkis_dxf("alkis.dxf", parcels=p, buildings=b, roads=r, landuse=l)  # doctest: +SKIP
     """
-    from nachverdichtung.io.dxf_write import write
-
     write(Path(path), parcels=parcels, buildings=buildings, roads=roads, landuse=landuse,
           version=version)

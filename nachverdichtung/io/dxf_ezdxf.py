@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,20 @@ def fix_mojibake(text: str) -> str:
         return text.encode("cp1252").decode("utf-8")
     except UnicodeError:
         return text
+
+
+def library_errors() -> tuple[type[BaseException], ...]:
+    """What ezdxf raises for a file it cannot parse: its own errors, bad bytes, bad numbers, and the
+    end of the tag stream in the middle of a structure (a truncated file: ``StopIteration``, ``EOFError``,
+    ``struct.error`` for binary DXF).
+
+    A function so that ezdxf is imported only when a DXF is read; use it as
+    ``except library_errors() as exc``. Anything else raised while reading is a bug of this
+    package and surfaces as one instead of a "broken file" message.
+    """
+    import ezdxf
+
+    return (ezdxf.DXFError, UnicodeError, ValueError, StopIteration, EOFError, struct.error)
 
 
 def open_document(path: Path, *, encoding: str | None = None):

@@ -18,6 +18,7 @@ import shapely
 
 from nachverdichtung.errors import InputError
 from nachverdichtung.io.dxf_ezdxf import Primitives, fix_mojibake
+from nachverdichtung.io.vector import READ_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def extract_gdal(path: Path, *, kind: Callable[[str], str | None], encoding: str
             warnings.simplefilter("always")
             frame = pyogrio.read_dataframe(path, layer="entities", columns=["Layer", "Text"],
                                            **options)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises its own error types for broken files
+    except READ_ERRORS as exc:
         raise InputError(f"GDAL kann die DXF-Datei nicht lesen ({exc})", file=path,
                          fix="reader: ezdxf verwenden oder die Datei als DXF R2018 neu "
                              "speichern") from exc

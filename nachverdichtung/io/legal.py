@@ -12,45 +12,24 @@ get the category ``unbekannt`` and are reported once per object type (never drop
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from ..legal_codes import LEGAL_LAYERS, LegalLayer, lookup
-from .alkis import canonical_name
+from .contract import TARGET_CRS, Read
+from .names import canonical_name, find_field
 from .postgis import DatabaseSource, is_database_url
-from .vector import find_field, list_layers, read_vector
+from .vector import list_layers, read_vector
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LegalRead", "read_legal", "delivery_date", "LEGAL_COLUMNS"]
+__all__ = ["read_legal", "delivery_date", "LEGAL_COLUMNS"]
 
 #: Columns of every harmonised legal layer.
 LEGAL_COLUMNS = ("objektart", "code", "kategorie", "art", "name", "beginnt")
 _NAME_FIELDS = ("name", "bezeichnung", "bezeichnun", "nummer", "nummerderschutzzone", "nummerders")
-
-
-@dataclass(frozen=True)
-class LegalRead:
-    """The legal layers found in a delivery.
-
-    Attributes
-    ----------
-    frames
-        Layer key (``legal_nature``, ``legal_monuments``, ``legal_water``, ``legal_zones``,
-        ``legal_landorder``) → GeoDataFrame with :data:`LEGAL_COLUMNS`; only object types present in
-        the delivery (an empty frame when the layer exists but holds no objects).
-    problems
-        One German sentence per unknown code set, unreadable field etc.
-    sources
-        Layer key → "file (layer)" for the manifest.
-    """
-
-    frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    problems: tuple[str, ...] = ()
-    sources: dict[str, str] = field(default_factory=dict)
 
 
 def _find(available: list[str], objektart: str) -> str | None:
@@ -93,8 +72,8 @@ def _harmonise(gdf: gpd.GeoDataFrame, spec: LegalLayer, objektart: str, where: s
 
 
 def read_legal(path: str | Path, *, encoding: str | None = None, crs: str | None = None,
-               target_crs: str = "EPSG:25832", layers: dict | None = None) -> LegalRead:
-    """Read every restriction object type present in a GeoPackage or Shapefile folder.
+               target_crs: str = TARGET_CRS, layers: dict | None = None) -> Read:
+    """Read every restriction object type present in a GeoPackage, Shapefile folder or PostGIS schema.
 
     Parameters
     ----------
@@ -107,9 +86,18 @@ def read_legal(path: str | Path, *, encoding: str | None = None, crs: str | None
     layers
         Optional overrides ``{layer key: layer name or list}`` (``alkis.layers.legal_monuments`` …).
 
+    Returns
+    -------
+    Read
+        ``frame``: layer key (``legal_nature``, ``legal_monuments``, ``legal_water``, ``legal_zones``,
+        ``legal_landorder``) → GeoDataFrame with :data:`LEGAL_COLUMNS`, only for object types present
+        in the delivery (an empty frame when the layer exists but holds no objects); ``problems``: one
+        German sentence per unknown code set, unreadable field etc.; ``source``: ``file`` and
+        ``layers`` (layer key → "file (layer)").
+
     Examples
     --------
-    >>> read_legal("data/raw/sample/alkis.gpkg").frames["legal_monuments"].kategorie.unique()  # doctest: +SKIP
+    >>> read_legal("data/raw/sample/alkis.gpkg").frame["legal_monuments"].kategorie.unique()  # doctest: +SKIP
     """
     if is_database_url(path):
         source = DatabaseSource(str(path))
@@ -120,23 +108,23 @@ def read_legal(path: str | Path, *, encoding: str | None = None, crs: str | None
             source.close()
     path = Path(path)
     if path.suffix.lower() in (".dxf", ".xml", ".nas") or not path.exists():
-        return LegalRead()
+        return Read({}, (), {"file": str(path), "layers": {}})
     return _read_all(path, list_layers(path), encoding=encoding, crs=crs, target_crs=target_crs, layers=layers)
 
 
 def _read_layer(container, layer: str, *, encoding, crs, target_crs: str, what: str):
-    """``(frame, short place, full place)`` of one layer of a folder, a file or a database schema."""
+    """``(read, short place, full place)`` of one layer of a folder, a file or a database schema."""
     if isinstance(container, DatabaseSource):
-        gdf = container.read(layer, what=what, target_crs=target_crs, crs=crs)
-        return gdf, f"{container.schema}.{layer}", f"{container} ({layer})"
+        read = container.read(layer, what=what, target_crs=target_crs, crs=crs)
+        return read, f"{container.schema}.{layer}", f"{container} ({layer})"
     file, layer_arg = (container / f"{layer}.shp", None) if container.is_dir() else (container, layer)
-    gdf = read_vector(file, layer=layer_arg, encoding=encoding, crs=crs, target_crs=target_crs,
-                      what=what, fix_key="alkis")
+    read = read_vector(file, layer=layer_arg, encoding=encoding, crs=crs, target_crs=target_crs,
+                       what=what, fix_key="alkis")
     where = f"{Path(file).name}" + (f" ({layer})" if layer_arg else "")
-    return gdf, where, str(file) if layer_arg is None else f"{file} ({layer})"
+    return read, where, str(file) if layer_arg is None else f"{file} ({layer})"
 
 
-def _read_all(container, available: list[str], *, encoding, crs, target_crs: str, layers) -> LegalRead:
+def _read_all(container, available: list[str], *, encoding, crs, target_crs: str, layers) -> Read:
     frames: dict[str, gpd.GeoDataFrame] = {}
     problems: list[str] = []
     sources: dict[str, str] = {}
@@ -148,15 +136,15 @@ def _read_all(container, available: list[str], *, encoding, crs, target_crs: str
             layer = _find(available, objektart)
             if layer is None:
                 continue
-            gdf, where, sources[spec.key] = _read_layer(container, layer, encoding=encoding, crs=crs,
-                                                        target_crs=target_crs, what=spec.label)
-            problems.extend(gdf.attrs.get("problems", []))
-            pieces.append(_harmonise(gdf, spec, objektart, where, problems))
+            read, where, sources[spec.key] = _read_layer(container, layer, encoding=encoding, crs=crs,
+                                                         target_crs=target_crs, what=spec.label)
+            problems.extend(read.problems)
+            pieces.append(_harmonise(read.frame, spec, objektart, where, problems))
         if pieces:
             frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
             frames[spec.key] = gpd.GeoDataFrame(frame, geometry="geometry", crs=target_crs)
             log.info("%s: %d Objekte", spec.label, len(frame))
-    return LegalRead(frames=frames, problems=tuple(problems), sources=sources)
+    return Read(frames, tuple(problems), {"file": str(container), "layers": sources})
 
 
 def delivery_date(frames: list[gpd.GeoDataFrame], columns=("datumderletztenueberpruefung", "beginnt")) -> str | None:

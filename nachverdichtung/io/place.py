@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from .alkis import canonical_name
-from .vector import find_field, list_layers
+from .names import canonical_name, find_field
+from .vector import list_layers
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from ..errors import ConfigError, InputError
+from .contract import Read
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +219,6 @@ def table_columns(conn, schema: str, table: str, *, exclude: str | None = None) 
 def _epsg(crs: str | None) -> int | None:
     if not crs:
         return None
-    from pyproj import CRS
-
     return CRS.from_user_input(crs).to_epsg()
 
 
@@ -246,8 +246,8 @@ class DatabaseSource:
         return list_tables(self.conn, self.schema)
 
     def read(self, table: str, *, what: str, target_crs: str, crs: str | None = None,
-             where: tuple[str, object] | None = None) -> gpd.GeoDataFrame:
-        """One table in ``target_crs``, filtered by the source's box (and ``where``)."""
+             where: tuple[str, object] | None = None) -> Read:
+        """One table in ``target_crs``, filtered by the source's box (and ``where``): the reader contract."""
         gdf = read_table(self.conn, self.schema, table, bbox=self.bbox, bbox_crs=self.bbox_crs, crs=crs,
                          where=where)
         if not isinstance(gdf, gpd.GeoDataFrame):
@@ -256,9 +256,7 @@ class DatabaseSource:
         source_crs = gdf.crs.to_string()
         if not gdf.crs.equals(target_crs):
             gdf = gdf.to_crs(target_crs)
-        gdf.attrs = {"source": {"file": f"{self.schema}.{table}", "layer": table, "crs": source_crs},
-                     "problems": [], "dropped": 0}
-        return gdf
+        return Read(gdf, (), {"file": f"{self.schema}.{table}", "layer": table, "crs": source_crs})
 
     def close(self) -> None:
         self.conn.close()

@@ -12,11 +12,12 @@ from pyproj import CRS
 
 from ..errors import CRSError, InputError
 from .classes import UNIT_FACTORS
+from .contract import Read
 from .mosaic import build_mosaic, horizontal_crs, is_tile_set
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RasterSource", "open_raster_source", "PLAUSIBLE", "BASE_UNIT"]
+__all__ = ["RasterSource", "read_raster", "open_raster_source", "PLAUSIBLE", "BASE_UNIT"]
 
 #: Plausible value range per raster role in its base unit, checked at entry (a depth raster in cm
 #: read as m gives 100 times the depth). Sources: DGM heights in Germany −4 … 2 962 m; flash-flood
@@ -67,25 +68,31 @@ class RasterSource:
 
 
 def open_raster_source(path, *, crs: str | None = None, name: str = "Raster", key: str = "inputs",
-                       problems: list | None = None, role: str | None = None,
-                       unit: str | None = None) -> RasterSource:
-    """Check a raster once and describe it.
+                       role: str | None = None, unit: str | None = None) -> RasterSource:
+    """Check a raster once and describe it; its problems are dropped (:func:`read_raster` has them)."""
+    return read_raster(path, crs=crs, name=name, key=key, role=role, unit=unit).frame
+
+
+def read_raster(path, *, crs: str | None = None, name: str = "Raster", key: str = "inputs",
+                role: str | None = None, unit: str | None = None) -> Read:
+    """The reader contract for rasters: a checked :class:`RasterSource`, its problems and source.
 
     ``path`` is one raster file, a folder or glob of tiles, or a list of tiles (then a VRT mosaic
     is built once, see :mod:`nachverdichtung.io.mosaic`; a single XYZ file is converted likewise).
+    Rasters are not reprojected: the criteria read them window by window in their own CRS.
     Missing files, unreadable files and a missing CRS are errors. A missing nodata value and a
-    raster holding only nodata are reported in ``problems``. With ``role`` the values are checked
-    against :data:`PLAUSIBLE`; an implausible range (e.g. a depth in cm without ``unit: cm``) makes
-    the source ``unusable`` with a message naming the file and the fix.
+    raster holding only nodata are problems. With ``role`` the values are checked against
+    :data:`PLAUSIBLE`; an implausible range (e.g. a depth in cm without ``unit: cm``) makes the
+    source ``unusable`` with a message naming the file and the fix.
     """
+    problems: list[str] = []
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
     label = ""
     if len(paths) > 1 or is_tile_set(paths[0]) or paths[0].name.lower().endswith((".xyz", ".xyz.gz", ".txt.gz")):
         if len(paths) == 1 and not is_tile_set(paths[0]) and not paths[0].exists():
             raise InputError(f"{name}: Datei nicht gefunden", file=paths[0], fix=f"Pfad unter '{key}' prüfen")
         mosaic = build_mosaic(paths, crs=crs, name=name, key=key)
-        if problems is not None:
-            problems.extend(mosaic.problems)
+        problems.extend(mosaic.problems)
         path, label = mosaic.path, mosaic.label
     else:
         path = paths[0]
@@ -105,28 +112,29 @@ def open_raster_source(path, *, crs: str | None = None, name: str = "Raster", ke
                                fix=f"'crs: EPSG:25832' unter '{key}' eintragen")
             file_crs = rasterio.crs.CRS.from_user_input(crs)
         horizontal = horizontal_crs(file_crs)
-        if CRS.from_user_input(file_crs.to_wkt()).is_compound and problems is not None:
+        if CRS.from_user_input(file_crs.to_wkt()).is_compound:
             problems.append(f"{shown}: {name}: zusammengesetztes Koordinatensystem, Lage aus {horizontal.to_string()}")
         if horizontal.is_geographic:
             log.info("%s: geographisches Raster, Flächen werden ins Rasterkoordinatensystem umgerechnet", shown)
         nodata = ds.nodata
-        if nodata is None and problems is not None:
+        if nodata is None:
             problems.append(f"{shown}: {name} hat keinen NoData-Wert; alle Zellen gelten als gültig")
-        if np.issubdtype(np.dtype(ds.dtypes[0]), np.integer) and problems is not None:
+        if np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
             problems.append(f"{shown}: {name} ist ein Ganzzahl-Raster ({ds.dtypes[0]}); Werte sind auf "
                             f"ganze Einheiten gerundet, Neigungen daraus sind ungenauer")
         step = max(1, max(ds.width, ds.height) // 512)
         sample = ds.read(1, out_shape=(max(1, ds.height // step), max(1, ds.width // step)), masked=True)
         empty = bool(sample.mask.all()) if np.ma.isMaskedArray(sample) else False
-        if empty and problems is not None:
+        if empty:
             problems.append(f"{shown}: {name} enthält nur NoData; betroffene Kriterien werden nicht bewertet")
         scale = _scale(role, unit, name=name, key=key, file=path)
         unusable = "" if empty else _check_range(sample, scale, role, unit, shown=shown, name=name, key=key)
-        if unusable and problems is not None:
+        if unusable:
             problems.append(unusable)
-        return RasterSource(path=path, crs=horizontal.to_wkt(), nodata=None if nodata is None else float(nodata),
-                            bounds=tuple(ds.bounds), res=tuple(ds.res), name=name, scale=scale, label=label,
-                            unusable=unusable)
+        raster = RasterSource(path=path, crs=horizontal.to_wkt(), nodata=None if nodata is None else float(nodata),
+                              bounds=tuple(ds.bounds), res=tuple(ds.res), name=name, scale=scale, label=label,
+                              unusable=unusable)
+    return Read(raster, tuple(problems), {"file": str(path), "crs": raster.crs, "label": label})
 
 
 def _scale(role: str | None, unit: str | None, *, name: str, key: str, file) -> float:

@@ -13,18 +13,23 @@ import codecs
 import csv
 import io
 import re
+import zipfile
+from xml.etree.ElementTree import ParseError
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 from pyproj import CRS
 
 from ..errors import InputError
-from .vector import check_crs_plausible, find_field
+from .contract import TARGET_CRS, Read
+from .names import find_field
+from .vector import check_crs_plausible
 
-__all__ = ["read_table", "read_points_table", "DBASE_HEADER"]
+__all__ = ["read_table", "read_points_table", "DBASE_HEADER", "XLSX_ERRORS", "CSV_ERRORS"]
 
 COORD_NAMES = {"x": ["x", "rechtswert", "ostwert", "easting", "east", "rw", "x_koord", "x_utm", "utm_x", "xkoordinate",
                      "koord_x", "gk_rechts", "rechts"],
@@ -33,6 +38,10 @@ COORD_NAMES = {"x": ["x", "rechtswert", "ostwert", "easting", "east", "rw", "x_k
 #: A dBase field description in a header cell: name, type letter, width[, decimals].
 DBASE_HEADER = re.compile(r"^\s*([^,]+?)\s*,\s*[CNFLDMI]\s*,\s*\d+\s*(?:,\s*\d+\s*)?$", re.I)
 _SEPARATORS = (";", "\t", ",", "|")
+#: What openpyxl raises for a file that is no (complete) XLSX: not a zip, a member missing, broken XML.
+XLSX_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ParseError, OSError)
+#: What pandas' CSV parser raises for text it cannot split into a table.
+CSV_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError)
 
 
 def _short(exc: BaseException) -> str:
@@ -54,8 +63,8 @@ def _separator(text: str) -> str:
 
 
 def read_table(path: Path, *, what: str, fix_key: str, encoding: str | None = None, separator: str | None = None,
-               sheet: str | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """A CSV or XLSX table as strings, with clean column names; also notes for the run log."""
+               sheet: str | None = None) -> Read:
+    """A CSV or XLSX table as strings, with clean column names, and notes for the run log."""
     notes: list[str] = []
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
@@ -63,11 +72,11 @@ def read_table(path: Path, *, what: str, fix_key: str, encoding: str | None = No
         except ValueError as exc:
             raise InputError(f"{what}: Tabellenblatt nicht lesbar ({_short(exc)})", file=path,
                              fix=f"'sheet: <Blattname>' unter '{fix_key}' angeben") from None
-        except Exception as exc:  # openpyxl raises several zip/xml errors for broken files
+        except XLSX_ERRORS as exc:
             raise InputError(f"{what}: XLSX-Datei kann nicht gelesen werden ({_short(exc)})", file=path,
                              fix="die Datei in Excel/LibreOffice öffnen und neu speichern") from None
         df.columns = [str(c).strip() for c in df.columns]
-        return df, notes
+        return Read(df, (), {"file": str(path), "sheet": sheet})
     raw = path.read_bytes()
     if encoding is None and raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         encoding = "utf-16"  # Excel's "Unicode-Text"
@@ -83,7 +92,7 @@ def read_table(path: Path, *, what: str, fix_key: str, encoding: str | None = No
     sep = separator or _separator(text[:50_000])
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except Exception as exc:
+    except CSV_ERRORS as exc:
         raise InputError(f"{what}: CSV kann nicht gelesen werden ({_short(exc)})", file=path,
                          fix=f"Trennzeichen mit 'separator: \";\"' unter '{fix_key}' angeben") from None
     names = [str(c).strip() for c in df.columns]
@@ -92,7 +101,7 @@ def read_table(path: Path, *, what: str, fix_key: str, encoding: str | None = No
         names = [m.group(1) if m else c for m, c in zip(dbase, names)]
         notes.append(f"{path.name}: {what}: dBase-Kopfzeile ('NAME,C,20') erkannt, Feldnamen übernommen")
     df.columns = names
-    return df, notes
+    return Read(df, tuple(notes), {"file": str(path), "encoding": encoding, "separator": sep})
 
 
 def _to_number(s: pd.Series, decimal: str | None) -> pd.Series:
@@ -108,12 +117,12 @@ def _to_number(s: pd.Series, decimal: str | None) -> pd.Series:
 
 
 def read_points_table(
-    path: str | Path, *, fields: Mapping[str, str], crs: str | None, target_crs: str = "EPSG:25832",
+    path: str | Path, *, fields: Mapping[str, str], crs: str | None, target_crs: str = TARGET_CRS,
     encoding: str | None = None, what: str = "Punkte", fix_key: str = "inputs", numeric: Iterable[str] = (),
     optional: Mapping[str, Iterable[str]] | None = None, separator: str | None = None,
     decimal: str | None = None, sheet: str | None = None,
-) -> tuple[gpd.GeoDataFrame, dict[str, str | None], list[str]]:
-    """Read a CSV/XLSX with coordinate columns as points; also the columns used and notes for the log.
+) -> Read:
+    """Read a CSV/XLSX with coordinate columns as points.
 
     Parameters
     ----------
@@ -128,29 +137,16 @@ def read_points_table(
 
     Returns
     -------
-    The points in ``target_crs``, canonical → source column, and the notes.
+    Read
+        The points in ``target_crs``, the notes for the log, and the source with ``columns``
+        (canonical → source column).
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what}: Datei nicht gefunden", file=path, fix=f"Pfad unter '{fix_key}' prüfen")
-    df, notes = read_table(path, what=what, fix_key=fix_key, encoding=encoding, separator=separator, sheet=sheet)
-    mapping = dict(fields)
-    for canon, names in COORD_NAMES.items():
-        if canon not in mapping:
-            mapping[canon] = find_field(df.columns, names) or canon
-    missing = [f"{canon} ({col!r})" for canon, col in mapping.items() if find_field(df.columns, [col]) is None]
-    if missing:
-        raise InputError(
-            f"{what}: Spalte(n) {', '.join(missing)} fehlen; vorhanden: {', '.join(map(str, df.columns))}",
-            file=path, fix=f"Spaltennamen unter '{fix_key}.fields' zuordnen",
-        )
-    used = {canon: find_field(df.columns, [col]) for canon, col in mapping.items()}
-    out = pd.DataFrame({canon: df[col] for canon, col in used.items()})
-    for canon, names in (optional or {}).items():
-        if canon not in out:
-            col = find_field(df.columns, list(names))
-            used[canon] = col
-            out[canon] = df[col] if col is not None else pd.Series(np.nan, index=df.index, dtype=object)
+    table = read_table(path, what=what, fix_key=fix_key, encoding=encoding, separator=separator, sheet=sheet)
+    notes = list(table.problems)
+    out, used = _map_columns(table.frame, fields, optional, path=path, what=what, fix_key=fix_key)
     x, y = _to_number(out.pop("x"), decimal), _to_number(out.pop("y"), decimal)
     for col in numeric:
         if col in out:
@@ -168,6 +164,30 @@ def read_points_table(
     gdf = gpd.GeoDataFrame(out[good].reset_index(drop=True),
                            geometry=gpd.points_from_xy(x[good], y[good]), crs=crs or target_crs)
     check_crs_plausible(gdf, file=path, what=what, key=f"{fix_key}.crs")
+    source = {**table.source, "crs": gdf.crs.to_string(), "columns": used}
     if not gdf.crs.equals(CRS.from_user_input(target_crs)):
         gdf = gdf.to_crs(target_crs)
-    return gdf, used, notes
+    return Read(gdf, tuple(notes), source)
+
+
+def _map_columns(df: pd.DataFrame, fields: Mapping[str, str], optional, *, path: Path, what: str,
+                 fix_key: str) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """The canonical columns of a table and canonical → source column; missing required ones raise."""
+    mapping = dict(fields)
+    for canon, names in COORD_NAMES.items():
+        if canon not in mapping:
+            mapping[canon] = find_field(df.columns, names) or canon
+    missing = [f"{canon} ({col!r})" for canon, col in mapping.items() if find_field(df.columns, [col]) is None]
+    if missing:
+        raise InputError(
+            f"{what}: Spalte(n) {', '.join(missing)} fehlen; vorhanden: {', '.join(map(str, df.columns))}",
+            file=path, fix=f"Spaltennamen unter '{fix_key}.fields' zuordnen",
+        )
+    used = {canon: find_field(df.columns, [col]) for canon, col in mapping.items()}
+    out = pd.DataFrame({canon: df[col] for canon, col in used.items()})
+    for canon, names in (optional or {}).items():
+        if canon not in out:
+            col = find_field(df.columns, list(names))
+            used[canon] = col
+            out[canon] = df[col] if col is not None else pd.Series(np.nan, index=df.index, dtype=object)
+    return out, used

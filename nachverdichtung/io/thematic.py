@@ -26,6 +26,7 @@ import pyogrio
 
 from ..errors import InputError
 from .classes import CLIMATE_VOCABULARY, PROTECTED_VOCABULARY, match_labels, normalize_label, parse_bands
+from .contract import Read
 from .tables import read_points_table
 from .vector import list_layers, read_vector
 
@@ -123,19 +124,21 @@ def _read_one(name: str, src, file: Path, layer: str | None, *, target_crs: str,
     if file.suffix.lower() in _TABLE_SUFFIXES:
         optional = {c: names for c, names in fields.items() if c not in src.fields}
         required = {c: col for c, col in src.fields.items() if c in fields or c in ("x", "y")}
-        gdf, columns, notes = read_points_table(file, fields=required, crs=src.crs, target_crs=target_crs,
-                                       encoding=src.encoding, what=label, fix_key=key, numeric=numeric,
-                                       optional=optional, separator=src.separator, decimal=src.decimal,
-                                       sheet=src.sheet)
-        problems.extend(notes)
+        table = read_points_table(file, fields=required, crs=src.crs, target_crs=target_crs,
+                                  encoding=src.encoding, what=label, fix_key=key, numeric=numeric,
+                                  optional=optional, separator=src.separator, decimal=src.decimal,
+                                  sheet=src.sheet)
+        problems.extend(table.problems)
+        gdf, columns = table.frame, table.source["columns"]
         used = {c: columns.get(c) for c in fields}
         for canon, value in src.values.items():
             gdf[canon] = value
             used[canon] = None
         return gdf, used
-    gdf = read_vector(file, layer=layer, encoding=src.encoding, crs=src.crs, target_crs=target_crs,
-                      what=label, fix_key=key)
-    problems.extend(gdf.attrs.get("problems", []))
+    read = read_vector(file, layer=layer, encoding=src.encoding, crs=src.crs, target_crs=target_crs,
+                       what=label, fix_key=key)
+    problems.extend(read.problems)
+    gdf = read.frame
     columns, used = {}, {}
     for canon, names in fields.items():
         if canon in src.values:
@@ -158,14 +161,17 @@ def _read_one(name: str, src, file: Path, layer: str | None, *, target_crs: str,
     return out, used
 
 
-def read_thematic(name: str, sources, *, target_crs: str, problems: list[str]) -> gpd.GeoDataFrame:
-    """Read every source of one thematic role into one frame with canonical columns.
+def read_thematic(name: str, sources, *, target_crs: str) -> Read:
+    """Read every source of one thematic role into one frame with canonical columns (the reader contract).
 
     Adds ``quelle`` (file name), ``verstanden`` and ``hinweis`` (see the module docstring) and,
     per role, the derived columns: trees ``umfang_cm`` from a diameter (× π, stated); protected areas
     and climate maps their legend words mapped to the criterion's classes; class polygons ``lo``,
-    ``hi``, ``wert`` (base units) and ``ausserhalb`` (how the map's outside counts).
+    ``hi``, ``wert`` (base units) and ``ausserhalb`` (how the map's outside counts). The problems
+    are the notes of every file read and the sentences of the features not understood.
     """
+    problems: list[str] = []
+    files: list[Path] = []
     if name in CLASS_INPUTS:
         label, unit, names = CLASS_INPUTS[name]
         fields, numeric = {"klasse": names}, ()
@@ -174,6 +180,7 @@ def read_thematic(name: str, sources, *, target_crs: str, problems: list[str]) -
     frames = []
     for src in sources:
         for file, layer in source_files(src):
+            files.append(file)
             fields_here = dict(fields)
             gdf, used = _read_one(name, src, file, layer, target_crs=target_crs, problems=problems,
                                   fields=fields_here, numeric=numeric)
@@ -190,7 +197,9 @@ def read_thematic(name: str, sources, *, target_crs: str, problems: list[str]) -
                          fix=f"Pfad unter 'inputs.{name}' prüfen")
     crs = frames[0].crs
     out = pd.concat([f.to_crs(crs) if f.crs != crs else f for f in frames], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=crs)
+    files = list(dict.fromkeys(str(f) for f in files))
+    return Read(gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=crs), tuple(problems),
+                {"file": files[0] if len(files) == 1 else files, "crs": str(crs)})
 
 
 def _not_understood(gdf, mask, text: str, problems: list[str]) -> None:
@@ -299,7 +308,7 @@ def _post_classes(gdf, *, src, used, shown, name, problems):
 
 def _single_attribute(src, problems: list[str], shown: str, label: str):
     """The only attribute column of a class layer (name, values), taken as its class field; else None."""
-    raw = read_vector(src.path, layer=src.layer, encoding=src.encoding, crs=src.crs, what=label)
+    raw = read_vector(src.path, layer=src.layer, encoding=src.encoding, crs=src.crs, what=label).frame
     cols = [c for c in raw.columns if c != raw.geometry.name and normalize_label(c) not in ("fid", "id", "objectid")]
     if len(cols) != 1:
         return None

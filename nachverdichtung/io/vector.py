@@ -2,29 +2,33 @@
 
 Each reader turns every problem it can recognise into a one-line :class:`InputError` naming the
 file and the fix: missing sidecar files, unreadable files, missing layers or fields, unknown
-encodings, missing or implausible coordinate systems.
+encodings, missing or implausible coordinate systems. Repairs (an encoding detected, a CRS
+assumed, a reprojection) are returned as problems in the :class:`~nachverdichtung.io.contract.Read`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyogrio
-from pyproj import CRS
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS, Transformer
 
 from ..errors import CRSError, InputError
+from .contract import TARGET_CRS, Read
+from .nas import XML_SUFFIXES, check_xml_safe
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "read_vector", "list_layers", "detect_dbf_encoding", "check_crs_plausible",
-    "find_field",
-]
+__all__ = ["read_vector", "list_layers", "detect_dbf_encoding", "check_crs_plausible", "READ_ERRORS"]
+
+#: What GDAL (through pyogrio) and shapely raise for a file they cannot read: a broken or foreign
+#: file is bad input; anything else raised while reading is a bug of this package and surfaces as one.
+READ_ERRORS = (DataSourceError, DataLayerError, shapely.errors.GEOSException)
 
 _SHP_SIDECARS = {".shx": "Index (.shx)", ".dbf": "Attributtabelle (.dbf)"}
 
@@ -76,15 +80,13 @@ def list_layers(path: Path) -> list[str]:
     _check_xml(path)
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio raises several DataSourceError flavours
+    except READ_ERRORS as exc:
         raise InputError(f"Datei kann nicht gelesen werden ({_short(exc)})", file=path,
                          fix="prüfen, ob die Datei vollständig und ein unterstütztes Format ist") from None
 
 
 def _check_xml(path: Path) -> None:
     """Refuse XML with DOCTYPE/ENTITY before GDAL parses it (see :mod:`nachverdichtung.io.nas`)."""
-    from .nas import XML_SUFFIXES, check_xml_safe
-
     if path.suffix.lower() in XML_SUFFIXES and path.is_file():
         check_xml_safe(path)
 
@@ -99,10 +101,10 @@ def read_vector(
     layer: str | None = None,
     encoding: str | None = None,
     crs: str | None = None,
-    target_crs: str = "EPSG:25832",
+    target_crs: str = TARGET_CRS,
     what: str = "Layer",
     fix_key: str | None = None,
-) -> gpd.GeoDataFrame:
+) -> Read:
     """Read one vector layer and return it in ``target_crs``.
 
     Parameters
@@ -125,22 +127,47 @@ def read_vector(
 
     Returns
     -------
-    GeoDataFrame
-        With ``attrs["source"]`` (file, layer, encoding, original CRS) for the run log.
+    Read
+        The frame in ``target_crs``, the repairs made (an encoding detected, a CRS assumed, a
+        reprojection) and the source (file, layer, encoding, original CRS).
     """
     path = Path(path)
     key = fix_key or "Pfad"
+    notes: list[str] = []
+    encoding = _check_file(path, layer, encoding, what=what, key=key, notes=notes)
+    gdf, encoding = _read_frame(path, layer, encoding, what=what, key=key, notes=notes)
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
+        raise InputError(f"{what}: Layer enthält keine Geometrien", file=path,
+                         fix="einen Layer mit Geometrien angeben")
+    if gdf.crs is None:
+        if crs is None:
+            raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
+                           fix=f"'crs: EPSG:25832' (oder das richtige System) unter '{key}' eintragen")
+        gdf = gdf.set_crs(crs)
+        notes.append(f"{path.name}: {what}: kein Koordinatensystem in der Datei, {crs} aus der "
+                     f"Konfiguration angenommen")
+    source = {"file": str(path), "layer": layer, "encoding": encoding, "crs": gdf.crs.to_string()}
+    check_crs_plausible(gdf, file=path, what=what, key=key)
+    if not gdf.crs.equals(CRS.from_user_input(target_crs)):
+        log.info("%s: Umprojektion %s -> %s", path.name, gdf.crs.to_string(), target_crs)
+        notes.append(f"{path.name}: {what}: von {gdf.crs.to_string()} nach {target_crs} umprojiziert")
+        gdf = gdf.to_crs(target_crs)
+    return Read(gdf, tuple(notes), source)
+
+
+def _check_file(path: Path, layer: str | None, encoding: str | None, *, what: str, key: str,
+                notes: list[str]) -> str | None:
+    """Refuse a missing, unsafe or incomplete file or a missing layer; the encoding to read with."""
     if not path.exists():
         raise InputError(f"{what}: Datei nicht gefunden", file=path,
                          fix=f"Pfad unter '{key}' in der Konfiguration prüfen")
     _check_xml(path)
-    notes: list[str] = []
     if path.suffix.lower() == ".shp":
         for suffix, label in _SHP_SIDECARS.items():
             if _sibling(path, suffix) is None:
                 raise InputError(
                     f"{what}: {label} fehlt neben der .shp", file=path,
-                    fix=f"die vollständige Shapefile-Lieferung (.shp, .shx, .dbf, .prj) in denselben Ordner legen",
+                    fix="die vollständige Shapefile-Lieferung (.shp, .shx, .dbf, .prj) in denselben Ordner legen",
                 )
         _check_shp_complete(path, what)
         if encoding is None and _sibling(path, ".cpg") is None:
@@ -153,9 +180,15 @@ def read_vector(
         if layer not in available:
             raise InputError(f"{what}: Layer {layer!r} nicht vorhanden (vorhanden: {', '.join(available)})",
                              file=path, fix=f"Layernamen unter '{key}' korrigieren")
+    return encoding
+
+
+def _read_frame(path: Path, layer: str | None, encoding: str | None, *, what: str, key: str,
+                notes: list[str]):
+    """The frame as GDAL reads it, and the encoding used (a wrong .cpg is overruled, and noted)."""
     try:
         try:
-            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding), encoding
         except UnicodeDecodeError:
             dbf = _sibling(path, ".dbf") if path.suffix.lower() == ".shp" else None
             if encoding is not None or dbf is None:
@@ -167,34 +200,13 @@ def read_vector(
             gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
             notes.append(f"{path.name}: {what}: .cpg-Datei nennt eine falsche Zeichenkodierung, "
                          f"{encoding} erkannt und verwendet")
+            return gdf, encoding
     except UnicodeDecodeError:
         raise InputError(f"{what}: Zeichenkodierung {encoding or 'laut .cpg'!s} passt nicht", file=path,
                          fix=f"'encoding: cp1252' oder 'encoding: utf-8' unter '{key}' angeben") from None
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"{what}: Datei kann nicht gelesen werden ({_short(exc)})", file=path,
                          fix="Datei neu exportieren oder vollständig liefern lassen") from None
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
-        raise InputError(f"{what}: Layer enthält keine Geometrien", file=path,
-                         fix="einen Layer mit Geometrien angeben")
-    source_crs = gdf.crs
-    if source_crs is None:
-        if crs is None:
-            raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
-                           fix=f"'crs: EPSG:25832' (oder das richtige System) unter '{key}' eintragen")
-        gdf = gdf.set_crs(crs)
-        notes.append(f"{path.name}: {what}: kein Koordinatensystem in der Datei, {crs} aus der "
-                     f"Konfiguration angenommen")
-    gdf.attrs["source"] = {"file": str(path), "layer": layer, "encoding": encoding,
-                           "crs": gdf.crs.to_string()}
-    check_crs_plausible(gdf, file=path, what=what, key=key)
-    if not gdf.crs.equals(CRS.from_user_input(target_crs)):
-        log.info("%s: Umprojektion %s -> %s", path.name, gdf.crs.to_string(), target_crs)
-        notes.append(f"{path.name}: {what}: von {gdf.crs.to_string()} nach {target_crs} umprojiziert")
-        attrs = gdf.attrs
-        gdf = gdf.to_crs(target_crs)
-        gdf.attrs = attrs
-    gdf.attrs["problems"] = notes
-    return gdf
 
 
 def _check_shp_complete(path: Path, what: str) -> None:
@@ -228,8 +240,6 @@ def check_crs_plausible(gdf: gpd.GeoDataFrame, *, file, what: str = "Layer", key
     if crs.is_geographic:
         bx = (aou.west - 1, aou.south - 1, aou.east + 1, aou.north + 1)
     else:
-        from pyproj import Transformer
-
         t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         xs, ys = t.transform([aou.west, aou.east, aou.west, aou.east], [aou.south, aou.south, aou.north, aou.north])
         pad = 0.2 * max(max(xs) - min(xs), max(ys) - min(ys))
@@ -254,12 +264,3 @@ def _guess_crs(x: float, y: float) -> str:
     if -180 <= x <= 180 and -90 <= y <= 90:
         return " (sieht nach Längen-/Breitengraden aus: EPSG:4326)"
     return ""
-
-
-def find_field(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
-    """Return the first column that matches one of ``candidates``, ignoring case."""
-    lower = {c.lower(): c for c in columns}
-    for cand in candidates:
-        if cand.lower() in lower:
-            return lower[cand.lower()]
-    return None
