@@ -94,7 +94,6 @@ PENDING = {
     "nachverdichtung.engine.assess_partitioned",  # i21-dask
     "nachverdichtung.export.report.report_context",  # i21-exports
     "nachverdichtung.export.webmap.map_data",  # i21-exports
-    "nachverdichtung.io.vector.read_vector",  # i18-contract2
 }
 
 
