@@ -660,6 +660,10 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
 def derive_candidates(layers, params: CandidateParams | None = None) -> CandidateResult:
     """Find second-row candidate areas and account for every parcel.
 
+    The stages: the land in scope (Innenbereich, eligible land use), streets and blocks, the rear
+    building line per street, the backland of every parcel in scope (behind its front zone, clear of
+    buildings), its pieces merged into areas, the planner's own areas, and the account of every parcel.
+
     Parameters
     ----------
     layers
@@ -682,10 +686,46 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
 
     streets = build_streets(layers.roads)
     blocks = street_blocks(layers.roads, parcels, margin_m=p.block_margin_m, min_m2=p.min_piece_m2)
-    b = layers.buildings
+    b_street, b_depth, zones = _building_lines(layers.buildings, streets, blocks, p)
+
+    scope = np.flatnonzero(in_scope)
+    S = P[scope]
+    after_front, fronts, backland_full = _backland(S, streets, zones, layers.buildings, p)
+    front_empty = shapely.area(after_front) < p.min_piece_m2
+    built_empty = ~front_empty & (shapely.area(backland_full) < p.min_piece_m2)
+    # clip to the eligible land use inside the Innenbereich: backland never runs into the fields
+    backland = shapely.intersection(backland_full, land.allowed[scope])
+    backland[shapely.is_missing(backland)] = shapely.Polygon()
+
+    merged, merged_parcels = _merge_pieces(backland, S, fronts, p)
+    opened, usable = _usable(merged, merged_parcels, p)
+    slivers = int((~usable).sum())
+    geoms = opened[usable]
+    # an opening may split a piece: every part of sufficient size is its own area
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.area(parts) >= p.min_area_m2]
+    derived = _assemble(parts, parcels, blocks, streets, p, source="abgeleitet")
+    areas = gpd.GeoDataFrame(_with_planner_areas(derived, layers, blocks, streets, p), geometry="geometry",
+                             crs=parcels.crs)
+    areas["innenbereich"] = "abgeleitet" if derived_settlement else ("Eingabe" if settlement is not None else "keiner")
+
+    lost = lost_reasons(backland_full, backland, land, scope, p)
+    accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost, p.min_piece_m2)
+    log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
+    return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
+                           settlement=settlement, notes=notes,
+                           building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}))
+
+
+def _building_lines(b: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame,
+                    p: CandidateParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rear building line and front zone per street, rear houses per block.
+
+    Sets ``baulinie_m``, ``n_hauptgebaeude`` and ``vorderzone`` on ``streets`` and ``hinterhaeuser``
+    on ``blocks``; returns per building its street position and depth, and the front zones.
+    """
     main = (b["kategorie"] == "haupt").to_numpy()
     b_street, b_depth = street_depths(b, streets, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
-    # rear building line per street
     line = np.full(len(streets), p.front_depth_m)
     if p.building_line == "street":
         ok = main & (b_street >= 0)
@@ -695,17 +735,18 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     streets["baulinie_m"] = line
     streets["n_hauptgebaeude"] = np.bincount(b_street[main & (b_street >= 0)], minlength=len(streets))
     zones = shapely.buffer(_arr(streets.geometry), line + p.setback_m)
-    streets["vorderzone"] = gpd.GeoSeries(zones, crs=parcels.crs)
-
+    streets["vorderzone"] = gpd.GeoSeries(zones, crs=blocks.crs)  # the parcels' CRS
     # rear houses per block: main buildings deeper than their street's line (precedents, § 34)
     b_block = point_in(blocks, shapely.point_on_surface(_arr(b.geometry)))
     behind = main & (b_street >= 0) & (b_depth > line[np.maximum(b_street, 0)] + p.setback_m)
-    hinterhaeuser = np.bincount(b_block[behind & (b_block >= 0)], minlength=len(blocks))
-    blocks["hinterhaeuser"] = hinterhaeuser
+    blocks["hinterhaeuser"] = np.bincount(b_block[behind & (b_block >= 0)], minlength=len(blocks))
+    return b_street, b_depth, zones
 
-    # backland per parcel in scope
-    scope = np.flatnonzero(in_scope)
-    S = P[scope]
+
+def _backland(S: np.ndarray, streets: gpd.GeoDataFrame, zones: np.ndarray, b: gpd.GeoDataFrame,
+              p: CandidateParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per parcel in scope: the part behind its front zones, the street it fronts (−1: none) and the
+    backland (that part clear of the buildings with their setback)."""
     # a parcel gets the front zone of every street it fronts (touches), and only of those: a side
     # street's zone does not reach into the gardens of parcels on the cross street
     zi, zj = shapely.STRtree(_arr(streets.geometry)).query(S, predicate="dwithin", distance=p.front_touch_m)
@@ -721,14 +762,13 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
     bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
     bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
-    backland_full = _difference_many(after_front, bi, bbuf[bj])
-    front_empty = shapely.area(after_front) < p.min_piece_m2
-    built_empty = ~front_empty & (shapely.area(backland_full) < p.min_piece_m2)
-    # clip to the eligible land use inside the Innenbereich: backland never runs into the fields
-    backland = shapely.intersection(backland_full, land.allowed[scope])
-    backland[shapely.is_missing(backland)] = shapely.Polygon()
+    return after_front, fronts, _difference_many(after_front, bi, bbuf[bj])
 
-    # pieces
+
+def _merge_pieces(backland: np.ndarray, S: np.ndarray, fronts: np.ndarray,
+                  p: CandidateParams) -> tuple[np.ndarray, np.ndarray]:
+    """The backland pieces merged into areas (block interiors along a street row) and, per area, the
+    union of its parcels."""
     pieces, owner = shapely.get_parts(backland, return_index=True)
     keep = shapely.area(pieces) >= p.min_piece_m2
     pieces, owner = pieces[keep], owner[keep]
@@ -753,39 +793,24 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     # close the hairline gaps (≤ boundary_gap_m) between neighbouring pieces so a merged interior is one polygon
     gap = p.boundary_gap_m
     merged = shapely.buffer(shapely.buffer(merged, gap, join_style="mitre"), -gap, join_style="mitre")
-    merged_parcels = _group_union(S[owner], comp, ncomp)
-    opened, usable = _usable(merged, merged_parcels, p)
-    slivers = int((~usable).sum())
-    geoms = opened[usable]
-    # an opening may split a piece: every part of sufficient size is its own area
-    parts = shapely.get_parts(geoms)
-    parts = parts[shapely.area(parts) >= p.min_area_m2]
-    derived = _assemble(parts, parcels, blocks, streets, p, source="abgeleitet")
+    return merged, _group_union(S[owner], comp, ncomp)
 
+
+def _with_planner_areas(derived: gpd.GeoDataFrame, layers, blocks, streets, p: CandidateParams) -> pd.DataFrame:
+    """The derived areas, the planner's areas instead (``mode: planner``) or both (``mode: both``:
+    a derived area a planner area covers by more than ``planner_cover_share`` is dropped)."""
     planner = layers.vector("planner_areas")
-    if p.mode in ("planner", "both") and planner is not None and len(planner):
-        drawn = _assemble(_arr(planner.geometry), parcels, blocks, streets, p, source="planer", prefix="P-",
-                          names=planner["name"] if "name" in planner else None)
-        if p.mode == "planner":
-            areas = drawn
-        else:
-            # drop derived areas that a planner area already covers by more than planner_cover_share
-            ai, pj = shapely.STRtree(_arr(drawn.geometry)).query(_arr(derived.geometry), predicate="intersects")
-            cov = shapely.area(shapely.intersection(_arr(derived.geometry)[ai], _arr(drawn.geometry)[pj]))
-            covered = np.zeros(len(derived), dtype=bool)
-            covered[ai[cov > p.planner_cover_share * shapely.area(_arr(derived.geometry)[ai])]] = True
-            areas = pd.concat([drawn, derived[~covered]])
-    else:
-        areas = derived
-    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=parcels.crs)
-    areas["innenbereich"] = "abgeleitet" if derived_settlement else ("Eingabe" if settlement is not None else "keiner")
-
-    lost = lost_reasons(backland_full, backland, land, scope, p)
-    accounting = _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost, p.min_piece_m2)
-    log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
-    return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
-                           settlement=settlement, notes=notes,
-                           building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}))
+    if p.mode not in ("planner", "both") or planner is None or not len(planner):
+        return derived
+    drawn = _assemble(_arr(planner.geometry), layers.parcels, blocks, streets, p, source="planer", prefix="P-",
+                      names=planner["name"] if "name" in planner else None)
+    if p.mode == "planner":
+        return drawn
+    ai, pj = shapely.STRtree(_arr(drawn.geometry)).query(_arr(derived.geometry), predicate="intersects")
+    cov = shapely.area(shapely.intersection(_arr(derived.geometry)[ai], _arr(drawn.geometry)[pj]))
+    covered = np.zeros(len(derived), dtype=bool)
+    covered[ai[cov > p.planner_cover_share * shapely.area(_arr(derived.geometry)[ai])]] = True
+    return pd.concat([drawn, derived[~covered]])
 
 
 def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, p: CandidateParams, *, source: str,
