@@ -49,6 +49,7 @@ from .fit import count_footprints, union_collections
 from .landuse import eligibility, resolve_rules
 from .params import param
 from .settlement import derive_settlement
+from .io.clean import geometry_array as _arr
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +223,6 @@ class CandidateResult:
     settlement: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
     building_streets: pd.DataFrame | None = None
-
-
-def _arr(gs) -> np.ndarray:
-    return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
 
 
 def _group_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:

@@ -35,14 +35,11 @@ from .layers import Layers, load_layers
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
+from .io.clean import geometry_array as _arr
 
 log = logging.getLogger(__name__)
 
 __all__ = ["assess_partitioned", "partition_grid", "partition_layers"]
-
-
-def _arr(gs) -> np.ndarray:
-    return np.asarray(gs.array, dtype=object)
 
 
 def partition_grid(parcels: gpd.GeoDataFrame, tile_size_m: float) -> tuple[np.ndarray, tuple[float, float]]:

@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 from ..candidates import parcel_unions
 from ..params import param
 from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
+from ..io.clean import geometry_array as _arr
 
 NAME = "erschliessung"
 MEASURES = ("breite_m", "laenge_m", "ueber_nachbar")
@@ -84,10 +85,6 @@ def classify(m, params: "AccessParams") -> np.ndarray:
     """Class from the stored measures: no width (no parcels) → nicht bewertet, else the access rules."""
     width = m["breite_m"].to_numpy(dtype=float)
     return np.where(np.isnan(width), UNBEWERTET, rule_class(m, RULES, params)).astype(object)
-
-
-def _arr(gs) -> np.ndarray:
-    return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
 
 
 def _collect(targets: np.ndarray, pool: np.ndarray, *, distance: float, n: int) -> np.ndarray:

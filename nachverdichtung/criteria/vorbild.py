@@ -26,6 +26,7 @@ import shapely
 from ..candidates import build_streets, street_blocks, street_depths
 from ..params import param
 from .base import BEDINGT, GEEIGNET, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
+from ..io.clean import geometry_array as _arr
 
 NAME = "vorbild"
 MEASURES = ("hinterhaeuser_anzahl", "abstand_m", "tiefe_m", "baulinie_m", "im_block")
@@ -63,10 +64,6 @@ def classify(m, params: PrecedentParams) -> np.ndarray:
     line = pd.to_numeric(m["baulinie_m"], errors="coerce").to_numpy(dtype=float)
     in_front = in_block & (depth <= line + params.setback_m)
     return np.select([~in_block, in_front], [UNBEWERTET, GEEIGNET], rule_class(m, RULES, params)).astype(object)
-
-
-def _arr(gs) -> np.ndarray:
-    return np.asarray(gs.array if hasattr(gs, "array") else gs, dtype=object)
 
 
 def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.ndarray, streets, stages) -> np.ndarray:
