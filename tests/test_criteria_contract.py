@@ -258,3 +258,14 @@ def test_every_number_has_a_home():
         "; ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
     stale = {n for n in PENDING_SOURCES if n in rows and source_problem(rows[n]["source"]) is None}
     assert not stale, f"now documented, remove from PENDING_SOURCES: {sorted(stale)}"
+
+
+def test_docs_describe_the_candidate_parameters():
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("(`candidates`)", 1)[1].split("\n## ", 1)[0]
+    for row in describe(CandidateParams):
+        line = next((ln for ln in section.splitlines() if ln.startswith(f"| `{row['name']}` |")), None)
+        assert line is not None, f"docs/criteria.md: candidates.{row['name']} missing"
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] == doc_value(row["value"]), f"docs/criteria.md: default of candidates.{row['name']} is stale"
+        assert cells[3] == row["source"], f"docs/criteria.md: source of candidates.{row['name']} is stale"
