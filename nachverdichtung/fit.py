@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-__all__ = ["count_footprints", "erode_by_rectangle", "union_collections"]
+__all__ = ["count_footprints", "count_footprints_sizes", "erode_by_rectangle", "footprint_fits", "union_collections"]
 
 _TOL = 0.01  # 1 cm: a footprint that fits exactly still fits
 _SIMPLIFY = 0.1
@@ -108,6 +108,48 @@ def _lattice_count(free: np.ndarray, px: float, py: float) -> np.ndarray:
     return best
 
 
+def _frames(polys) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Positions of the non-empty polygons and their two frames (own orientation, grid axes).
+
+    Both frames are the polygon simplified by 0.1 m (the many vertices of rounded setback buffers
+    drop; the erosion cost grows with the vertex count, the answer changes by at most the tolerance)
+    and moved to its centroid; the first is turned by its minimum rotated rectangle's first edge.
+    """
+    polys = np.asarray(polys, dtype=object)
+    ok = ~(shapely.is_missing(polys) | shapely.is_empty(polys))
+    ids = np.flatnonzero(ok)
+    if not len(ids):
+        return ids, []
+    geoms = shapely.simplify(polys[ids], _SIMPLIFY, preserve_topology=True)
+    rect = shapely.oriented_envelope(geoms)
+    rc = shapely.get_coordinates(shapely.get_exterior_ring(rect), return_index=False)
+    # first edge of each oriented envelope (5 coordinates per ring; degenerate envelopes fall back to 0)
+    nring = shapely.get_num_coordinates(shapely.get_exterior_ring(rect))
+    start = np.concatenate(([0], np.cumsum(nring)[:-1]))
+    angle = np.zeros(len(ids))
+    good = nring >= 2
+    d = rc[start[good] + 1] - rc[start[good]]
+    angle[good] = np.arctan2(d[:, 1], d[:, 0])
+    cen = shapely.get_coordinates(shapely.centroid(geoms))
+    return ids, [_rotate(geoms, ang, cen) for ang in (-angle, np.zeros(len(ids)))]
+
+
+def count_footprints_sizes(polys, sizes, *, gap: float = 6.0) -> list[np.ndarray]:
+    """:func:`count_footprints` for several ``(width, length)`` footprints, the frames built once."""
+    n = len(polys)
+    ids, frames = _frames(polys)
+    out = []
+    for width, length in sizes:
+        best = np.zeros(n, dtype=np.int64)
+        a, b = width - _TOL, length - _TOL
+        for frame in frames:
+            for w, h in ((a, b), (b, a)):
+                free = erode_by_rectangle(frame, w, h)
+                best[ids] = np.maximum(best[ids], _lattice_count(free, w + gap, h + gap))
+        out.append(best)
+    return out
+
+
 def count_footprints(polys, width: float, length: float, *, gap: float = 6.0) -> np.ndarray:
     """Number of ``width × length`` footprints that fit into each polygon.
 
@@ -132,30 +174,30 @@ def count_footprints(polys, width: float, length: float, *, gap: float = 6.0) ->
     >>> count_footprints([shapely.box(0, 0, 11, 9)], 10, 12).tolist()
     [0]
     """
-    polys = np.asarray(polys, dtype=object)
-    n = len(polys)
-    best = np.zeros(n, dtype=np.int64)
-    ok = ~(shapely.is_missing(polys) | shapely.is_empty(polys))
-    if not ok.any():
-        return best
-    ids = np.flatnonzero(ok)
-    # 0.1 m simplification drops the many vertices of rounded setback buffers; the erosion cost
-    # grows with the vertex count, the answer changes by at most the tolerance
-    geoms = shapely.simplify(polys[ids], _SIMPLIFY, preserve_topology=True)
-    rect = shapely.oriented_envelope(geoms)
-    rc = shapely.get_coordinates(shapely.get_exterior_ring(rect), return_index=False)
-    # first edge of each oriented envelope (5 coordinates per ring; degenerate envelopes fall back to 0)
-    nring = shapely.get_num_coordinates(shapely.get_exterior_ring(rect))
-    start = np.concatenate(([0], np.cumsum(nring)[:-1]))
-    angle = np.zeros(len(ids))
-    good = nring >= 2
-    d = rc[start[good] + 1] - rc[start[good]]
-    angle[good] = np.arctan2(d[:, 1], d[:, 0])
-    cen = shapely.get_coordinates(shapely.centroid(geoms))
+    return count_footprints_sizes(polys, [(width, length)], gap=gap)[0]
+
+
+def footprint_fits(polys, width: float, length: float) -> np.ndarray:
+    """Whether one ``width × length`` footprint fits: exactly ``count_footprints(...) > 0``, cheaper.
+
+    A polygon is decided by the first frame and orientation whose erosion is not empty; only the
+    undecided polygons go on to the next (each erosion is per polygon, so the answer is the same).
+
+    Examples
+    --------
+    >>> footprint_fits([shapely.box(0, 0, 12, 10), shapely.box(0, 0, 11, 9)], 10, 12).tolist()
+    [True, False]
+    """
+    fits = np.zeros(len(polys), dtype=bool)
+    ids, frames = _frames(polys)
     a, b = width - _TOL, length - _TOL
-    for ang in (-angle, np.zeros(len(ids))):
-        frame = _rotate(geoms, ang, cen)
+    todo = np.arange(len(ids))
+    for frame in frames:
         for w, h in ((a, b), (b, a)):
-            free = erode_by_rectangle(frame, w, h)
-            best[ids] = np.maximum(best[ids], _lattice_count(free, w + gap, h + gap))
-    return best
+            if not len(todo):
+                return fits
+            free = erode_by_rectangle(frame[todo], w, h)
+            hit = ~(shapely.is_missing(free) | shapely.is_empty(free))
+            fits[ids[todo[hit]]] = True
+            todo = todo[~hit]
+    return fits

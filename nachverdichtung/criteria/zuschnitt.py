@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from ..candidates import parcel_unions
-from ..fit import count_footprints
+from ..fit import count_footprints_sizes
 from ..params import param
 from .base import BEDINGT, GEEIGNET, NICHT, Rule, fmt, register, result_frame, rule_class
 
@@ -77,9 +77,9 @@ def evaluate(candidates, layers, params: PlotParams):
     missing = shapely.is_missing(parcels_union)
     parcels_union[missing] = g[missing]
     envelope = shapely.intersection(g, shapely.buffer(parcels_union, -params.setback_m, join_style="mitre"))
-    n_full = count_footprints(envelope, params.footprint_width_m, params.footprint_length_m, gap=2 * params.setback_m)
-    n_min = count_footprints(envelope, params.min_footprint_width_m, params.min_footprint_length_m,
-                             gap=2 * params.setback_m)
+    n_full, n_min = count_footprints_sizes(
+        envelope, [(params.footprint_width_m, params.footprint_length_m),
+                   (params.min_footprint_width_m, params.min_footprint_length_m)], gap=2 * params.setback_m)
     fp = f"{fmt(params.footprint_width_m, 0)} × {fmt(params.footprint_length_m, 0)} m"
     fpmin = f"{fmt(params.min_footprint_width_m, 0)} × {fmt(params.min_footprint_length_m, 0)} m"
     grund = np.where(
