@@ -384,12 +384,17 @@ def street_blocks(roads: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, margin_
 
 
 def point_in(polys: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
-    """Position in ``polys`` of the polygon containing each point (-1 if none; first match)."""
+    """Position in ``polys`` of the polygon containing each point (-1 if none; the smallest position).
+
+    The tree is over the points and the polygons are the queries, so each polygon is prepared once:
+    a large polygon (an open street block) is not walked again for every point inside it.
+    """
     out = np.full(len(points), -1, dtype=np.int64)
     if len(polys) == 0 or len(points) == 0:
         return out
-    pi, gi = shapely.STRtree(_arr(polys.geometry)).query(points, predicate="within")
-    out[pi[::-1]] = gi[::-1]
+    gi, pi = shapely.STRtree(points).query(_arr(polys.geometry), predicate="contains")
+    order = np.lexsort((gi, pi))[::-1]  # the smallest polygon position wins
+    out[pi[order]] = gi[order]
     return out
 
 
@@ -878,8 +883,7 @@ def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, l
     nutzung = land.nutzung
     fl_of = pd.Series(dtype=object)
     if len(areas):
-        lists = areas["flurstuecke"].astype(str).str.split(",").explode()
-        fl_of = pd.Series(lists.index, index=lists.to_numpy()).groupby(level=0).agg(lambda s: ",".join(sorted(s)))
+        fl_of = _areas_of_parcels(areas)
     kennz = parcels["flstkennz"].to_numpy(dtype=object)
     in_area = pd.Series(kennz).map(fl_of).astype(object).fillna("").to_numpy(dtype=object)
     status = np.where(in_area != "", "Kandidat", "ausgeschlossen")
@@ -891,6 +895,17 @@ def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, l
         "flaeche_m2": np.round(shapely.area(_arr(parcels.geometry)), 1),
     }, geometry=parcels.geometry.values, crs=parcels.crs)
     return excluded_rows(acc, layers.excluded_parcels)
+
+
+def _areas_of_parcels(areas: gpd.GeoDataFrame) -> pd.Series:
+    """Per parcel id the sorted, comma-joined ids of the areas it belongs to (most belong to one)."""
+    lists = areas["flurstuecke"].astype(str).str.split(",").explode()
+    pairs = pd.DataFrame({"k": lists.to_numpy(dtype=object), "a": lists.index.to_numpy(dtype=object)})
+    pairs = pairs.sort_values(["k", "a"], kind="stable")
+    several = pairs["k"].duplicated(keep=False).to_numpy()
+    single = pd.Series(pairs["a"].to_numpy()[~several], index=pairs["k"].to_numpy()[~several])
+    joined = pairs[several].groupby("k", sort=False)["a"].agg(",".join)
+    return pd.concat([single, joined])
 
 
 def excluded_rows(accounting: gpd.GeoDataFrame, dropped: pd.DataFrame) -> gpd.GeoDataFrame:
