@@ -267,7 +267,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
 def place_manifest(config: Config, layers: Layers) -> dict:
     """``gebiet`` (study-area name and its source) and ``datenstand`` (data date and its source)."""
     alkis_path = layers.sources.get("alkis")
-    place = read_place(alkis_path, layers.parcels["gemarkung"].dropna().unique()) if alkis_path else Place()
+    place = read_place(alkis_path, layers.parcels["gemarkung"].dropna().unique()).frame if alkis_path else Place()
     return {"gebiet": {"name": config.output.study_area or place.name or "Untersuchungsgebiet",
                        "quelle": "Konfiguration (output.study_area)" if config.output.study_area else
                        (place.name_quelle or "keine Namen in den Daten")},

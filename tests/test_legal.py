@@ -282,11 +282,11 @@ def test_place_name_and_stand_from_the_delivery(sample_config, sample_assessment
     from nachverdichtung.io.place import read_place
 
     for rel in ("alkis.gpkg", "alkis_ax"):
-        place = read_place(sample_config.parent / rel, ["2566", "2567"])
+        place = read_place(sample_config.parent / rel, ["2566", "2567"]).frame
         assert place.name == "Rebenhausen (Gemarkungen Lindenau, Rebenhausen)"
         assert place.stand == "2025-11-14" and "beginnt" in place.stand_quelle
     # the simplified export holds neither: the file date, said as such
-    simple = read_place(sample_config.parent / "alkis_vereinfacht", ["2566"])
+    simple = read_place(sample_config.parent / "alkis_vereinfacht", ["2566"]).frame
     assert simple.name == "" and simple.stand_quelle.startswith("Dateidatum")
     man = sample_assessment.manifest
     assert man["gebiet"]["name"] == "Rebenhausen (Gemarkungen Lindenau, Rebenhausen)"

@@ -36,6 +36,7 @@ from rasterio.transform import from_origin
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from ..errors import InputError
+from .contract import Read
 
 __all__ = ["RASTER_SUFFIXES", "expand_tiles", "is_tile_set", "build_mosaic", "horizontal_crs", "cache_dir",
            "read_xyz", "Mosaic"]
@@ -46,11 +47,10 @@ NODATA = -9999.0
 
 @dataclass(frozen=True)
 class Mosaic:
-    """A built mosaic: the VRT, the tiles it holds and what was noticed on the way."""
+    """A built mosaic: the VRT, the tiles it holds and how to name it in messages."""
 
     path: Path
     tiles: tuple[Path, ...]
-    problems: tuple[str, ...]
     label: str
 
 
@@ -205,8 +205,11 @@ def _warp(tile: dict, crs: CRS, res: float, folder: Path) -> dict:
     return _describe(out, None)
 
 
-def build_mosaic(paths, *, crs: str | None = None, name: str = "Raster", key: str = "inputs") -> Mosaic:
+def build_mosaic(paths, *, crs: str | None = None, name: str = "Raster", key: str = "inputs") -> Read:
     """One VRT over all tiles in ``paths`` (folders, globs, files); see the module docstring.
+
+    Returns a :class:`~nachverdichtung.io.contract.Read` of the :class:`Mosaic`, with what was
+    noticed on the way (conversions, warped tiles, gaps) as problems.
 
     Raises
     ------
@@ -257,7 +260,8 @@ def build_mosaic(paths, *, crs: str | None = None, name: str = "Raster", key: st
         m2 = f"{gap[0]:,.0f}".replace(",", ".")
         problems.append(f"{label}: {name}: Lücken zwischen den Kacheln, {gap[1]} Stück mit zusammen {km2} km² "
                         f"({m2} m²) ohne Daten; Flächen dort werden nicht bewertet")
-    return Mosaic(path=vrt, tiles=tuple(files), problems=tuple(problems), label=f"{label} ({len(files)} Kacheln)")
+    mosaic = Mosaic(path=vrt, tiles=tuple(files), label=f"{label} ({len(files)} Kacheln)")
+    return Read(mosaic, tuple(problems), {"file": [str(f) for f in files], "crs": ref["crs"].to_string()})
 
 
 def _on_grid(offset: float, res: float) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
+from .contract import Read
 from .names import canonical_name, find_field
 from .vector import list_layers
 
@@ -119,8 +120,11 @@ def _stand(path: Path) -> tuple[str, str]:
     return when, "Dateidatum (keine Datumsangabe in den Daten)"
 
 
-def read_place(path: str | Path, gemarkungen=()) -> Place:
+def read_place(path: str | Path, gemarkungen=()) -> Read:
     """Name and data date of the delivery at ``path`` (GeoPackage or Shapefile folder; DXF: file date only).
+
+    Returns a :class:`~nachverdichtung.io.contract.Read` of the :class:`Place` (empty where the data
+    hold nothing; each value says its source).
 
     Parameters
     ----------
@@ -130,11 +134,12 @@ def read_place(path: str | Path, gemarkungen=()) -> Place:
         The 4-digit Gemarkung numbers of the parcels (limits the names to the study area).
     """
     path = Path(path)
+    source = {"file": str(path)}
     if not path.exists():
-        return Place()
+        return Read(Place(), (), source)
     if path.suffix.lower() in (".dxf", ".xml", ".nas"):
         when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
-        return Place(stand=when, stand_quelle="Dateidatum (keine Datumsangabe in den Daten)")
+        return Read(Place(stand=when, stand_quelle="Dateidatum (keine Datumsangabe in den Daten)"), (), source)
     name, nq = _names(path, {str(g).zfill(4) for g in gemarkungen})
     stand, sq = _stand(path)
-    return Place(name=name, name_quelle=nq, stand=stand, stand_quelle=sq)
+    return Read(Place(name=name, name_quelle=nq, stand=stand, stand_quelle=sq), (), source)

@@ -91,8 +91,9 @@ def read_raster(path, *, crs: str | None = None, name: str = "Raster", key: str 
     if len(paths) > 1 or is_tile_set(paths[0]) or paths[0].name.lower().endswith((".xyz", ".xyz.gz", ".txt.gz")):
         if len(paths) == 1 and not is_tile_set(paths[0]) and not paths[0].exists():
             raise InputError(f"{name}: Datei nicht gefunden", file=paths[0], fix=f"Pfad unter '{key}' prüfen")
-        mosaic = build_mosaic(paths, crs=crs, name=name, key=key)
-        problems.extend(mosaic.problems)
+        built = build_mosaic(paths, crs=crs, name=name, key=key)
+        problems.extend(built.problems)
+        mosaic = built.frame
         path, label = mosaic.path, mosaic.label
     else:
         path = paths[0]
