@@ -45,7 +45,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .fit import count_footprints, union_collections
+from .fit import footprint_fits, union_collections
 from .landuse import eligibility, resolve_rules
 from .params import param
 from .settlement import derive_settlement
@@ -418,7 +418,7 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
         check = np.flatnonzero(~sure)
         fits = sure.copy()
         if len(check):
-            fits[check] = count_footprints(env[check], p.footprint_width_m, p.footprint_length_m) > 0
+            fits[check] = footprint_fits(env[check], p.footprint_width_m, p.footprint_length_m)
         usable[big] = fits
     return opened, usable
 
