@@ -785,7 +785,8 @@ def _merge_pieces(backland: np.ndarray, S: np.ndarray, fronts: np.ndarray,
         same_row = (fi == fj) | (fi < 0) | (fj < 0)
         sel = (ti < tj) & (owner[ti] != owner[tj]) & (same_row if p.merge_scope == "row" else True)
         ti, tj = ti[sel], tj[sel]
-        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), shapely.buffer(pieces[tj], gap)))
+        grown = shapely.buffer(pieces, gap)  # once per piece, not once per pair
+        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), grown[tj]))
         ok = shared >= p.min_shared_edge_m
         graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(pieces), len(pieces)))
         ncomp, comp = connected_components(graph, directed=False)
