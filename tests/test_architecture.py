@@ -91,7 +91,6 @@ MAX_FUNCTION_LINES = 80
 #: whoever splits one removes it here (``test_pending_functions_are_still_long`` says so).
 PENDING = {
     "nachverdichtung.engine.assess_partitioned",  # i21-dask
-    "nachverdichtung.export.report.report_context",  # i21-exports
     "nachverdichtung.export.webmap.map_data",  # i21-exports
 }
 

@@ -29,7 +29,7 @@ def _styles():
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
 
-    from ..export.report import _PdfBuilder
+    from ..export.report_pdf import PdfBuilder as _PdfBuilder
 
     _PdfBuilder._fonts()
     base = ParagraphStyle("b", fontName="DejaVu", fontSize=9.5, leading=13, spaceAfter=4,
