@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
 from ..criteria import REGISTRY
 from ..criteria.base import KLASSEN, UNBEWERTET
@@ -166,7 +167,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         Douglas–Peucker tolerance in metres, applied in the metric CRS before reprojection.
     context_m
         When a context layer has more than :data:`CONTEXT_ALL_MAX` features, only those within this
-        distance of an area are kept.
+        distance of an area (of its simplified outline) are kept.
 
     Returns
     -------
@@ -201,6 +202,8 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     codes, strings = pd.factorize(np.concatenate(texts) if n else np.array([], dtype=object))
     codes = codes.reshape(len(texts), n) if n else np.zeros((len(texts), 0), dtype=int)
 
+    # the areas are simplified once: for the map and for the buffer that selects their context
+    simple = shapely.simplify(areas.geometry.to_numpy(), simplify_m, preserve_topology=True)
     kriterien, values = [], []
     for c in crit:
         measure = REGISTRY[c].key_measure if c in REGISTRY else ""
@@ -224,14 +227,14 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         "kv": _class_codes(col("klasse_vorlaeufig", "nicht bewertet"), k_code),
         "m": pd.to_numeric(areas.get("flaeche_m2", pd.Series(np.nan, index=areas.index)), errors="coerce")
                .round(0).astype(float).replace({np.nan: None}).tolist(),
-        "geom": _geojson(areas.geometry, areas.crs, simplify_m, keep_empty=True),
+        "geom": _geojson(simple, areas.crs, None, keep_empty=True),
         "sz": [_class_codes(col(f"klasse_{sc.name}", "nicht bewertet"), k_code)
                for sc in assessment.config.scenarios],
     }
     zeilen = [{"titel": label, "w": codes[len(crit) + 3 + q].tolist()} for q, label in enumerate(lines.values())]
     layers = assessment.layers
-    near = shapely.buffer(areas.geometry.to_numpy(), context_m) if n else None
-    ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m)
+    near = shapely.buffer(simple, context_m) if n else None
+    ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m, fast=True)
            for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
     settlement = getattr(assessment.candidates, "settlement", None)
     if settlement is not None and len(settlement):
@@ -290,22 +293,53 @@ def _context(frame: gpd.GeoDataFrame | None, near) -> gpd.GeoSeries:
     return geoms
 
 
-def _geojson(geoms: gpd.GeoSeries, crs, simplify_m: float, *, keep_empty: bool = False) -> list[str]:
+def _geojson(geoms, crs, simplify_m: float | None, *, keep_empty: bool = False, fast: bool = False) -> list[str]:
     """GeoJSON geometry strings in EPSG:4326: simplified in ``crs``, rounded to 1e-6 degrees.
 
     Empty or missing geometries are dropped, or kept as ``"null"`` with ``keep_empty`` (areas stay
-    aligned with their attribute columns).
+    aligned with their attribute columns). ``simplify_m=None``: already simplified. ``fast`` (the
+    context layers, shown from street zoom on): plain Douglas–Peucker, about five times faster
+    than the topology-preserving variant and at 0.5 m indistinguishable on screen; any outline it
+    would make invalid or empty is simplified topology-preserving instead.
     """
     if len(geoms) == 0:
         return []
-    g = shapely.simplify(geoms.to_numpy(), simplify_m, preserve_topology=True)
-    g = gpd.GeoSeries(g, crs=crs).to_crs(4326).to_numpy()
-    g = shapely.set_precision(g, 1e-6, mode="pointwise")
+    g = np.asarray(geoms.array if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
+    if simplify_m is not None:
+        g = _simplify(g, simplify_m, fast=fast)
+    g = _wgs84_rounded(g, crs)
     bad = shapely.is_missing(g) | shapely.is_empty(g)
     if not keep_empty:
         g, bad = g[~bad], bad[~bad]
     out = shapely.to_geojson(np.where(bad, None, g))
     return np.where(bad, "null", out).tolist()
+
+
+def _wgs84_rounded(g: np.ndarray, crs) -> np.ndarray:
+    """``g`` in EPSG:4326, every coordinate rounded to 1e-6 degrees in one pass over the coordinates.
+
+    Rounds half up like GEOS' pointwise precision reduction, so the result equals
+    ``set_precision(to_crs(4326), 1e-6, mode="pointwise")`` at about half the cost.
+    """
+    if crs is None:
+        return shapely.set_precision(gpd.GeoSeries(g, crs=crs).to_crs(4326).to_numpy(), 1e-6, mode="pointwise")
+    transformer = Transformer.from_crs(crs, 4326, always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.floor(np.column_stack([x, y]) * 1e6 + 0.5) / 1e6
+
+    return shapely.transform(g, project)
+
+
+def _simplify(g: np.ndarray, tolerance: float, *, fast: bool) -> np.ndarray:
+    if not fast:
+        return shapely.simplify(g, tolerance, preserve_topology=True)
+    out = shapely.simplify(g, tolerance, preserve_topology=False)
+    broken = ~(shapely.is_missing(g) | shapely.is_empty(g)) & (shapely.is_empty(out) | ~shapely.is_valid(out))
+    if broken.any():
+        out[broken] = shapely.simplify(g[broken], tolerance, preserve_topology=True)
+    return out
 
 
 def _data_json(data: dict) -> str:
