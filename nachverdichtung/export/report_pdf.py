@@ -9,13 +9,50 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .progress import bar
 from .report_content import DECISION_INTRO, SCENARIO_TEXT, SENSITIVITY_TEXT, parcels_by_flur
 
-__all__ = ["PdfBuilder", "render_pdf"]
+__all__ = ["LazyStory", "PdfBuilder", "render_pdf"]
 
 
-def render_pdf(ctx: dict, figures: dict, path: Path) -> dict:
-    """Write the PDF; return page bookkeeping.
+class LazyStory(list):
+    """A reportlab story that makes its middle part only when the layout reaches it.
+
+    reportlab's ``build`` consumes the story from the front (``flowables[0]``, ``del flowables[0]``);
+    this list refills itself from ``chunks`` (one list of flowables per fact sheet) whenever fewer
+    than :attr:`AHEAD` flowables are left, and finally appends ``tail()``. So only a few fact sheets
+    exist as flowables at any time, whatever the number of areas.
+    """
+
+    AHEAD = 16
+
+    def __init__(self, head: list, chunks, tail):
+        super().__init__(head)
+        self._chunks = iter(chunks)
+        self._tail = tail
+
+    def _fill(self) -> None:
+        while self._chunks is not None and list.__len__(self) < self.AHEAD:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._chunks = None
+                self.extend(self._tail())
+            else:
+                self.extend(chunk)
+
+    def __len__(self) -> int:
+        self._fill()
+        return list.__len__(self)
+
+    def __getitem__(self, index):
+        self._fill()
+        return list.__getitem__(self, index)
+
+
+def render_pdf(ctx: dict, figures, path: Path, *, progress: bool = False) -> dict:
+    """Write the PDF, fact sheet by fact sheet (bounded memory); return page bookkeeping.
+
+    ``progress`` shows a bar over the fact sheets (on a terminal).
 
     Returns
     -------
@@ -23,7 +60,7 @@ def render_pdf(ctx: dict, figures: dict, path: Path) -> dict:
         ``seiten`` (total pages), ``steckbrief_seiten`` (page number of each fact sheet, in order)
         and ``feste_seiten`` (all pages that are not fact sheets).
     """
-    return PdfBuilder(ctx, figures).build(Path(path))
+    return PdfBuilder(ctx, figures).build(Path(path), progress=progress)
 
 
 class PdfBuilder:
@@ -381,7 +418,7 @@ class PdfBuilder:
                                   spaceBefore=2 * mm)]
         return story
 
-    def build(self, path: Path) -> dict:
+    def build(self, path: Path, *, progress: bool = False) -> dict:
         from reportlab.lib.pagesizes import A4
         from reportlab.lib.units import mm
         from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
@@ -393,11 +430,9 @@ class PdfBuilder:
                       rightPadding=0, topPadding=0, bottomPadding=0)
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
         n = len(self.ctx["areas"])
-        story = self.title_page() + self.summary() + self.overview() + self.method() + self.statistics()
-        story += self.decisions()
-        for s in self.ctx["areas"]:
-            story += self.sheet(s, n)
-        story += self.annex()
+        head = self.title_page() + self.summary() + self.overview() + self.method() + self.statistics()
+        areas = bar(self.ctx["areas"], "Bericht PDF", total=n) if progress else self.ctx["areas"]
+        story = LazyStory(head + self.decisions(), (self.sheet(s, n) for s in areas), self.annex)
         from reportlab import rl_config
 
         # binary (not ASCII85) image streams: valid PDF, smaller, and much faster without rl_accel
