@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .names import normalize_label
+
 __all__ = [
     "parse_range", "band_value", "parse_bands", "normalize_label", "match_labels",
     "CLIMATE_VOCABULARY", "PROTECTED_VOCABULARY", "UNIT_FACTORS", "EPSILON",
@@ -149,22 +151,6 @@ def parse_bands(labels: pd.Series, *, unit: str, table: Mapping[str, str] | None
 
 
 _PLURAL = re.compile(r"(en|er|e|n|s)$")
-
-
-def normalize_label(text) -> str:
-    """Lower case, umlauts and ß spelled out, no spaces, hyphens, dots, slashes or § signs.
-
-    Examples
-    --------
-    >>> normalize_label("Überwärmungs-Gebiet")
-    'ueberwaermungsgebiet'
-    >>> normalize_label("§ 30 Biotop")
-    '30biotop'
-    """
-    s = str(text).strip().lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("é", "e")):
-        s = s.replace(a, b)
-    return re.sub(r"[\s\-_./,;:()§'\"„“]+", "", s)
 
 
 def _stem(key: str) -> str:

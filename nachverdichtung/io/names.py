@@ -2,7 +2,9 @@
 
 Offices spell the same layer ``Gebäude_Bauwerk``, ``GEBAEUDE_BAUWERK`` or ``gebaeudebauwerk``;
 field names differ in case. Presets and configuration name what they want; these functions find
-it in what a delivery has.
+it in what a delivery has. Layer and field names are matched by :func:`canonical_name`; legend
+words and class labels by :func:`normalize_label`, which keeps signs such as ``<``, ``>`` and ``+``
+that tell classes apart ("< 10 cm" is not "> 10 cm").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["canonical_name", "match_layer", "matches", "find_field"]
+__all__ = ["canonical_name", "normalize_label", "match_layer", "matches", "find_field", "find_column"]
 
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
@@ -63,3 +65,38 @@ def find_field(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
     """
     lower = {c.lower(): c for c in columns}
     return next((lower[c.lower()] for c in candidates if c.lower() in lower), None)
+
+
+def normalize_label(text) -> str:
+    """Lower case, umlauts and ß spelled out, no spaces, hyphens, dots, slashes or § signs.
+
+    Examples
+    --------
+    >>> normalize_label("Überwärmungs-Gebiet")
+    'ueberwaermungsgebiet'
+    >>> normalize_label("§ 30 Biotop")
+    '30biotop'
+    """
+    s = str(text).strip().lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("é", "e")):
+        s = s.replace(a, b)
+    return re.sub(r"[\s\-_./,;:()§'\"„“]+", "", s)
+
+
+def find_column(columns, wanted) -> str | None:
+    """A column matching one of ``wanted``: exact (case-insensitive), then by :func:`normalize_label`.
+
+    Examples
+    --------
+    >>> find_column(["Baum_Art", "geometry"], ["baumart"])
+    'Baum_Art'
+    """
+    lower = {str(c).lower(): c for c in columns}
+    for w in wanted:
+        if str(w).lower() in lower:
+            return lower[str(w).lower()]
+    norm = {normalize_label(c): c for c in columns}
+    for w in wanted:
+        if normalize_label(w) in norm:
+            return norm[normalize_label(w)]
+    return None

@@ -27,6 +27,7 @@ import pyogrio
 from ..errors import InputError
 from .classes import CLIMATE_VOCABULARY, PROTECTED_VOCABULARY, match_labels, normalize_label, parse_bands
 from .contract import Read
+from .names import find_column
 from .tables import read_points_table
 from .vector import list_layers, read_vector
 
@@ -101,19 +102,6 @@ def source_files(src) -> list[tuple[Path, str | None]]:
         if len(layers) > 1:
             return [(path, name) for name in layers]
     return [(path, src.layer)]
-
-
-def find_column(columns, wanted) -> str | None:
-    """A column matching one of ``wanted``: exact (case-insensitive), then normalised."""
-    lower = {str(c).lower(): c for c in columns}
-    for w in wanted:
-        if str(w).lower() in lower:
-            return lower[str(w).lower()]
-    norm = {normalize_label(c): c for c in columns}
-    for w in wanted:
-        if normalize_label(w) in norm:
-            return norm[normalize_label(w)]
-    return None
 
 
 def _read_one(name: str, src, file: Path, layer: str | None, *, target_crs: str, problems: list[str],
