@@ -16,11 +16,12 @@ import pandas as pd
 
 from ..criteria import REGISTRY
 from ..criteria.base import BEDINGT, GEEIGNET, KLASSEN, NICHT, UNBEWERTET, fmt
+from ..io.codes import parse_flstkennz
 from ..params import describe
 from .decision import tornado_rows
 from .figures import CLASS_COLORS
 
-__all__ = ["report_context", "class_sentence", "parcel_label", "parcels_by_flur", "count_phrase", "clean_source",
+__all__ = ["report_context", "class_sentence", "parcel_label", "parcel_labels", "parcels_by_flur", "count_phrase", "clean_source",
            "thresholds_for", "DECISION_INTRO", "SENSITIVITY_TEXT", "SCENARIO_TEXT"]
 
 DECISION_INTRO = ("Der Rat, nicht die Software, entscheidet, wie streng die Stadt ist. Dieses Kapitel zeigt, was "
@@ -104,11 +105,20 @@ def parcel_label(kennz: str) -> dict:
     >>> parcel_label("072566003000170000__")["flurstueck"]
     '17'
     """
-    s = str(kennz).strip().ljust(20, "_")
-    num = lambda a, b: int(s[a:b].replace("_", "") or 0) if s[a:b].replace("_", "").isdigit() else None
-    zaehler, nenner = num(9, 14), num(14, 18)
-    nr = "?" if zaehler is None else str(zaehler) + (f"/{nenner}" if nenner else "")
-    return {"gemarkung": s[2:6], "flur": num(6, 9), "flurstueck": nr, "kennzeichen": str(kennz).strip()}
+    return parcel_labels([kennz])[0]
+
+
+def parcel_labels(kennz) -> list[dict]:
+    """:func:`parcel_label` of many ids at once (parsed by :func:`nachverdichtung.io.codes.parse_flstkennz`)."""
+    ids = pd.Series([str(k).strip() for k in kennz], dtype=object)
+    if ids.empty:
+        return []
+    p = parse_flstkennz(ids)
+    flur = [None if pd.isna(v) else int(v) for v in p["flur"]]
+    nr = ["?" if pd.isna(z) else str(int(z)) + ("" if pd.isna(n) else f"/{int(n)}")
+          for z, n in zip(p["zaehler"], p["nenner"])]
+    return [{"gemarkung": g, "flur": f, "flurstueck": x, "kennzeichen": k}
+            for g, f, x, k in zip(p["gemarkung"].tolist(), flur, nr, ids.tolist())]
 
 
 def parcels_by_flur(labels: list[dict], *, limit: int = 40) -> str:
@@ -469,9 +479,13 @@ def _fact_sheets(a) -> list[dict]:
     measure_cols = {n: (f"{n}_{REGISTRY[n].key_measure}" if n in REGISTRY and REGISTRY[n].key_measure else "")
                     for n in a.criteria}
     digits = {n: _digits(_unit(REGISTRY[n].key_measure), df[c]) if c in df else 1 for n, c in measure_cols.items()}
+    lists = [[k.strip() for k in str(v or "").split(",") if k.strip()]
+             for v in (df["flurstuecke"] if "flurstuecke" in df else [""] * len(df))]
+    unique = list(dict.fromkeys(k for ks in lists for k in ks))
+    labels = dict(zip(unique, parcel_labels(unique)))  # one vectorised parse for all areas
     for nr, (fid, row) in enumerate(df.iterrows(), start=1):
-        kennz = [k.strip() for k in str(row.get("flurstuecke", "") or "").split(",") if k.strip()]
-        parcels = [parcel_label(k) for k in kennz]
+        kennz = lists[nr - 1]
+        parcels = [labels[k] for k in kennz]
         crits = []
         hints = []
         for n in a.criteria:
