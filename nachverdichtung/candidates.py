@@ -659,7 +659,8 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
     return out
 
 
-def derive_candidates(layers, params: CandidateParams | None = None) -> CandidateResult:
+def derive_candidates(layers, params: CandidateParams | None = None, *,
+                      blocks: gpd.GeoDataFrame | None = None) -> CandidateResult:
     """Find second-row candidate areas and account for every parcel.
 
     The stages: the land in scope (Innenbereich, eligible land use), streets and blocks, the rear
@@ -672,6 +673,9 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
         Validated :class:`~nachverdichtung.layers.Layers`.
     params
         Derivation parameters (defaults if ``None``).
+    blocks
+        The street blocks (:func:`street_blocks`) of a larger region, for a partition of the dask
+        engine; by default they are formed from ``layers``.
 
     Returns
     -------
@@ -687,7 +691,8 @@ def derive_candidates(layers, params: CandidateParams | None = None) -> Candidat
     in_scope = shapely.area(land.allowed) >= p.min_piece_m2
 
     streets = build_streets(layers.roads)
-    blocks = street_blocks(layers.roads, parcels, margin_m=p.block_margin_m, min_m2=p.min_piece_m2)
+    blocks = street_blocks(layers.roads, parcels, margin_m=p.block_margin_m, min_m2=p.min_piece_m2) \
+        if blocks is None else blocks[["geometry"]].reset_index(drop=True)
     b_street, b_depth, zones = _building_lines(layers.buildings, streets, blocks, p)
 
     scope = np.flatnonzero(in_scope)

@@ -90,7 +90,8 @@ def _cmd_validate(args) -> int:
     return 0
 
 
-def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None, public: bool = False) -> int:
+def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None, public: bool = False,
+                    engine=None) -> int:
     from .config import load_config
     from .export import write_outputs
     from .beteiligung.state import attach_state
@@ -101,7 +102,7 @@ def _run_assessment(config_path: Path, out: Path, *, quiet: bool, formats=None, 
     config = load_config(config_path)
     # before any work: never into the delivery, never an unwritable folder, never two runs at once
     with claimed_output_folder(out, config) as out:
-        result = assess(config, progress=say)
+        result = assess(config, progress=say) if engine is None else engine(config, say)
         if not public:  # participation state from the internal store, if a round ran there
             result = attach_state(result, out)
         written = write_outputs(result, out, formats=formats, progress=say)
@@ -137,8 +138,24 @@ def summary_text(result) -> str:
 
 def _cmd_assess(args) -> int:
     formats = check_formats(args.formats.split(",")) if args.formats else None  # before any work
-    return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats,
-                           public=args.oeffentlich)
+    if args.engine != "dask":
+        return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats,
+                               public=args.oeffentlich)
+    from .engine import assess_partitioned, start_client
+
+    with start_client(workers=args.workers, scheduler=args.scheduler) as client:
+        def run(config, say):
+            return assess_partitioned(config, tile_size_m=args.tile_size, scheduler=client, progress=say)
+
+        return _run_assessment(Path(args.config), Path(args.out), quiet=args.quiet, formats=formats,
+                               public=args.oeffentlich, engine=run)
+
+
+def _positive_int(text: str) -> int:
+    """A worker count ≥ 1 (a usage error otherwise, exit 2)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"ganze Zahl ≥ 1 erwartet, nicht {text!r}")
+    return int(text)
 
 
 def _steps(text: str) -> tuple[float, ...]:
@@ -294,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--formats", help="Ausgabeformate, z. B. gpkg,csv (Standard aus der Konfiguration)")
     a.add_argument("--oeffentlich", action="store_true",
                    help="Ausgaben zur Veröffentlichung: ohne Beteiligungsstand der Eigentümer")
+    a.add_argument("--engine", choices=("single", "dask"), default="single",
+                   help="single: ein Prozess (Standard); dask: in Kacheln auf einem dask-Cluster")
+    a.add_argument("--workers", type=_positive_int, default=2,
+                   help="dask: Zahl der Worker-Prozesse des lokalen Clusters (Standard 2)")
+    a.add_argument("--scheduler", help="dask: Adresse eines laufenden Schedulers, z. B. tcp://host:8786 "
+                                       "(sonst ein lokaler Cluster)")
+    a.add_argument("--tile-size", type=float, default=2500.0, help="dask: Kantenlänge der Kacheln in m")
     a.add_argument("-q", "--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     a.set_defaults(func=_cmd_assess)
 

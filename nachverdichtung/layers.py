@@ -31,6 +31,7 @@ from .io.legal import read_legal
 from .io.raster import RasterSource, read_raster
 from .io.roles import ROLE_LABEL
 from .io.thematic import CLASS_INPUTS, VECTOR_INPUTS, read_thematic
+from .io.window import reading_window
 from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ def load_input(name: str, value, *, target_crs: str) -> Read:
     return Read(frame, tuple(problems), read.source)
 
 
-def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Layers:
+def load_layers(config, *, progress: Callable[[str], None] | None = None, window=None) -> Layers:
     """Load, validate and harmonise every input named in the configuration.
 
     Every reader returns a :class:`~nachverdichtung.io.contract.Read`; their problems are collected
@@ -260,12 +261,20 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None) -> Lay
         A :class:`~nachverdichtung.config.Config`.
     progress
         Called with a short German message before each input is read.
+    window
+        ``(xmin, ymin, xmax, ymax)`` in the target CRS: read only the vector features whose bounding
+        box meets it (a partition of :mod:`nachverdichtung.engine`; see :mod:`nachverdichtung.io.window`).
 
     Raises
     ------
     InputError
         With one line naming the file, the problem and the fix.
     """
+    with reading_window(window, crs=config.crs):
+        return _load_layers(config, progress)
+
+
+def _load_layers(config, progress) -> Layers:
     say = progress or (lambda msg: None)
     problems: list[str] = []
     say("ALKIS-Daten lesen")

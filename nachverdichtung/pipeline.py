@@ -216,7 +216,7 @@ def build_manifest(config: Config, layers: Layers, *, started: datetime, timings
 
 
 def assess(config: Config | str | Path, *, progress: Callable[[str], None] | None = None,
-           layers: Layers | None = None) -> Assessment:
+           layers: Layers | None = None, blocks: gpd.GeoDataFrame | None = None) -> Assessment:
     """Run the whole assessment: load, derive candidates, evaluate criteria, rate, decide, manifest.
 
     Parameters
@@ -229,6 +229,9 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     layers
         Already loaded layers (skips loading; for notebooks, tests and the partitions of
         :func:`nachverdichtung.engine.assess_partitioned`).
+    blocks
+        Street blocks of the whole region (a partition of the dask engine; see
+        :func:`nachverdichtung.candidates.derive_candidates`).
 
     Examples
     --------
@@ -247,7 +250,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
         timings["laden"] = round(time.perf_counter() - t0, 3)
     say("Potenzialflächen ableiten")
     t0 = time.perf_counter()
-    cand = derive_candidates(layers, config.candidates)
+    cand = derive_candidates(layers, config.candidates, blocks=blocks)
     timings["kandidaten"] = round(time.perf_counter() - t0, 3)
     if cand.notes:  # e.g. a derived Innenbereich: into the run log, the manifest and the report
         layers = layers.replace(problems=tuple(layers.problems) + tuple(cand.notes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -95,3 +96,79 @@ def test_partitioned_manifest_is_built_like_the_single_one(single):
     assert part.manifest["anzahl"] == single.manifest["anzahl"]
     for name, entry in part.manifest["eingaben"].items():
         assert set(entry) == {"pfad", "sha256", "geaendert"}, name
+
+
+def test_partition_reads_only_its_window(sample_config):
+    """A read window returns exactly the parcels whose bounding box meets it, far fewer than all."""
+    from nachverdichtung.config import load_config
+    from nachverdichtung.io.vector import read_vector
+    from nachverdichtung.io.window import reading_window
+    from nachverdichtung.layers import load_layers
+
+    parcels_file = sample_config.parent / "alkis_ax" / "ax_flurstueck.shp"
+    everything = read_vector(parcels_file)
+    xmin, ymin, xmax, ymax = everything.total_bounds
+    window = (xmin + 200.0, ymin + 200.0, xmin + 700.0, ymin + 600.0)
+    b = shapely.bounds(np.asarray(everything.geometry.array))
+    expected = int(((b[:, 0] <= window[2]) & (b[:, 2] >= window[0]) & (b[:, 1] <= window[3])
+                    & (b[:, 3] >= window[1])).sum())
+    assert 0 < expected < len(everything) / 3
+    with reading_window(window, crs="EPSG:25832") as w:
+        read = read_vector(parcels_file)
+    assert len(read) == expected
+    assert w.rows == {"ax_flurstueck.shp": expected}
+    # through load_layers: every role and thematic layer read inside the window only
+    layers = load_layers(load_config(sample_config), window=window)
+    assert len(layers.parcels) == expected
+    assert len(layers.buildings) < len(load_layers(load_config(sample_config)).buildings) / 3
+
+
+@pytest.mark.slow
+def test_windowed_partitions_equal_single(sample_config, sample_assessment):
+    """Reading per window (no layers handed over) gives the single run's ids, classes and columns."""
+    from nachverdichtung.config import load_config
+
+    part = assess_partitioned(load_config(sample_config), tile_size_m=700.0, scheduler="synchronous")
+    single = sample_assessment
+    assert part.manifest["partitionen"] >= 4
+    assert part.manifest["gelesen"]["flurstuecke"] < part.manifest["partitionen"] * len(single.layers.parcels)
+    assert list(part.areas.index) == list(single.areas.index)
+    assert part.areas["klasse"].tolist() == single.areas["klasse"].tolist()
+    assert list(part.areas.columns) == list(single.areas.columns)
+    for col in single.areas.columns.drop("geometry"):
+        a, b = single.areas[col], part.areas[col]
+        if pd.api.types.is_float_dtype(a):
+            assert np.allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, equal_nan=True), col
+        else:
+            assert a.astype(str).tolist() == b.astype(str).tolist(), col
+    assert part.parcels["flstkennz"].tolist() == single.parcels["flstkennz"].tolist()
+    assert part.parcels["grund"].tolist() == single.parcels["grund"].tolist()
+
+
+@pytest.mark.slow
+def test_cli_dask_engine_on_a_local_cluster(sample_config, sample_assessment, tmp_path):
+    import geopandas as gpd
+    import subprocess
+    import sys
+
+    out = tmp_path / "lauf"
+    run = subprocess.run([sys.executable, "-m", "nachverdichtung", "assess", str(sample_config), "--out", str(out),
+                          "--engine", "dask", "--workers", "2", "--tile-size", "1000", "--formats", "gpkg,csv"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Partition 1/" in run.stderr
+    written = gpd.read_file(next(out.glob("*.gpkg")), layer=None)
+    assert len(written) == len(sample_assessment.areas)
+
+
+@pytest.mark.slow  # importing distributed and the 5 s connect timeout
+def test_cli_bad_scheduler_address_is_one_line(sample_config, tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "nachverdichtung", "assess", str(sample_config), "--out",
+                          str(tmp_path / "x"), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "Scheduler tcp://127.0.0.1:9 nicht erreichbar" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -60,7 +60,7 @@ def _layer_path(container: Path, layer: str) -> tuple[Path, str | None]:
     return container, layer
 
 
-def read_alkis(alkis, *, target_crs: str) -> dict[str, Read]:
+def read_alkis(alkis, *, target_crs: str, roles: tuple[str, ...] = ROLES) -> dict[str, Read]:
     """Read a cadastre delivery into canonical role frames.
 
     Parameters
@@ -69,6 +69,8 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, Read]:
         The :class:`~nachverdichtung.config.AlkisConfig`.
     target_crs
         CRS of the returned frames.
+    roles
+        The roles to read from a Shapefile folder or GeoPackage (DXF and databases give all).
 
     Returns
     -------
@@ -91,7 +93,30 @@ def read_alkis(alkis, *, target_crs: str) -> dict[str, Read]:
         return _read_dxf(path, preset_name, alkis, target_crs)
     preset = load_preset(preset_name)
     available = list_layers(path)
-    return {role: _read_role(path, available, role, preset["roles"][role], alkis, target_crs) for role in ROLES}
+    return {role: _read_role(path, available, role, preset["roles"][role], alkis, target_crs) for role in roles}
+
+
+def role_files(alkis, role: str) -> list[tuple[Path, str | None]]:
+    """The (file, layer) pairs a role is read from, for a Shapefile folder or GeoPackage delivery.
+
+    Empty for DXF, NAS and database deliveries (they are not read layer by layer). Used by the dask
+    engine for its cheap pass (``pyogrio.read_bounds`` of the parcels).
+    """
+    path = Path(str(alkis.path))
+    if is_database_url(alkis.path) or not path.exists() or path.suffix.lower() in NAS_SUFFIXES + (".dxf",):
+        return []
+    spec = load_preset(detect_preset(path) if alkis.preset == "auto" else alkis.preset)["roles"][role]
+    override = alkis.layers.get(role)
+    if isinstance(override, Mapping):
+        wanted = list(override)
+    elif override:
+        wanted = [override] if isinstance(override, str) else list(override)
+    else:
+        wanted = list(spec["layer_classes"]) if spec.get("layer_classes") else list(spec["layers"])
+    available = list_layers(path)
+    found = [m for w in wanted if (m := match_layer(available, w))]
+    several = isinstance(override, Mapping) or (not override and spec.get("layer_classes"))
+    return [_layer_path(path, layer) for layer in (found if several else found[:1])]
 
 
 def _read_dxf(path: Path, preset_name: str, alkis, target_crs: str) -> dict[str, Read]:

@@ -28,6 +28,7 @@ from ..errors import InputError
 from .contract import TARGET_CRS, Read
 from .names import find_field
 from .vector import check_crs_plausible
+from .window import clip_points
 
 __all__ = ["read_table", "read_points_table", "DBASE_HEADER", "XLSX_ERRORS", "CSV_ERRORS"]
 
@@ -167,7 +168,7 @@ def read_points_table(
     source = {**table.source, "crs": gdf.crs.to_string(), "columns": used}
     if not gdf.crs.equals(CRS.from_user_input(target_crs)):
         gdf = gdf.to_crs(target_crs)
-    return Read(gdf, tuple(notes), source)
+    return Read(clip_points(gdf, path.name), tuple(notes), source)  # inside a read window only its points
 
 
 def _map_columns(df: pd.DataFrame, fields: Mapping[str, str], optional, *, path: Path, what: str,

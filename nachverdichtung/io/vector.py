@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 from ..errors import CRSError, InputError
 from .contract import TARGET_CRS, Read
 from .nas import XML_SUFFIXES, check_xml_safe
+from .window import count_rows, current_window, window_bbox
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +136,13 @@ def read_vector(
     key = fix_key or "Pfad"
     notes: list[str] = []
     encoding = _check_file(path, layer, encoding, what=what, key=key, notes=notes)
-    gdf, encoding = _read_frame(path, layer, encoding, what=what, key=key, notes=notes)
+    # inside a read window (a dask partition) only the features whose bounding box meets it
+    bbox = window_bbox(pyogrio.read_info(path, layer=layer).get("crs") or crs) if current_window() else None
+    gdf, encoding = _read_frame(path, layer, encoding, what=what, key=key, notes=notes, bbox=bbox)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise InputError(f"{what}: Layer enthält keine Geometrien", file=path,
                          fix="einen Layer mit Geometrien angeben")
+    count_rows(path.name + (f":{layer}" if layer else ""), len(gdf))
     if gdf.crs is None:
         if crs is None:
             raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
@@ -184,11 +188,11 @@ def _check_file(path: Path, layer: str | None, encoding: str | None, *, what: st
 
 
 def _read_frame(path: Path, layer: str | None, encoding: str | None, *, what: str, key: str,
-                notes: list[str]):
+                notes: list[str], bbox=None):
     """The frame as GDAL reads it, and the encoding used (a wrong .cpg is overruled, and noted)."""
     try:
         try:
-            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding), encoding
+            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding, bbox=bbox), encoding
         except UnicodeDecodeError:
             dbf = _sibling(path, ".dbf") if path.suffix.lower() == ".shp" else None
             if encoding is not None or dbf is None:
@@ -197,7 +201,7 @@ def _read_frame(path: Path, layer: str | None, encoding: str | None, *, what: st
             encoding = detect_dbf_encoding(dbf)
             if encoding == "utf-8":
                 raise
-            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, bbox=bbox)
             notes.append(f"{path.name}: {what}: .cpg-Datei nennt eine falsche Zeichenkodierung, "
                          f"{encoding} erkannt und verwendet")
             return gdf, encoding
