@@ -90,7 +90,6 @@ MAX_FUNCTION_LINES = 80
 #: Functions still over the limit, each being split on the named branch. The list only shrinks:
 #: whoever splits one removes it here (``test_pending_functions_are_still_long`` says so).
 PENDING = {
-    "nachverdichtung.engine.assess_partitioned",  # i21-dask
     "nachverdichtung.export.webmap.map_data",  # i21-exports
 }
 
