@@ -106,7 +106,7 @@ def test_partition_reads_only_its_window(sample_config):
     from nachverdichtung.layers import load_layers
 
     parcels_file = sample_config.parent / "alkis_ax" / "ax_flurstueck.shp"
-    everything = read_vector(parcels_file)
+    everything = read_vector(parcels_file).frame
     xmin, ymin, xmax, ymax = everything.total_bounds
     window = (xmin + 200.0, ymin + 200.0, xmin + 700.0, ymin + 600.0)
     b = shapely.bounds(np.asarray(everything.geometry.array))
@@ -114,7 +114,7 @@ def test_partition_reads_only_its_window(sample_config):
                     & (b[:, 3] >= window[1])).sum())
     assert 0 < expected < len(everything) / 3
     with reading_window(window, crs="EPSG:25832") as w:
-        read = read_vector(parcels_file)
+        read = read_vector(parcels_file).frame
     assert len(read) == expected
     assert w.rows == {"ax_flurstueck.shp": expected}
     # through load_layers: every role and thematic layer read inside the window only
