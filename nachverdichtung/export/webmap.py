@@ -204,16 +204,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
 
     # the areas are simplified once: for the map and for the buffer that selects their context
     simple = shapely.simplify(areas.geometry.to_numpy(), simplify_m, preserve_topology=True)
-    kriterien, values = [], []
-    for c in crit:
-        measure = REGISTRY[c].key_measure if c in REGISTRY else ""
-        unit, digits = _unit(measure)
-        column = f"{c}_{measure}"
-        v = pd.to_numeric(areas[column], errors="coerce").round(digits) if measure and column in areas \
-            else pd.Series(np.nan, index=areas.index)
-        v = v.to_numpy(float)
-        values.append(np.where(np.isnan(v), None, v).tolist())
-        kriterien.append({"name": c, "titel": titles.get(c, c), "einheit": unit, "stellen": digits})
+    kriterien, values = _measures(areas, crit, titles)
 
     a = {
         "id": areas.index.astype(str).tolist(),
@@ -233,13 +224,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     }
     zeilen = [{"titel": label, "w": codes[len(crit) + 3 + q].tolist()} for q, label in enumerate(lines.values())]
     layers = assessment.layers
-    near = shapely.buffer(simple, context_m) if n else None
-    ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m, fast=True)
-           for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
-    settlement = getattr(assessment.candidates, "settlement", None)
-    if settlement is not None and len(settlement):
-        # the Innenbereich boundary (given or derived): outlines only, simplified more coarsely
-        ctx["innenbereich"] = _geojson(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
+    ctx = _context_layers(assessment, simple, simplify_m, context_m)
     out = assessment.config.output
     gebiet = (assessment.manifest or {}).get("gebiet") or {}
     return {"titel": out.title, "untertitel": gebiet.get("name") or getattr(out, "study_area", "") or "",
@@ -247,6 +232,34 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
             "klassen": [{"name": k, "farbe": CLASS_COLOURS[k]} for k in klassen],
             "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx,
             "szenarien": [{"titel": f"Szenario {sc.name}"} for sc in assessment.config.scenarios]}
+
+
+def _measures(areas, crit: list[str], titles: dict) -> tuple[list[dict], list[list]]:
+    """Per criterion: its key measure (title, unit, decimals) and the rounded values of every area."""
+    kriterien, values = [], []
+    for c in crit:
+        measure = REGISTRY[c].key_measure if c in REGISTRY else ""
+        unit, digits = _unit(measure)
+        column = f"{c}_{measure}"
+        v = pd.to_numeric(areas[column], errors="coerce").round(digits) if measure and column in areas \
+            else pd.Series(np.nan, index=areas.index)
+        v = v.to_numpy(float)
+        values.append(np.where(np.isnan(v), None, v).tolist())
+        kriterien.append({"name": c, "titel": titles.get(c, c), "einheit": unit, "stellen": digits})
+    return kriterien, values
+
+
+def _context_layers(assessment, simple: np.ndarray, simplify_m: float, context_m: float) -> dict[str, list[str]]:
+    """GeoJSON strings of parcels, buildings, roads (near the simplified areas) and the Innenbereich."""
+    layers = assessment.layers
+    near = shapely.buffer(simple, context_m) if len(simple) else None
+    ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m, fast=True)
+           for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
+    settlement = getattr(assessment.candidates, "settlement", None)
+    if settlement is not None and len(settlement):
+        # the Innenbereich boundary (given or derived): outlines only, simplified more coarsely
+        ctx["innenbereich"] = _geojson(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
+    return ctx
 
 
 def _bbox(areas: gpd.GeoDataFrame, layers, *, quantile: float = 0.02, pad_m: float = 60.0) -> list[float] | None:
