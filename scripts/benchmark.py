@@ -463,6 +463,38 @@ def engine_run(config, reference, *, tile_size_m: float, scheduler: str) -> dict
             "hinweis": "Layer bereits geladen; Zeit ohne Laden"}
 
 
+def engine_distributed(config_path: str, *, tile_size_m: float, workers: int) -> dict:
+    """The distributed path from the files (each partition reads its window) on a LocalCluster:
+    time, partitions, rows read, driver and worker peaks."""
+    from nachverdichtung.config import load_config
+    from nachverdichtung.engine import assess_partitioned, start_client
+
+    config = load_config(config_path)
+    with start_client(workers=workers) as client:
+        t0 = time.perf_counter()
+        part = assess_partitioned(config, tile_size_m=tile_size_m, scheduler=client)
+        t = time.perf_counter() - t0
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+    return {"zeit_mit_laden_s": t, "kachel_m": tile_size_m, "worker": workers,
+            "partitionen": part.manifest["partitionen"], "flaechen": len(part.areas),
+            "klassen": part.areas["klasse"].value_counts().to_dict(), "zeiten_s": part.manifest["zeiten_s"],
+            "gelesen": part.manifest.get("gelesen", {}),
+            "spitze_treiber_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "spitze_worker_mb": max(peaks.values()) if peaks else None}
+
+
+def print_engine_goals(n: int, eng: dict, workers: int) -> None:
+    """The distributed path's goals of issue #21, each reached or missed."""
+    goals = [(f"Beschleunigung {workers} gegen 1 Worker >= 1.7", eng.get("beschleunigung_gegen_1_worker", 0) >= 1.7,
+              f"{eng.get('beschleunigung_gegen_1_worker', 0):.2f}x"),
+             ("Treiber-Spitze <= 1 GB", eng["spitze_treiber_mb"] <= 1024, f"{eng['spitze_treiber_mb']:.0f} MB"),
+             ("Worker-Spitze <= 2 GB", (eng["spitze_worker_mb"] or 0) <= 2048, f"{eng['spitze_worker_mb']:.0f} MB")]
+    if "gleiche_klassen_anzahl" in eng:
+        goals.append(("gleiche Klassen wie der Einzelpfad", eng["gleiche_klassen_anzahl"], ""))
+    for text, ok, value in goals:
+        print(f"[benchmark] {n}: {text}: {'erreicht' if ok else 'VERFEHLT'} {value}", flush=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # orchestration and report
 
@@ -594,6 +626,7 @@ def main(argv=None) -> int:
     ap.add_argument("--engine-min", type=int, default=100_000, help="run the dask engine from this size on")
     ap.add_argument("--tile-size", type=float, default=2000.0, help="dask partition tile edge in m")
     ap.add_argument("--scheduler", default="processes", choices=("threads", "processes", "synchronous"))
+    ap.add_argument("--workers", type=int, default=2, help="dask: workers of the LocalCluster (engine-only)")
     ap.add_argument("--zonal-max", type=int, default=2000, help="areas measured with rasterstats (rest extrapolated)")
     ap.add_argument("--no-zonal-synthetic", action="store_true",
                     help="skip scripts/zonal_benchmark.py (10 000 synthetic areas)")
@@ -612,20 +645,9 @@ def main(argv=None) -> int:
         return 0
 
     if args._engine_worker:
-        from nachverdichtung.config import load_config
-        from nachverdichtung.engine import assess_partitioned
-
         cfg, target = args._engine_worker
-        t0 = time.perf_counter()
-        part = assess_partitioned(load_config(cfg), tile_size_m=args.tile_size, scheduler=args.scheduler)
-        t = time.perf_counter() - t0
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
-        Path(target).write_text(json.dumps({
-            "zeit_mit_laden_s": t, "kachel_m": args.tile_size, "scheduler": args.scheduler,
-            "partitionen": part.manifest["partitionen"], "flaechen": len(part.areas),
-            "klassen": part.areas["klasse"].value_counts().to_dict(), "zeiten_s": part.manifest["zeiten_s"],
-            "spitzen_speicher_mb_haupt_plus_groesster_kindprozess": peak}, default=str), encoding="utf-8")
+        eng = engine_distributed(cfg, tile_size_m=args.tile_size, workers=args.workers)
+        Path(target).write_text(json.dumps(eng, default=str), encoding="utf-8")
         return 0
     if args.engine_only:
         path = args.out / "benchmark.json"
@@ -634,18 +656,23 @@ def main(argv=None) -> int:
             data = ensure_data(args.data / f"data_{n}", n)
             with tempfile.TemporaryDirectory(dir=args.out) as work:
                 target = Path(work) / "engine.json"
-                subprocess.run([sys.executable, __file__, "--_engine_worker", data["config"], str(target),
-                                "--tile-size", str(args.tile_size), "--scheduler", args.scheduler], check=True)
-                eng = json.loads(target.read_text(encoding="utf-8"))
+                runs = {}
+                for w in sorted({1, args.workers}):
+                    subprocess.run([sys.executable, __file__, "--_engine_worker", data["config"], str(target),
+                                    "--tile-size", str(args.tile_size), "--workers", str(w)], check=True)
+                    runs[w] = json.loads(target.read_text(encoding="utf-8"))
+            eng = runs[args.workers]
             entry = next((g for g in result["groessen"] if g.get("n") == n), None)
             if entry is None:
                 entry = {"n": n, "fehler": "nur Engine gemessen"}
                 result["groessen"].append(entry)
             if "klassen" in entry:
                 eng["gleiche_klassen_anzahl"] = eng["klassen"] == entry["klassen"]
+            eng["beschleunigung_gegen_1_worker"] = runs[1]["zeit_mit_laden_s"] / eng["zeit_mit_laden_s"]
             entry["dask_mit_laden"] = eng
             print(f"[benchmark] {n}: dask-Engine {eng['zeit_mit_laden_s']:.1f} s mit Laden, "
                   f"{eng['partitionen']} Partitionen", flush=True)
+            print_engine_goals(n, eng, args.workers)
         path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         if "rechner" in result:
             (args.out / "benchmark.md").write_text(markdown(result), encoding="utf-8")
