@@ -7,9 +7,11 @@ Performance work on the single path (issue #21) must not change a result: the re
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.reference_results import compare, read, snapshot
 
@@ -37,3 +39,21 @@ def test_compare_finds_a_changed_value_and_class():
     problems = compare(moved, expected)
     assert any(p.startswith("breite_m: 1") for p in problems) and any(p.startswith("klasse: 1") for p in problems)
     assert compare(expected.drop(index="b"), expected)[0].startswith("ids: 1 fehlen")
+
+
+@pytest.mark.slow
+def test_larger_district_equals_its_reference():
+    """A larger district (e.g. the 10k benchmark district) against a reference kept outside the repo.
+
+    ``NV_REFERENCE_CONFIG=DATA/data_10000/sample/config.yml NV_REFERENCE_PREFIX=/work/bench-data/ref10k``
+    (written before the change with ``python -m tests.reference_results CONFIG PREFIX``); skipped without them.
+    """
+    config, prefix = os.environ.get("NV_REFERENCE_CONFIG"), os.environ.get("NV_REFERENCE_PREFIX")
+    if not (config and prefix and Path(config).exists() and Path(f"{prefix}_areas.csv").exists()):
+        pytest.skip("NV_REFERENCE_CONFIG / NV_REFERENCE_PREFIX not set (larger district and its reference)")
+    from nachverdichtung.pipeline import assess
+
+    areas, parcels = snapshot(assess(config))
+    expected_areas, expected_parcels = read(prefix)
+    assert compare(areas, expected_areas) == []
+    assert compare(parcels, expected_parcels) == []
