@@ -238,7 +238,7 @@ def _run_partition(config, task: _Task) -> dict:
     main = areas["haupt_flurstueck"].astype(str).map(tile_of) if len(areas) else pd.Series([], dtype=object)
     keep = np.where(main.isna(), _own(areas, task), main.fillna(False).astype(bool)) if len(areas) else []
     acc = res.parcels[res.parcels.geometry.notna()]
-    context = {role: _plain(gdf[_own(gdf, task)][[c for c in cols if c in gdf] + ["geometry"]])
+    context = {role: gdf[_own(gdf, task)][[c for c in cols if c in gdf] + ["geometry"]]
                for role, cols in CONTEXT_COLUMNS.items() if (gdf := getattr(sub, role)) is not None}
     return {"areas": areas[np.asarray(keep, dtype=bool)], "parcels": acc[_own(acc, task)], "context": context,
             "streets": res.candidates.streets, "slivers": res.candidates.slivers,
@@ -249,13 +249,6 @@ def _run_partition(config, task: _Task) -> dict:
             "vectors": {k: v.iloc[0:0] for k, v in sub.vectors.items()},
             "zeiten_s": res.manifest.get("zeiten_s", {}), "dauer_s": time.perf_counter() - t0,
             "szenarien": res.manifest.get("szenarien", []), "n_flaechen_halo": len(res.areas), **rows}
-
-
-def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy without the readers' ``attrs`` (they hold arrays that ``pd.concat`` cannot compare)."""
-    out = frame.copy()
-    out.attrs = {}
-    return out
 
 
 def _windowed(config, window: tuple[float, ...]):
