@@ -159,7 +159,7 @@ def test_cli_dask_engine_on_a_local_cluster(sample_config, sample_assessment, tm
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Partition 1/" in run.stderr
-    written = gpd.read_file(next(out.glob("*.gpkg")), layer=None)
+    written = gpd.read_file(next(out.glob("*.gpkg")), layer="bewertung")
     assert len(written) == len(sample_assessment.areas)
 
 
