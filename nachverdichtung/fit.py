@@ -104,7 +104,10 @@ def _lattice_count(free: np.ndarray, px: float, py: float) -> np.ndarray:
             inside = shapely.intersects_xy(free[ids][owner], gx, gy)
             cnt = np.bincount(owner[inside], minlength=len(ids))
             best[ids] = np.maximum(best[ids], cnt)
-    best[has] = np.maximum(best[has], 1)  # a non-empty erosion always holds one footprint
+    # a non-empty erosion holds one footprint, but only one with area: rounding in the erosion leaves
+    # zero-area slivers (lines, points) where no footprint fits, and those must not count as a fit
+    solid = has & (shapely.area(free) > 0.0)
+    best[solid] = np.maximum(best[solid], 1)
     return best
 
 

@@ -44,3 +44,12 @@ def test_sizes_at_once_equal_one_by_one():
 def test_nothing_to_fit():
     assert footprint_fits(np.array([], dtype=object), 10, 12).tolist() == []
     assert count_footprints([None, Polygon()], 10, 12).tolist() == [0, 0]
+
+
+def test_zero_area_erosion_holds_no_footprint():
+    """Rounding leaves line or point slivers of an erosion: they must not count as one footprint."""
+    from nachverdichtung.fit import _lattice_count
+
+    free = np.array([shapely.LineString([(0, 0), (5, 0)]), shapely.Point(1, 1),
+                     shapely.box(0, 0, 0.5, 0.5), shapely.Polygon()], dtype=object)
+    assert _lattice_count(free, 10.0, 12.0).tolist() == [0, 0, 1, 0]
