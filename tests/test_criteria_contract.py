@@ -173,12 +173,8 @@ def doc_value(v) -> str:
 
 # --- every number has a home ---------------------------------------------------------------------
 
-#: Parameters whose module another engineer is changing right now (criteria/erschliessung.py,
-#: branch i21-single); they get their sources there. The list only shrinks.
-PENDING_SOURCES = {
-    "criteria.erschliessung.breite_obergrenze_m", "criteria.erschliessung.genauigkeit_m",
-    "criteria.erschliessung.raster_m", "criteria.erschliessung.strassen_toleranz_m",
-}
+#: Parameters that do not have a home yet (the list only shrinks; empty now).
+PENDING_SOURCES: set[str] = set()
 #: Words a "Konvention" needs after it: a reason a planner can check, not a label.
 MIN_REASON_WORDS = 4
 

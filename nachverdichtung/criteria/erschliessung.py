@@ -53,11 +53,19 @@ class AccessParams:
     laenge_max_m: float = param(50.0, doc="Größte Lauflänge von der öffentlichen Verkehrsfläche bis zur Fläche",
                                 unit="m", source="§ 5 MBO (50-m-Regel); für RLP unbestätigt, DOMAIN.md §2", min=0)
     breite_obergrenze_m: float = param(12.0, doc="Breiten darüber werden nicht weiter unterschieden "
-                                                 "(Obergrenze der Suche)", unit="m", min=0)
-    genauigkeit_m: float = param(0.02, doc="Genauigkeit der Breitenbestimmung (Bisektion)", unit="m", min=0.001)
-    raster_m: float = param(1.0, doc="Rasterweite für die Lauflänge", unit="m", min=0.1)
+                                                 "(Obergrenze der Suche)", unit="m", min=0,
+                                       source="Konvention: das Vierfache der 3-m-Zufahrt; breitere Zugänge ändern "
+                                              "keine Klasse, die Suche endet dort")
+    genauigkeit_m: float = param(0.02, doc="Genauigkeit der Breitenbestimmung (Bisektion)", unit="m", min=0.001,
+                                 source="Konvention: 2 cm liegt unter der Lagegenauigkeit der ALKIS-Grenzen "
+                                        "(Zentimeterbereich); genauer misst keine Grenzaufnahme")
+    raster_m: float = param(1.0, doc="Rasterweite für die Lauflänge", unit="m", min=0.1,
+                            source="Konvention: 1 m Raster misst die Lauflänge auf etwa 1 m genau, feiner "
+                                   "als die 50-m-Grenze verlangt, bei vertretbarem Speicher")
     strassen_toleranz_m: float = param(0.5, doc="Lücke zwischen Flurstück und Verkehrsfläche, die noch als "
-                                                "angrenzend gilt", unit="m", min=0)
+                                                "angrenzend gilt", unit="m", min=0,
+                                        source="Konvention: 0,5 m überbrückt Digitalisierungslücken zwischen "
+                                               "Flurstück und Verkehrsfläche, aber keinen Grundstücksstreifen")
     verkehrsarten: tuple[str, ...] = param(("strassenverkehr", "weg", "platz"),
                                            doc="Verkehrsflächen, die als öffentliche Erschließung zählen",
                                            choices=("strassenverkehr", "weg", "platz"),
