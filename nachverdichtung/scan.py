@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pyogrio
+import pyogrio.errors
 import rasterio
 
 from .config import InputsConfig
@@ -50,6 +51,8 @@ _NAME_HINTS = {
     "noise_areas": ("laerm", "laerm_polygone", "noise"),
 }
 _ALKIS_LAYERS = ("ax_flurstueck", "flurstueck", "flurstuecke")
+#: What GDAL raises for a file it cannot open as vector data (the scan then makes no guess)
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError)
 
 
 @dataclass
@@ -95,7 +98,7 @@ def _alkis(p: Path) -> Guess | None:
     if p.suffix.lower() == ".gpkg":
         try:
             names = [str(n).lower() for n, _ in pyogrio.list_layers(p)]
-        except Exception:  # pyogrio raises several DataSourceError flavours
+        except _GDAL_ERRORS:  # not a GeoPackage GDAL can open: not a guess
             return None
         if any(n in _ALKIS_LAYERS for n in names):
             return Guess("alkis", p, "GeoPackage mit Flurstücks-Layer", sure=False)
@@ -146,7 +149,7 @@ def _fields_for(role: str, columns: list[str]) -> dict[str, str]:
 def _vector_role(p: Path) -> Guess | None:
     try:
         info = pyogrio.read_info(p)
-    except Exception:  # not a vector file GDAL can read
+    except _GDAL_ERRORS:  # not a vector file GDAL can read
         return None
     cols = [str(c) for c in info["fields"]]
     norm = [normalize_label(c) for c in cols]
