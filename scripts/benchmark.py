@@ -650,6 +650,7 @@ def main(argv=None) -> int:
         Path(target).write_text(json.dumps(eng, default=str), encoding="utf-8")
         return 0
     if args.engine_only:
+        args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / "benchmark.json"
         result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"groessen": []}
         for n in sorted(set(args.sizes)):
