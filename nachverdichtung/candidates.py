@@ -65,6 +65,9 @@ STREET_ARTS = ("strassenverkehr", "platz")
 STREET_GAP_M = 50.0
 #: Float safety margin of a distance query radius (m); any value ≥ 0 gives the same result.
 _QUERY_MARGIN_M = 1.0
+#: Rounding margin (m²) of an area computed as a difference of two areas instead of from the geometry
+#: (rounding errs by far less than 1e-3 m²); any value above that gives the same result, only slower.
+_AREA_SLACK_M2 = 1.0
 #: Largest distance of a building from the street it is assigned to, in m [Konvention: beyond the
 #: deepest rear building line considered (``max_building_line_m`` 45 m) plus a margin; also the
 #: context the dask engine takes around each street].
@@ -517,9 +520,12 @@ class LandScope:
     outside_reason: str = OUTSIDE_REASON
 
 
-def _pair_parts(geoms: np.ndarray, pieces: np.ndarray, noise_m2: float):
-    """Pairs (geometry i, piece j) that overlap, with the intersection and its area (> ``noise_m2``)."""
-    gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects")
+def _pair_parts(geoms: np.ndarray, pieces: np.ndarray, noise_m2: float, pairs=None):
+    """Pairs (geometry i, piece j) that overlap, with the intersection and its area (> ``noise_m2``).
+
+    ``pairs`` (positions i, j) limits the pairs tried; by default every intersecting pair.
+    """
+    gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects") if pairs is None else pairs
     inter = shapely.intersection(geoms[gi], pieces[pj])
     a = shapely.area(inter)
     keep = a > noise_m2
@@ -569,15 +575,16 @@ def _whole_inside(polys: np.ndarray, P: np.ndarray) -> np.ndarray:
 def _clip_to(P: np.ndarray, polys: np.ndarray, p: CandidateParams, keep: np.ndarray | None = None):
     """Per parcel: the union of its intersections with ``polys`` (only those with ``keep``).
 
-    Returns (clipped parts, parcel positions, polygon positions, areas) of the pairs and the
-    per-parcel union; parcels inside one polygon are passed through without intersecting.
+    Returns the per-parcel union, (parcel positions, polygon positions, areas) of the pairs, the
+    pieces with their polygon positions, and per parcel the polygon containing it whole (-1: none);
+    parcels inside one polygon are passed through as themselves, without intersecting.
     """
     n = len(P)
     keep = np.ones(len(polys), dtype=bool) if keep is None else keep
     whole = _whole_inside(polys, P)
     rest = np.flatnonzero(whole < 0)
     pieces, owner = street_pieces(polys, p.grid_cell_m, p.max_grid_cells)
-    ri, qj, inter, a = _pair_parts(P[rest], pieces, p.overlap_noise_m2)
+    ri, qj, inter, a = _share_pairs(P[rest], pieces, owner, keep, p.overlap_noise_m2)
     pi, pj = rest[ri], owner[qj]
     union = _filled(_group_union(inter[keep[pj]], pi[keep[pj]], n))
     w = np.flatnonzero(whole >= 0)
@@ -586,7 +593,33 @@ def _clip_to(P: np.ndarray, polys: np.ndarray, p: CandidateParams, keep: np.ndar
     pi = np.concatenate([pi, w])
     pj = np.concatenate([pj, whole[w]])
     a = np.concatenate([a, shapely.area(P[w])])
-    return union, pi, pj, a, pieces, owner
+    return union, pi, pj, a, pieces, owner, whole
+
+
+def _share_pairs(geoms: np.ndarray, pieces: np.ndarray, owner: np.ndarray, keep: np.ndarray, noise_m2: float):
+    """:func:`_pair_parts` of the geometries with the pieces of kept polygons, and with those of the
+    other polygons where their share could be a geometry's largest (its land use).
+
+    The overlap of the bounding boxes bounds a share from above: a polygon whose bound stays below the
+    largest kept share of a geometry (by more than rounding) can never be its largest, and its pairs
+    are not intersected. Pairs come in the order of the tree query within each polygon.
+    """
+    gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects")
+    kept = keep[owner[pj]]
+    ki, kj, kin, ka = _pair_parts(geoms, pieces, noise_m2, pairs=(gi[kept], pj[kept]))
+    top = np.zeros(len(geoms))
+    if len(ki):
+        sums = pd.DataFrame({"i": ki, "o": owner[kj], "a": ka}).groupby(["i", "o"])["a"].sum()
+        np.maximum.at(top, sums.index.get_level_values("i").to_numpy(), sums.to_numpy())
+    oi, oj = gi[~kept], pj[~kept]
+    gb, pb = shapely.bounds(geoms[oi]), shapely.bounds(pieces[oj])
+    box = np.clip(np.minimum(gb[:, 2], pb[:, 2]) - np.maximum(gb[:, 0], pb[:, 0]), 0, None) * \
+        np.clip(np.minimum(gb[:, 3], pb[:, 3]) - np.maximum(gb[:, 1], pb[:, 1]), 0, None)
+    bound = pd.Series(box).groupby([oi, owner[oj]]).transform("sum").to_numpy()
+    maybe = bound >= top[oi] - _AREA_SLACK_M2
+    ni, nj, nin, na = _pair_parts(geoms, pieces, noise_m2, pairs=(oi[maybe], oj[maybe]))
+    return (np.concatenate([ki, ni]), np.concatenate([kj, nj]), np.concatenate([kin, nin]),
+            np.concatenate([ka, na]))
 
 
 def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDataFrame | None = None, *,
@@ -600,7 +633,7 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
     n = len(P)
     lu = layers.landuse
     ok, label = eligibility(lu, resolve_rules(p.landuse_eligible, public_facilities=p.public_facilities_eligible))
-    allowed, pi, lu_of, a, pieces, owner = _clip_to(P, _arr(lu.geometry), p, ok)
+    allowed, pi, lu_of, a, pieces, owner, _ = _clip_to(P, _arr(lu.geometry), p, ok)
     share = pd.DataFrame({"p": pi, "lu": lu_of, "a": a}).groupby(["p", "lu"], sort=True)["a"].sum().reset_index()
     top = share.sort_values(["p", "a", "lu"], ascending=[True, False, True], kind="stable").drop_duplicates("p")
     nutzung = np.full(n, "", dtype=object)
@@ -612,9 +645,11 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
     if settlement is None:
         settlement = layers.vector("settlement")
     if settlement is not None:
-        settle_part = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)), p)[0]
+        settle_part, *_, whole = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)), p)
         inside = shapely.area(settle_part) >= p.min_piece_m2
-        partial = np.flatnonzero(~shapely.equals(settle_part, P))
+        # a parcel inside one settlement polygon is its own settle part, and a valid polygon equals itself
+        partial = np.flatnonzero((whole < 0) | ~shapely.is_valid(P))
+        partial = partial[~shapely.equals(settle_part[partial], P[partial])]
         allowed[partial] = _filled(shapely.intersection(allowed[partial], settle_part[partial]))
     return LandScope(allowed=allowed, inside=inside, nutzung=nutzung, label=lab, settle_part=settle_part,
                      blocked=pieces[~ok[owner]], blocked_label=label[owner][~ok[owner]],
@@ -630,15 +665,20 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
     Weinbaufläche"), or the Außenbereich when most of it lies outside the Innenbereich.
     """
     out = np.full(len(scope), "", dtype=object)
-    lost = shapely.difference(full, clipped)
-    la, ca = shapely.area(lost), shapely.area(clipped)
-    cand = np.flatnonzero((la >= p.min_area_m2) & (la > ca))
+    # clipped ⊆ full, so the lost area is area(full) − area(clipped) up to rounding: the difference is
+    # built only where the condition can hold within _AREA_SLACK_M2 (most backland loses nothing)
+    ca = shapely.area(clipped)
+    approx = shapely.area(full) - ca
+    maybe = np.flatnonzero((approx >= p.min_area_m2 - _AREA_SLACK_M2) & (approx > ca - _AREA_SLACK_M2))
+    lost = shapely.difference(full[maybe], clipped[maybe])
+    la = shapely.area(lost)
+    sel = (la >= p.min_area_m2) & (la > ca[maybe])
+    cand, lc, la = maybe[sel], lost[sel], la[sel]
     if len(cand) == 0:
         return out
-    lc = lost[cand]
     outside = np.zeros(len(cand))
     if land.settle_part is not None:
-        outside = la[cand] - shapely.area(shapely.intersection(lc, land.settle_part[scope][cand]))
+        outside = la - shapely.area(shapely.intersection(lc, land.settle_part[scope][cand]))
     best = np.zeros(len(cand))
     name = np.full(len(cand), "", dtype=object)
     if len(land.blocked):
@@ -651,7 +691,7 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
             name[df["i"].to_numpy()] = df["lab"].to_numpy(dtype=object)
     # the land use names the loss when it takes at least half of it (a vineyard outside the
     # Innenbereich is first of all a vineyard); else the Außenbereich when it takes half
-    half = p.lost_reason_share * la[cand]
+    half = p.lost_reason_share * la
     reason = np.where(outside >= half, f"Hinterland liegt im {land.outside_reason}",
                       "Hinterland ohne zulässige tatsächliche Nutzung")
     reason = np.where((name != "") & (best >= half), "Hinterland liegt auf " + name, reason)
@@ -758,9 +798,14 @@ def _backland(S: np.ndarray, streets: gpd.GeoDataFrame, zones: np.ndarray, b: gp
     # street's zone does not reach into the gardens of parcels on the cross street
     zi, zj = shapely.STRtree(_arr(streets.geometry)).query(S, predicate="dwithin", distance=p.front_touch_m)
     after_front = _difference_many(S.copy(), zi, zones[zj])
-    # the street each parcel fronts: the one along which it has the longest boundary
-    front_len = shapely.length(shapely.intersection(shapely.boundary(S[zi]),
-                                                    shapely.buffer(_arr(streets.geometry), p.front_touch_m)[zj]))
+    # the street each parcel fronts: the one along which it has the longest boundary (measured only
+    # where a parcel fronts several streets)
+    several = np.bincount(zi, minlength=len(S))[zi] > 1
+    front_len = np.zeros(len(zi))
+    if several.any():
+        used, at = np.unique(zj[several], return_inverse=True)
+        near = shapely.buffer(_arr(streets.geometry)[used], p.front_touch_m)
+        front_len[several] = shapely.length(shapely.intersection(shapely.boundary(S[zi[several]]), near[at]))
     fronts = np.full(len(S), -1, dtype=np.int64)
     if len(zi):
         order = np.lexsort((zj, -front_len, zi))
