@@ -307,10 +307,13 @@ def _nearest(tree: shapely.STRtree, geoms: np.ndarray, max_distance: float | Non
 
 
 def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
-                  max_cells: int = _DEFAULTS.max_grid_cells) -> tuple[np.ndarray, np.ndarray]:
+                  max_cells: int = _DEFAULTS.max_grid_cells, *, near: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Cut (street) polygons along a ``cell`` grid: the pieces and the position of their polygon.
 
-    More than ``max_cells`` cells (very large regions) make the cells coarser.
+    More than ``max_cells`` cells (very large regions) make the cells coarser. With ``near``, only
+    the pieces in the cells at or next to the bounding box of one of those geometries are made (the
+    same pieces in the same order, without the ones far from them).
 
     The union of a polygon's pieces is the polygon, so the distance to it is the smallest distance
     to one of its pieces, while each piece has few vertices.
@@ -324,13 +327,31 @@ def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
     nx = max(1, int(np.ceil((b[ok, 2].max() - x0) / cell)))
     ny = max(1, int(np.ceil((b[ok, 3].max() - y0) / cell)))
     if nx * ny > max_cells:  # very large regions: coarser cells
-        return street_pieces(geoms, cell * np.sqrt(nx * ny / max_cells), max_cells)
+        return street_pieces(geoms, cell * np.sqrt(nx * ny / max_cells), max_cells, near=near)
     gx, gy = np.meshgrid(x0 + np.arange(nx) * cell, y0 + np.arange(ny) * cell)
     cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell, gy.ravel() + cell)
     ci, gi = shapely.STRtree(cells).query(geoms, predicate="intersects")[::-1]
+    if near is not None:
+        hit = _cells_near(near, x0, y0, cell, nx, ny)[ci]
+        ci, gi = ci[hit], gi[hit]
     pieces = shapely.intersection(geoms[gi], cells[ci])
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], gi[keep]
+
+
+def _cells_near(geoms: np.ndarray, x0: float, y0: float, cell: float, nx: int, ny: int) -> np.ndarray:
+    """Per cell of an ``nx × ny`` grid (row by row from ``x0, y0``): whether it is at or next to the
+    bounding box of one of ``geoms`` (a margin of one cell absorbs rounding at the cell edges)."""
+    b = shapely.bounds(np.asarray(geoms, dtype=object))
+    b = b[~np.isnan(b[:, 0])]
+    if not len(b):
+        return np.zeros(nx * ny, dtype=bool)
+    ix0, ix1 = (np.clip(np.floor((b[:, k] - x0) / cell).astype(np.int64) + d, 0, nx - 1) for k, d in ((0, -1), (2, 1)))
+    iy0, iy1 = (np.clip(np.floor((b[:, k] - y0) / cell).astype(np.int64) + d, 0, ny - 1) for k, d in ((1, -1), (3, 1)))
+    mark = np.zeros((ny + 1, nx + 1), dtype=np.int64)  # 2-D difference array of the boxes' cell ranges
+    for r, c, v in ((iy0, ix0, 1), (iy0, ix1 + 1, -1), (iy1 + 1, ix0, -1), (iy1 + 1, ix1 + 1, 1)):
+        np.add.at(mark, (r, c), v)
+    return (mark.cumsum(axis=0).cumsum(axis=1)[:ny, :nx] > 0).ravel()
 
 
 def connected_streets(roads: gpd.GeoDataFrame) -> np.ndarray:
@@ -572,8 +593,12 @@ def _whole_inside(polys: np.ndarray, P: np.ndarray) -> np.ndarray:
     return out
 
 
-def _clip_to(P: np.ndarray, polys: np.ndarray, p: CandidateParams, keep: np.ndarray | None = None):
+def _clip_to(P: np.ndarray, polys: np.ndarray, p: CandidateParams, keep: np.ndarray | None = None, *,
+             pieces_near_all: bool = True):
     """Per parcel: the union of its intersections with ``polys`` (only those with ``keep``).
+
+    The pieces are cut near every parcel, or (``pieces_near_all=False``) only near the parcels that are
+    not inside one polygon, the only ones intersected.
 
     Returns the per-parcel union, (parcel positions, polygon positions, areas) of the pairs, the
     pieces with their polygon positions, and per parcel the polygon containing it whole (-1: none);
@@ -583,7 +608,7 @@ def _clip_to(P: np.ndarray, polys: np.ndarray, p: CandidateParams, keep: np.ndar
     keep = np.ones(len(polys), dtype=bool) if keep is None else keep
     whole = _whole_inside(polys, P)
     rest = np.flatnonzero(whole < 0)
-    pieces, owner = street_pieces(polys, p.grid_cell_m, p.max_grid_cells)
+    pieces, owner = street_pieces(polys, p.grid_cell_m, p.max_grid_cells, near=P if pieces_near_all else P[rest])
     ri, qj, inter, a = _share_pairs(P[rest], pieces, owner, keep, p.overlap_noise_m2)
     pi, pj = rest[ri], owner[qj]
     union = _filled(_group_union(inter[keep[pj]], pi[keep[pj]], n))
@@ -645,7 +670,7 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
     if settlement is None:
         settlement = layers.vector("settlement")
     if settlement is not None:
-        settle_part, *_, whole = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)), p)
+        settle_part, *_, whole = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)), p, pieces_near_all=False)
         inside = shapely.area(settle_part) >= p.min_piece_m2
         # a parcel inside one settlement polygon is its own settle part, and a valid polygon equals itself
         partial = np.flatnonzero((whole < 0) | ~shapely.is_valid(P))

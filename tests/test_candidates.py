@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from nachverdichtung.candidates import CandidateParams, derive_candidates, make_ids, street_depths
+from nachverdichtung.candidates import (CandidateParams, _share_pairs, derive_candidates, make_ids, street_depths,
+                                         street_pieces)
 
 from .districts import X0, Y0, make_layers, street_row
 
@@ -173,3 +174,28 @@ def test_no_candidates_still_assesses_and_accounts():
     assert result.class_counts().sum() == 0
     assert (result.decision_counts() == 0).all()
     assert len(result.parcels) == 3
+
+
+def test_street_pieces_near_cuts_only_the_cells_around_the_geometries():
+    # a 500 × 100 m polygon on a 100 m grid has five pieces; near a box in the first cell only the
+    # pieces of that cell and of its neighbour are cut, the same geometries in the same order
+    poly = np.array([shapely.box(0, 0, 500, 100)])
+    all_pieces, all_owner = street_pieces(poly, 100.0, 1000)
+    near, near_owner = street_pieces(poly, 100.0, 1000, near=np.array([shapely.box(10, 10, 20, 20)]))
+    assert len(all_pieces) == 5 and len(near) == 2
+    assert sorted(shapely.bounds(near)[:, 0].tolist()) == [0.0, 100.0]
+    keep = np.isin(shapely.bounds(all_pieces)[:, 0], [0.0, 100.0])
+    assert shapely.equals_exact(all_pieces[keep], near, 0).all() and near_owner.tolist() == [0, 0]
+
+
+def test_land_shares_intersect_other_land_use_only_where_it_can_be_the_largest():
+    # parcel 0: 600 m² on the eligible piece, at most 200 m² (its box overlap) on the other → not needed;
+    # parcel 1: 200 m² eligible, 600 m² on the other land use, which is its largest share → intersected
+    parcels = np.array([shapely.box(0, 0, 20, 40), shapely.box(100, 0, 120, 40)])
+    pieces = np.array([shapely.box(0, 0, 20, 30), shapely.box(0, 30, 20, 60),
+                       shapely.box(100, 0, 120, 10), shapely.box(100, 10, 120, 60)])
+    owner = np.arange(4)
+    keep = np.array([True, False, True, False])
+    gi, pj, _inter, area = _share_pairs(parcels, pieces, owner, keep, 0.01)
+    got = sorted(zip(gi.tolist(), pj.tolist(), np.round(area, 6).tolist()))
+    assert got == [(0, 0, 600.0), (1, 2, 200.0), (1, 3, 600.0)]
