@@ -426,13 +426,16 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
     """Open each piece by half the minimum width and test that a minimum footprint fits.
 
     ``envelopes_from`` are the parcel (unions) whose boundary the footprint must keep the setback to.
-    Returns the opened geometries and a boolean "usable" array.
+    Returns the opened geometries and a boolean "usable" array. A piece smaller than the minimum area
+    cannot be usable (opening only removes area) and is returned as it is, without opening it.
     """
     r = p.min_width_m / 2.0
-    opened = shapely.buffer(shapely.buffer(geoms, -r, join_style="mitre"), r, join_style="mitre")
-    opened = shapely.intersection(opened, geoms)  # mitre growth must not leave the piece
-    area = shapely.area(opened)
-    big = area >= p.min_area_m2
+    opened = np.asarray(geoms, dtype=object).copy()
+    todo = np.flatnonzero(shapely.area(opened) >= p.min_area_m2 - _AREA_SLACK_M2)
+    grown = shapely.buffer(shapely.buffer(opened[todo], -r, join_style="mitre"), r, join_style="mitre")
+    opened[todo] = shapely.intersection(grown, opened[todo])  # mitre growth must not leave the piece
+    big = np.zeros(len(geoms), dtype=bool)
+    big[todo] = shapely.area(opened[todo]) >= p.min_area_m2
     usable = np.zeros(len(geoms), dtype=bool)
     if big.any():
         env = shapely.intersection(opened[big], shapely.buffer(envelopes_from[big], -p.setback_m, join_style="mitre"))
@@ -860,8 +863,9 @@ def _merge_pieces(backland: np.ndarray, S: np.ndarray, fronts: np.ndarray,
         same_row = (fi == fj) | (fi < 0) | (fj < 0)
         sel = (ti < tj) & (owner[ti] != owner[tj]) & (same_row if p.merge_scope == "row" else True)
         ti, tj = ti[sel], tj[sel]
-        grown = shapely.buffer(pieces, gap)  # once per piece, not once per pair
-        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), grown[tj]))
+        used, at = np.unique(tj, return_inverse=True)
+        grown = shapely.buffer(pieces[used], gap)  # once per piece (of a pair), not once per pair
+        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), grown[at]))
         ok = shared >= p.min_shared_edge_m
         graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(pieces), len(pieces)))
         ncomp, comp = connected_components(graph, directed=False)

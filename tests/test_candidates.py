@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from nachverdichtung.candidates import (CandidateParams, _share_pairs, derive_candidates, make_ids, street_depths,
-                                         street_pieces)
+from nachverdichtung.candidates import (CandidateParams, _share_pairs, _usable, derive_candidates, make_ids,
+                                         street_depths, street_pieces)
 
 from .districts import X0, Y0, make_layers, street_row
 
@@ -199,3 +199,12 @@ def test_land_shares_intersect_other_land_use_only_where_it_can_be_the_largest()
     gi, pj, _inter, area = _share_pairs(parcels, pieces, owner, keep, 0.01)
     got = sorted(zip(gi.tolist(), pj.tolist(), np.round(area, 6).tolist()))
     assert got == [(0, 0, 600.0), (1, 2, 200.0), (1, 3, 600.0)]
+
+
+def test_pieces_below_the_minimum_area_are_not_opened_and_not_usable():
+    # 15 × 15 m = 225 m² < 250 m²: never usable, returned as it is; 30 × 30 m holds 8 × 10 m with 3 m setback
+    small, large = shapely.box(0, 0, 15, 15), shapely.box(100, 0, 130, 30)
+    geoms = np.array([small, large])
+    opened, usable = _usable(geoms, geoms, CandidateParams())
+    assert usable.tolist() == [False, True]
+    assert opened[0] is small and shapely.equals(opened[1], large)
