@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CandidateParams", "CandidateResult", "derive_candidates", "involved_parcels", "street_depths",
            "parcel_unions", "make_ids", "connected_streets", "build_streets", "street_blocks", "point_in", "excluded_rows",
-           "STREET_GAP_M", "STREET_SEARCH_M"]
+           "street_lines", "rear_houses", "front_zones", "STREET_GAP_M", "STREET_SEARCH_M", "EXTENT"]
 
 STREET_ARTS = ("strassenverkehr", "platz")
 #: Road polygons of the same name farther apart than this belong to different streets, in m
@@ -72,6 +72,8 @@ _AREA_SLACK_M2 = 1.0
 #: deepest rear building line considered (``max_building_line_m`` 45 m) plus a margin; also the
 #: context the dask engine takes around each street].
 STREET_SEARCH_M = 60.0
+#: Columns of a bounding box (the extents of :class:`CandidateResult`).
+EXTENT = ("xmin", "ymin", "xmax", "ymax")
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,13 @@ class CandidateResult:
         Per building of the layers (same order): ``strasse_pos`` (position in ``streets``, -1 if
         none within ``STREET_SEARCH_M``) and ``tiefe_m`` (rear depth from that street), as the rear
         building lines were derived from them; ``None`` where not derived (merged engine results).
+    area_extent
+        Per area (same order as ``areas``): the bounding box ``xmin, ymin, xmax, ymax`` of every
+        parcel its backland piece was merged from, i.e. what the area depends on (the dask engine
+        keeps an area only when this box lies inside its window).
+    parcel_extent
+        Per parcel of the layers (same order): the bounding box of the parcels of every merged
+        piece the parcel takes part in; NaN where it has no backland piece.
     """
 
     areas: gpd.GeoDataFrame
@@ -226,6 +235,8 @@ class CandidateResult:
     settlement: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
     building_streets: pd.DataFrame | None = None
+    area_extent: np.ndarray | None = None
+    parcel_extent: np.ndarray | None = None
 
 
 def _group_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
@@ -727,8 +738,8 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
     return out
 
 
-def derive_candidates(layers, params: CandidateParams | None = None, *,
-                      blocks: gpd.GeoDataFrame | None = None) -> CandidateResult:
+def derive_candidates(layers, params: CandidateParams | None = None, *, blocks: gpd.GeoDataFrame | None = None,
+                      streets: gpd.GeoDataFrame | None = None) -> CandidateResult:
     """Find second-row candidate areas and account for every parcel.
 
     The stages: the land in scope (Innenbereich, eligible land use), streets and blocks, the rear
@@ -744,6 +755,11 @@ def derive_candidates(layers, params: CandidateParams | None = None, *,
     blocks
         The street blocks (:func:`street_blocks`) of a larger region, for a partition of the dask
         engine; by default they are formed from ``layers``.
+    streets
+        The streets of a larger region (:func:`build_streets`) with their rear building line
+        ``baulinie_m`` (:func:`street_lines`), given together with ``blocks`` carrying
+        ``hinterhaeuser`` (:func:`rear_houses`): a partition of the dask engine uses the lines and
+        rear-house counts of the whole region instead of deriving them from its own buildings.
 
     Returns
     -------
@@ -758,10 +774,15 @@ def derive_candidates(layers, params: CandidateParams | None = None, *,
                       outside_reason=OUTSIDE_REASON_DERIVED if derived_settlement else OUTSIDE_REASON)
     in_scope = shapely.area(land.allowed) >= p.min_piece_m2
 
-    streets = build_streets(layers.roads)
-    blocks = street_blocks(layers.roads, parcels, margin_m=p.block_margin_m, min_m2=p.min_piece_m2) \
-        if blocks is None else blocks[["geometry"]].reset_index(drop=True)
-    b_street, b_depth, zones = _building_lines(layers.buildings, streets, blocks, p)
+    if streets is None:
+        streets = build_streets(layers.roads)
+        blocks = street_blocks(layers.roads, parcels, margin_m=p.block_margin_m, min_m2=p.min_piece_m2) \
+            if blocks is None else blocks[["geometry"]].reset_index(drop=True)
+        b_street, b_depth, zones = _building_lines(layers.buildings, streets, blocks, p)
+    else:
+        streets, blocks = streets.reset_index(drop=True), blocks.reset_index(drop=True)
+        b_street, b_depth = street_depths(layers.buildings, streets, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
+        zones = front_zones(streets, p)
 
     scope = np.flatnonzero(in_scope)
     S = P[scope]
@@ -775,13 +796,15 @@ def derive_candidates(layers, params: CandidateParams | None = None, *,
     merged, merged_parcels = _merge_pieces(backland, S, fronts, p)
     opened, usable = _usable(merged, merged_parcels, p)
     slivers = int((~usable).sum())
-    geoms = opened[usable]
     # an opening may split a piece: every part of sufficient size is its own area
-    parts = shapely.get_parts(geoms)
-    parts = parts[shapely.area(parts) >= p.min_area_m2]
-    derived = _assemble(parts, parcels, blocks, streets, p, source="abgeleitet")
+    parts, of = shapely.get_parts(opened[usable], return_index=True)
+    big = shapely.area(parts) >= p.min_area_m2
+    derived = _assemble(parts[big], parcels, blocks, streets, p, source="abgeleitet",
+                        extent=shapely.bounds(merged_parcels[usable][of[big]]))
     areas = gpd.GeoDataFrame(_with_planner_areas(derived, layers, blocks, streets, p), geometry="geometry",
                              crs=parcels.crs)
+    area_extent = areas[list(EXTENT)].to_numpy(dtype=float) if len(areas) else np.zeros((0, 4))
+    areas = areas.drop(columns=list(EXTENT))
     areas["innenbereich"] = "abgeleitet" if derived_settlement else ("Eingabe" if settlement is not None else "keiner")
 
     lost = lost_reasons(backland_full, backland, land, scope, p)
@@ -789,7 +812,59 @@ def derive_candidates(layers, params: CandidateParams | None = None, *,
     log.info("%d Flächen, %d Splitter verworfen", len(areas), slivers)
     return CandidateResult(areas=areas, parcels=accounting, streets=streets, blocks=blocks, slivers=slivers,
                            settlement=settlement, notes=notes,
-                           building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}))
+                           building_streets=pd.DataFrame({"strasse_pos": b_street, "tiefe_m": b_depth}),
+                           area_extent=area_extent,
+                           parcel_extent=_parcel_extent(len(parcels), scope, S, merged_parcels))
+
+
+def _parcel_extent(n: int, scope: np.ndarray, S: np.ndarray, merged_parcels: np.ndarray) -> np.ndarray:
+    """Per parcel: the bounding box of the union of every merged piece's parcels it belongs to (NaN: none).
+
+    A parcel belongs to a merged piece when the piece's parcel union contains a point on the parcel's
+    surface (overlapping parcels may widen the box, which only makes the engine more careful).
+    """
+    out = np.full((n, 4), np.nan)
+    if len(merged_parcels) == 0 or len(S) == 0:
+        return out
+    si, mj = shapely.STRtree(shapely.point_on_surface(S)).query(merged_parcels, predicate="covered_by")[::-1]
+    b = pd.DataFrame(shapely.bounds(merged_parcels[mj]), columns=list(EXTENT)).groupby(si)
+    ext = pd.concat([b["xmin"].min(), b["ymin"].min(), b["xmax"].max(), b["ymax"].max()], axis=1)
+    out[scope[ext.index.to_numpy()]] = ext.to_numpy()
+    return out
+
+
+def street_lines(main: np.ndarray, b_street: np.ndarray, b_depth: np.ndarray, n_streets: int,
+                 p: CandidateParams) -> tuple[np.ndarray, np.ndarray]:
+    """Rear building line per street (the quantile of its main buildings' depths) and their number.
+
+    Parameters
+    ----------
+    main, b_street, b_depth
+        Per building: whether it is a main building, its street position (-1: none) and its rear
+        depth (:func:`street_depths`). The buildings of several partitions may be concatenated.
+    n_streets
+        Number of streets.
+    """
+    line = np.full(n_streets, p.front_depth_m)
+    ok = main & (b_street >= 0)
+    if p.building_line == "street" and ok.any():
+        q = pd.Series(b_depth[ok]).groupby(b_street[ok]).quantile(p.building_line_quantile)
+        line[q.index.to_numpy()] = np.minimum(q.to_numpy(), p.max_building_line_m)
+    return line, np.bincount(b_street[ok], minlength=n_streets)
+
+
+def rear_houses(main: np.ndarray, b_street: np.ndarray, b_depth: np.ndarray, b_block: np.ndarray,
+                line: np.ndarray, n_blocks: int, p: CandidateParams) -> np.ndarray:
+    """Rear houses per block: main buildings deeper than their street's line plus the setback (§ 34)."""
+    behind = main & (b_street >= 0) & (b_depth > line[np.maximum(b_street, 0)] + p.setback_m)
+    return np.bincount(b_block[behind & (b_block >= 0)], minlength=n_blocks)
+
+
+def front_zones(streets: gpd.GeoDataFrame, p: CandidateParams) -> np.ndarray:
+    """Each street buffered by its rear building line plus the setback (sets ``vorderzone``)."""
+    zones = shapely.buffer(_arr(streets.geometry), streets["baulinie_m"].to_numpy(dtype=float) + p.setback_m)
+    streets["vorderzone"] = gpd.GeoSeries(zones, crs=streets.crs)
+    return zones
 
 
 def _building_lines(b: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame,
@@ -801,20 +876,11 @@ def _building_lines(b: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, blocks: gpd.
     """
     main = (b["kategorie"] == "haupt").to_numpy()
     b_street, b_depth = street_depths(b, streets, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
-    line = np.full(len(streets), p.front_depth_m)
-    if p.building_line == "street":
-        ok = main & (b_street >= 0)
-        if ok.any():
-            q = pd.Series(b_depth[ok]).groupby(b_street[ok]).quantile(p.building_line_quantile)
-            line[q.index.to_numpy()] = np.minimum(q.to_numpy(), p.max_building_line_m)
-    streets["baulinie_m"] = line
-    streets["n_hauptgebaeude"] = np.bincount(b_street[main & (b_street >= 0)], minlength=len(streets))
-    zones = shapely.buffer(_arr(streets.geometry), line + p.setback_m)
-    streets["vorderzone"] = gpd.GeoSeries(zones, crs=blocks.crs)  # the parcels' CRS
-    # rear houses per block: main buildings deeper than their street's line (precedents, § 34)
+    streets["baulinie_m"], streets["n_hauptgebaeude"] = street_lines(main, b_street, b_depth, len(streets), p)
+    zones = front_zones(streets, p)
     b_block = point_in(blocks, shapely.point_on_surface(_arr(b.geometry)))
-    behind = main & (b_street >= 0) & (b_depth > line[np.maximum(b_street, 0)] + p.setback_m)
-    blocks["hinterhaeuser"] = np.bincount(b_block[behind & (b_block >= 0)], minlength=len(blocks))
+    blocks["hinterhaeuser"] = rear_houses(main, b_street, b_depth, b_block, streets["baulinie_m"].to_numpy(),
+                                          len(blocks), p)
     return b_street, b_depth, zones
 
 
@@ -896,13 +962,15 @@ def _with_planner_areas(derived: gpd.GeoDataFrame, layers, blocks, streets, p: C
 
 
 def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, p: CandidateParams, *, source: str,
-              prefix: str = "",
-              names=None) -> gpd.GeoDataFrame:
-    """Attach parcels, main parcel, id, street and block to area geometries."""
+              prefix: str = "", names=None, extent: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Attach parcels, main parcel, id, street and block to area geometries.
+
+    The :data:`EXTENT` columns give the box of the area's parcels, widened to ``extent`` (per area).
+    """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
     cols = ["quelle", "flurstuecke", "anzahl_flurstuecke", "haupt_flurstueck", "gemarkung", "flur", "flaeche_m2",
-            "strasse", "baulinie_m", "block_id", "block_hinterhaeuser"]
+            "strasse", "baulinie_m", "block_id", "block_hinterhaeuser", *EXTENT]
     if n == 0:
         empty = gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in cols},
                                  geometry=gpd.GeoSeries([], crs=parcels.crs), crs=parcels.crs)
@@ -943,8 +1011,20 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, p: 
         "baulinie_m": np.where(st >= 0, np.round(streets["baulinie_m"].to_numpy()[np.maximum(st, 0)], 1), np.nan),
         "block_id": blk,
         "block_hinterhaeuser": np.where(blk >= 0, blocks["hinterhaeuser"].to_numpy()[np.maximum(blk, 0)], 0),
+        **dict(zip(EXTENT, _pair_extent(ai, shapely.bounds(_arr(parcels.geometry))[pi], n, extent).T)),
     }, geometry=geoms, crs=parcels.crs, index=pd.Index(ids, name="flaeche_id"))
     return out.sort_index()
+
+
+def _pair_extent(ai: np.ndarray, pair_bounds: np.ndarray, n: int, extent: np.ndarray | None) -> np.ndarray:
+    """Per area: the bounding box of its pairs' parcel boxes, widened to ``extent`` (n × 4)."""
+    out = np.full((n, 4), np.nan) if extent is None else np.asarray(extent, dtype=float).copy()
+    lo, hi = np.full((n, 2), np.inf), np.full((n, 2), -np.inf)
+    np.minimum.at(lo, ai, pair_bounds[:, :2])
+    np.maximum.at(hi, ai, pair_bounds[:, 2:])
+    out[:, :2] = np.fmin(out[:, :2], np.where(np.isfinite(lo), lo, np.nan))
+    out[:, 2:] = np.fmax(out[:, 2:], np.where(np.isfinite(hi), hi, np.nan))
+    return out
 
 
 def _accounting(parcels, layers, areas, scope, land, front_empty, built_empty, lost,

@@ -126,3 +126,30 @@ def test_stage_outputs_are_used_not_recomputed(district, monkeypatch):
     got = crit(cand.areas, layers, stages=cand)
     assert (expected["vorbild_klasse"] == GEEIGNET).sum() >= 7  # the precedent is found
     assert got.astype(str).equals(expected.astype(str))
+
+
+def test_precedent_on_a_street_without_areas_is_found():
+    """A rear house on a side street where no area lies still is the block's nearest precedent.
+
+    Row A (Straße 1, y 0–80, x 0–120) has no rear house. East of it "Querweg" (x 140–150, ending at
+    y 65, so one street block holds both rows) with three parcels (x 150–230) on land that carries no
+    backland, three front houses 5–17 m behind Querweg and one main building 40–50 m behind it
+    (x 190–200, y 50–60): Querweg's line is the 75 % quantile of 17, 17, 17, 50 = 25.25 m, so that
+    building is a rear house. It stands 50 m from Straße 1 and 40 m from Querweg, so it belongs to
+    Querweg. Row A's merged
+    backland (x 0–120) lies 70 m from it. Before, the line of a street was only known from the
+    areas on it, so this precedent was counted in the block but never found (distance NaN).
+    """
+    pa, ha, ra = street_row(6, depth=80.0)
+    side = shapely.box(X0 + 140, Y0 - 10, X0 + 150, Y0 + 65)
+    pc = [shapely.box(X0 + 150, Y0 + 30 * k, X0 + 230, Y0 + 30 * (k + 1)) for k in range(3)]
+    hc = [shapely.box(X0 + 155, Y0 + 15 * k + 10, X0 + 167, Y0 + 15 * k + 20) for k in range(3)]
+    rear = shapely.box(X0 + 190, Y0 + 50, X0 + 200, Y0 + 60)
+    layers = make_layers(pa + pc, ha + hc + [rear], ra + [side], landuse=[shapely.union_all(pa).buffer(0.5)],
+                         road_names=["Straße 1", "Querweg"])
+    cand = derive_candidates(layers)
+    assert set(cand.areas["strasse"]) == {"Straße 1"}
+    assert cand.streets.set_index("name").loc["Querweg", "baulinie_m"] == pytest.approx(25.25)
+    res = crit(cand.areas, layers, stages=cand)
+    assert res["vorbild_hinterhaeuser_anzahl"].tolist() == [1]
+    assert res["vorbild_abstand_m"].tolist() == [pytest.approx(70.0)]

@@ -75,10 +75,7 @@ def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.nd
     if len(b) == 0 or len(layers.roads) == 0:
         return out
     blocks = stages.blocks if stages is not None else street_blocks(layers.roads, layers.parcels)
-    # rear building line per street name, as the candidate stage found it
-    known = pd.DataFrame({"strasse": candidates["strasse"].astype(str), "linie": candidates["baulinie_m"]})
-    known = known[(known["strasse"] != "") & known["linie"].notna()].groupby("strasse")["linie"].first()
-    line = streets["name"].map(known).to_numpy(dtype=float)
+    line = _street_lines(candidates, streets)
     if stages is not None and stages.building_streets is not None:
         b_street = stages.building_streets["strasse_pos"].to_numpy()[is_main]
         b_depth = stages.building_streets["tiefe_m"].to_numpy()[is_main]
@@ -102,6 +99,19 @@ def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.nd
         np.minimum.at(best, ai, d)
         out = np.where(np.isfinite(best), best, np.nan)
     return out
+
+
+def _street_lines(candidates, streets) -> np.ndarray:
+    """Rear building line of every street: as the candidate stage found it for that street.
+
+    Streets from the candidate stage carry their own line (``baulinie_m``); otherwise the line is
+    taken from the areas by street name.
+    """
+    if "baulinie_m" in streets:
+        return np.round(streets["baulinie_m"].to_numpy(dtype=float), 1)
+    known = pd.DataFrame({"strasse": candidates["strasse"].astype(str), "linie": candidates["baulinie_m"]})
+    known = known[(known["strasse"] != "") & known["linie"].notna()].groupby("strasse")["linie"].first()
+    return streets["name"].map(known).to_numpy(dtype=float)
 
 
 def _rear_depth(candidates, streets) -> np.ndarray:
