@@ -1,20 +1,30 @@
 """Distributed execution for large areas: the same assessment, run per spatial partition.
 
-The region is cut into square tiles. A cheap pass on the driver gives the tile grid (the parcels'
-bounding boxes, :func:`pyogrio.read_bounds`, no attributes), the street blocks of the whole region
-and the extent of every street (roads: geometry and name only). Each partition then reads **only
-its own window** of every input (``load_layers(config, window=…)``, see
-:mod:`nachverdichtung.io.window`; rasters are read by window anyway) and runs the *same*
-function as the single-machine path, :func:`nachverdichtung.pipeline.assess`, with the blocks of
-the whole region. The window of a tile is the tile plus ``halo_m``, widened to
+The region is cut into square tiles, and every tile reads **only its own window** of every input
+(``load_layers(config, window=…)``, see :mod:`nachverdichtung.io.window`; rasters are read by
+window anyway). What a tile cannot see is computed over the whole region first:
 
-* every street block meeting that box (a block's rear-house count needs all of its buildings), and
-* every street reaching it (the rear building line is a quantile over the whole street), plus twice
-  ``STREET_SEARCH_M`` for the buildings those streets may be assigned and their other roads.
+1. **Cheap pass** (driver): the parcels' bounding boxes (:func:`pyogrio.read_bounds`, no
+   attributes) give the tile grid; the roads (geometry, kind and name) give the streets and the
+   street blocks of the whole region.
+2. **Building lines** (one task per tile): each tile reads its buildings, assigns each to its
+   street and measures its depth (:func:`~nachverdichtung.candidates.street_depths`). The driver
+   forms every street's rear building line and every block's rear-house count from all of them
+   (:func:`~nachverdichtung.candidates.street_lines`, :func:`~nachverdichtung.candidates.rear_houses`),
+   exactly as the single-machine path does over the whole region.
+3. **Areas** (one task per tile): the tile reads the window ``tile + margin_m + halo_m`` and runs
+   the *same* function as the single-machine path, :func:`nachverdichtung.pipeline.assess`, with
+   the region's streets and blocks. It keeps what it **owns** (a parcel by the centre of its
+   bounding box, an area by its main parcel) and what is **settled**: an area whose merged piece's
+   parcels (its extent) lie inside ``tile + margin_m`` — so its backland is complete and the
+   criteria see ``halo_m`` around it —, and a parcel whose own pieces and areas are settled.
+4. **Rounds**: what a tile owns but could not settle (an area reaching farther than the margin)
+   is computed again in a window around exactly those parcels, the margin doubling each round,
+   until everything is settled (at the latest when the window covers the region).
 
-An area is kept by the tile that holds the centre of its main parcel's bounding box, a parcel by
-the tile of its own box centre. Results equal the single-machine run as long as ``halo_m``
-covers the largest search radius of any criterion (the default 300 m does).
+Results therefore equal the single-machine run as long as ``halo_m`` covers the largest search
+radius of any criterion (the default 300 m does). Only the first pass of the candidate stage runs
+on the whole window; the criteria rate only the areas the tile keeps.
 
 Partitions run on a :class:`distributed.Client` (a ``LocalCluster`` or a cluster by address),
 or with a local dask scheduler (``"threads"``, ``"processes"``, ``"synchronous"``).
@@ -38,22 +48,47 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from .candidates import STREET_SEARCH_M, CandidateResult, connected_streets, excluded_rows, street_blocks
+from .candidates import (EXTENT, STREET_SEARCH_M, CandidateResult, build_streets, excluded_rows, front_zones,
+                         point_in, rear_houses, street_blocks, street_depths, street_lines)
 from .errors import ConfigError
 from .io.alkis import read_alkis, role_files
 from .io.clean import geometry_array as _arr
-from .layers import Layers, clean_polygons, load_layers
+from .layers import Layers, clean_polygons, load_buildings, load_layers
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
 
 log = logging.getLogger(__name__)
 
-__all__ = ["assess_partitioned", "partition_grid", "partition_layers", "plan_partitions", "Plan", "start_client"]
+__all__ = ["assess_partitioned", "partition_grid", "window_layers", "plan_partitions", "Plan", "start_client"]
 
 #: Columns of the context layers a partition sends back for the maps and the report.
 CONTEXT_COLUMNS = {"buildings": ["funktion", "geschosse", "kategorie"], "roads": ["art", "name"]}
+#: How far a building may reach from the centre of its bounding box, in m [Konvention: half the
+#: diagonal of a 350 m × 350 m building; larger single building polygons do not occur in ALKIS
+#: residential areas]. The building pass reads this much around each tile.
+BUILDING_REACH_M = 250.0
+#: A street-search radius with a float safety margin (m): every street a building or parcel of the
+#: window can be assigned to.
+_STREET_REACH_M = STREET_SEARCH_M + 1.0
+#: Blocks are cut this far outside the window (m): every point of the window keeps its block.
+_BLOCK_CLIP_M = 10.0
+
+Box = tuple[float, float, float, float]
+
+
+def _grow(box: Box, d: float) -> Box:
+    """``box`` enlarged by ``d`` on every side."""
+    return (box[0] - d, box[1] - d, box[2] + d, box[3] + d)
+
+
+def _inside(bounds: np.ndarray, box: Box) -> np.ndarray:
+    """Whether each bounding box (n × 4) lies inside ``box`` (NaN rows: False)."""
+    b = np.asarray(bounds, dtype=float).reshape(-1, 4)
+    return (b[:, 0] >= box[0]) & (b[:, 1] >= box[1]) & (b[:, 2] <= box[2]) & (b[:, 3] <= box[3])
 
 
 def _centre_tiles(bounds: np.ndarray, origin: tuple[float, float], size: float) -> np.ndarray:
@@ -76,95 +111,13 @@ def partition_grid(parcels: gpd.GeoDataFrame, tile_size_m: float) -> tuple[np.nd
     return _centre_tiles(bounds, origin, tile_size_m), origin
 
 
-@dataclass(frozen=True)
-class Plan:
-    """The driver's partition plan: grid, occupied tiles, blocks and street extents of the region.
-
-    Attributes
-    ----------
-    origin, size, halo
-        Grid origin, tile edge and halo in m.
-    tiles
-        Occupied tiles (column, row), sorted.
-    blocks
-        Street blocks of the whole region (``block_id`` is their global number).
-    street_boxes
-        Bounding box of every street (roads of one name connected, :func:`connected_streets`) as polygons.
-    order
-        Parcel bounding boxes in input order (columns ``xmin … ymax``, ``pos``), to restore the order.
-    """
-
-    origin: tuple[float, float]
-    size: float
-    halo: float
-    tiles: tuple[tuple[int, int], ...]
-    blocks: gpd.GeoDataFrame
-    street_boxes: np.ndarray
-    order: pd.DataFrame
-
-    def halo_box(self, tile: tuple[int, int]):
-        """The tile enlarged by the halo."""
-        x0, y0 = self.origin[0] + tile[0] * self.size, self.origin[1] + tile[1] * self.size
-        return shapely.box(x0 - self.halo, y0 - self.halo, x0 + self.size + self.halo, y0 + self.size + self.halo)
-
-    def window(self, tile: tuple[int, int]) -> tuple[object, np.ndarray, tuple[float, ...]]:
-        """``(context box, block positions, read window)`` of one tile (see the module docstring)."""
-        box = self.halo_box(tile)
-        hit = np.unique(self.blocks.sindex.query(box, predicate="intersects")) if len(self.blocks) else []
-        ctx = shapely.box(*shapely.bounds(shapely.union_all([box, *_arr(self.blocks.geometry)[hit]])))
-        read = ctx
-        if len(self.street_boxes):
-            near = shapely.STRtree(self.street_boxes).query(ctx, predicate="dwithin", distance=STREET_SEARCH_M)
-            read = shapely.box(*shapely.bounds(shapely.union_all([ctx, *self.street_boxes[near]])))
-        return ctx, np.asarray(hit, dtype=np.int64), tuple(shapely.bounds(read) + np.array([-1, -1, 1, 1])
-                                                             * 2 * STREET_SEARCH_M)
-
-
-def _street_boxes(roads: gpd.GeoDataFrame) -> np.ndarray:
-    """The bounding box of every street component as a polygon."""
-    if not len(roads):
-        return np.zeros(0, dtype=object)
-    comp = connected_streets(roads)
-    b = pd.DataFrame(shapely.bounds(_arr(roads.geometry)), columns=["x0", "y0", "x1", "y1"]).groupby(comp)
-    box = pd.concat([b["x0"].min(), b["y0"].min(), b["x1"].max(), b["y1"].max()], axis=1).to_numpy()
-    return shapely.box(box[:, 0], box[:, 1], box[:, 2], box[:, 3])
-
-
-def plan_partitions(config, *, tile_size_m: float, halo_m: float, layers: Layers | None = None) -> Plan:
-    """The cheap driver pass: parcel boxes (no attributes), roads, street blocks of the whole region.
-
-    With ``layers`` the plan is made from them (no reading).
-    """
-    if layers is not None:
-        roads, bounds = layers.roads, shapely.bounds(_arr(layers.parcels.geometry))
-    else:
-        files = role_files(config.alkis, "parcels")
-        if not files:
-            raise ConfigError("die dask-Engine liest ALKIS-Daten fensterweise nur aus Shapefile-Ordnern und "
-                              "GeoPackages", file=config.file, key="alkis.path",
-                              fix="die Lieferung als Shapefile-Ordner oder GeoPackage angeben oder ohne "
-                                  "'--engine dask' rechnen")
-        bounds = np.concatenate([pyogrio.read_bounds(f, layer=lyr)[1].T for f, lyr in files])
-        raw = read_alkis(config.alkis, target_crs=config.crs, roles=("roads",))["roads"].frame
-        roads = clean_polygons(raw, what="Verkehrsflächen", problems=[]).reset_index(drop=True)
-        roads["name"] = roads["name"].fillna("").astype(str) if "name" in roads else ""
-    ok = np.isfinite(bounds).all(axis=1)
-    order = pd.DataFrame(bounds[ok], columns=["xmin", "ymin", "xmax", "ymax"]).assign(pos=np.flatnonzero(ok))
-    origin = (float(np.floor(bounds[ok, 0].min())), float(np.floor(bounds[ok, 1].min())))
-    tiles = sorted(set(map(tuple, _centre_tiles(bounds[ok], origin, tile_size_m).tolist())))
-    extent = gpd.GeoDataFrame(geometry=[shapely.box(*bounds[ok, 0:2].min(axis=0), *bounds[ok, 2:4].max(axis=0))],
-                              crs=config.crs)
-    cp = config.candidates
-    blocks = street_blocks(roads, extent, margin_m=cp.block_margin_m, min_m2=cp.min_piece_m2)
-    return Plan(origin=origin, size=tile_size_m, halo=halo_m, tiles=tuple(tiles), blocks=blocks,
-                street_boxes=_street_boxes(roads), order=order)
-
-
 def _rows_near(gdf: gpd.GeoDataFrame, geoms, distance: float = 0.0) -> np.ndarray:
     """Sorted unique positions of ``gdf`` rows intersecting (or within ``distance`` of) ``geoms``."""
     if len(gdf) == 0:
         return np.zeros(0, dtype=np.int64)
     geoms = np.atleast_1d(np.asarray(geoms, dtype=object))
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=np.int64)
     if distance > 0:
         _, hit = gdf.sindex.query(geoms, predicate="dwithin", distance=distance)
     else:
@@ -172,127 +125,321 @@ def _rows_near(gdf: gpd.GeoDataFrame, geoms, distance: float = 0.0) -> np.ndarra
     return np.unique(hit)
 
 
-def partition_layers(layers: Layers, halo_box, *, street_keys: np.ndarray) -> Layers:
-    """The context of one partition: everything the areas inside ``halo_box`` can depend on.
-
-    Parameters
-    ----------
-    layers
-        The layers of the whole region (or of a read window that contains this context).
-    halo_box
-        The tile enlarged by the halo and its blocks (a shapely polygon).
-    street_keys
-        Street key of every road (:func:`connected_streets`): whole streets are taken so that their
-        rear building line is the same as in the whole region.
-    """
-    parcels = layers.parcels.iloc[_rows_near(layers.parcels, halo_box)]
-    # every street that can reach a parcel of the partition (front zones ≤ max building line + setback)
-    near = _rows_near(layers.roads, halo_box, STREET_SEARCH_M)
-    whole = np.flatnonzero(np.isin(street_keys, street_keys[near]))
-    # every building that can be assigned to one of these streets (shapes the rear building line) …
-    b_pos = np.union1d(_rows_near(layers.buildings, _arr(layers.roads.geometry)[whole], STREET_SEARCH_M),
-                       _rows_near(layers.buildings, halo_box, STREET_SEARCH_M))
-    buildings = layers.buildings.iloc[b_pos]
-    # … and every road those buildings might be nearer to
-    extra = _rows_near(layers.roads, _arr(buildings.geometry), STREET_SEARCH_M) if len(buildings) else near
-    roads = layers.roads.iloc[np.union1d(whole, extra)]
-    vectors = {name: gdf.iloc[_rows_near(gdf, halo_box)] for name, gdf in layers.vectors.items()}
-    return layers.replace(parcels=parcels, buildings=buildings, roads=roads, vectors=vectors)
+def window_layers(layers: Layers, window: Box) -> Layers:
+    """The layers as a read of ``window`` would give them: every feature that meets the box."""
+    box = shapely.box(*window)
+    cut = lambda gdf: gdf.iloc[_rows_near(gdf, box)]  # noqa: E731
+    return layers.replace(parcels=cut(layers.parcels), buildings=cut(layers.buildings), roads=cut(layers.roads),
+                          landuse=cut(layers.landuse), vectors={k: cut(v) for k, v in layers.vectors.items()},
+                          problems=(), excluded_parcels=layers.excluded_parcels.iloc[0:0])
 
 
 @dataclass(frozen=True)
-class _Task:
-    """What one partition needs: its tile, boxes, blocks and (for the in-memory path) its layers."""
+class Plan:
+    """The driver's partition plan: grid, occupied tiles, streets and blocks of the whole region.
+
+    Attributes
+    ----------
+    origin, size, halo, margin
+        Grid origin, tile edge, halo and margin in m (see the module docstring).
+    tiles
+        Occupied tiles (column, row), sorted.
+    streets
+        The streets of the region (:func:`~nachverdichtung.candidates.build_streets`); after the
+        building pass with ``baulinie_m``, ``n_hauptgebaeude`` and ``vorderzone``.
+    blocks
+        Street blocks of the region (``block_id`` their position); after the building pass with
+        ``hinterhaeuser``.
+    order
+        Parcel bounding boxes in input order (columns ``xmin … ymax``, ``pos``), to restore the order.
+    region
+        The bounding box of all parcels.
+    """
+
+    origin: tuple[float, float]
+    size: float
+    halo: float
+    margin: float
+    tiles: tuple[tuple[int, int], ...]
+    streets: gpd.GeoDataFrame
+    blocks: gpd.GeoDataFrame
+    order: pd.DataFrame
+    region: Box
+
+    def tile_box(self, tile: tuple[int, int]) -> Box:
+        """The tile's square."""
+        x0, y0 = self.origin[0] + tile[0] * self.size, self.origin[1] + tile[1] * self.size
+        return (x0, y0, x0 + self.size, y0 + self.size)
+
+
+def _cheap_pass(config) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Parcel bounding boxes (no attributes) and the validated roads of a file delivery."""
+    files = role_files(config.alkis, "parcels")
+    if not files:
+        raise ConfigError("die dask-Engine liest ALKIS-Daten fensterweise nur aus Shapefile-Ordnern und "
+                          "GeoPackages", file=config.file, key="alkis.path",
+                          fix="die Lieferung als Shapefile-Ordner oder GeoPackage angeben oder ohne "
+                              "'--engine dask' rechnen")
+    bounds = np.concatenate([pyogrio.read_bounds(f, layer=lyr)[1].T for f, lyr in files])
+    raw = read_alkis(config.alkis, target_crs=config.crs, roles=("roads",))["roads"].frame
+    roads = clean_polygons(raw, what="Verkehrsflächen", problems=[]).reset_index(drop=True)
+    roads["art"] = roads["art"].astype(str)
+    roads["name"] = roads["name"].fillna("").astype(str) if "name" in roads else ""
+    return bounds, roads
+
+
+def plan_partitions(config, *, tile_size_m: float, halo_m: float, margin_m: float = 150.0,
+                    layers: Layers | None = None) -> Plan:
+    """The cheap driver pass: parcel boxes, the region's streets and street blocks.
+
+    With ``layers`` the plan is made from them (no reading).
+    """
+    if layers is not None:
+        roads, bounds = layers.roads, shapely.bounds(_arr(layers.parcels.geometry))
+    else:
+        bounds, roads = _cheap_pass(config)
+    ok = np.isfinite(bounds).all(axis=1)
+    order = pd.DataFrame(bounds[ok], columns=list(EXTENT)).assign(pos=np.flatnonzero(ok))
+    origin = (float(np.floor(bounds[ok, 0].min())), float(np.floor(bounds[ok, 1].min())))
+    tiles = sorted(set(map(tuple, _centre_tiles(bounds[ok], origin, tile_size_m).tolist())))
+    region = (*bounds[ok, 0:2].min(axis=0), *bounds[ok, 2:4].max(axis=0))
+    extent = gpd.GeoDataFrame(geometry=[shapely.box(*region)], crs=config.crs)
+    cp = config.candidates
+    blocks = street_blocks(roads, extent, margin_m=cp.block_margin_m, min_m2=cp.min_piece_m2)
+    return Plan(origin=origin, size=tile_size_m, halo=halo_m, margin=margin_m, tiles=tuple(tiles),
+                streets=build_streets(roads), blocks=blocks, order=order, region=tuple(map(float, region)))
+
+
+def _own(frame: gpd.GeoDataFrame, tile: tuple[int, int], origin, size: float) -> np.ndarray:
+    """Whether the centre of each row's bounding box lies in ``tile``."""
+    if not len(frame):
+        return np.zeros(0, dtype=bool)
+    tiles = _centre_tiles(shapely.bounds(_arr(frame.geometry)), origin, size)
+    return _key(tiles) == _key(np.array(tile))[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# pass 2: the buildings' streets and depths
+
+
+@dataclass(frozen=True)
+class _LineTask:
+    """One tile of the building pass (``buildings`` given for the in-memory path)."""
 
     tile: tuple[int, int]
     origin: tuple[float, float]
     size: float
-    context: object
-    window: tuple[float, ...]
-    blocks: gpd.GeoDataFrame
+    read: Box
+    buildings: gpd.GeoDataFrame | None = None
+
+
+def _run_lines(config, task: _LineTask, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Street (``street_id``), depth and block (``block_id``) of every building the tile owns."""
+    b = load_buildings(config, window=task.read) if task.buildings is None else task.buildings
+    b = b[_own(b, task.tile, task.origin, task.size)]
+    p = config.candidates
+    geoms = _arr(b.geometry)
+    sub = streets.iloc[_rows_near(streets, geoms, _STREET_REACH_M)]
+    st, depth = street_depths(b, sub, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
+    blk_sub = blocks.iloc[_rows_near(blocks, geoms)]
+    blk = point_in(blk_sub, shapely.point_on_surface(geoms))
+    return pd.DataFrame({
+        "main": (b["kategorie"] == "haupt").to_numpy(),
+        "street": np.where(st >= 0, sub["street_id"].to_numpy()[np.maximum(st, 0)], -1) if len(sub) else st,
+        "depth": depth,
+        "block": np.where(blk >= 0, blk_sub["block_id"].to_numpy()[np.maximum(blk, 0)], -1) if len(blk_sub) else blk})
+
+
+def _with_lines(plan: Plan, lines: pd.DataFrame, config) -> Plan:
+    """The plan with every street's rear building line and every block's rear-house count."""
+    p = config.candidates
+    streets, blocks = plan.streets.copy(), plan.blocks.copy()
+    main, st, depth = lines["main"].to_numpy(bool), lines["street"].to_numpy(np.int64), lines["depth"].to_numpy(float)
+    streets["baulinie_m"], streets["n_hauptgebaeude"] = street_lines(main, st, depth, len(streets), p)
+    front_zones(streets, p)
+    blocks["hinterhaeuser"] = rear_houses(main, st, depth, lines["block"].to_numpy(np.int64),
+                                          streets["baulinie_m"].to_numpy(), len(blocks), p)
+    return replace(plan, streets=streets, blocks=blocks)
+
+
+# --------------------------------------------------------------------------------------------------
+# pass 3: the areas, settled per window
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One window of the area pass.
+
+    ``inner`` is where an area's extent must lie to be kept, ``window`` = ``inner`` + halo is read.
+    A tile task owns by ``tile``; a later round owns the parcels in ``own``.
+    """
+
+    inner: Box
+    window: Box
+    origin: tuple[float, float]
+    size: float
+    tile: tuple[int, int] | None = None
+    own: frozenset | None = None
     layers: Layers | None = None
 
 
-def _own(frame: gpd.GeoDataFrame, task: _Task) -> np.ndarray:
-    """Whether the centre of each row's bounding box lies in the task's tile."""
-    if not len(frame):
-        return np.zeros(0, dtype=bool)
-    tiles = _centre_tiles(shapely.bounds(_arr(frame.geometry)), task.origin, task.size)
-    return _key(tiles) == _key(np.array(task.tile))[0]
+@dataclass(frozen=True)
+class _Settled:
+    """What a window keeps: areas and parcels (masks) and the owned parcels it could not settle."""
+
+    areas: np.ndarray
+    parcels: np.ndarray
+    deferred: pd.DataFrame
 
 
-def _run_partition(config, task: _Task) -> dict:
-    """Read the window, assess it with :func:`assess` and keep what belongs to the tile."""
+def _owned_parcels(parcels: gpd.GeoDataFrame, task: _Task) -> np.ndarray:
+    if task.own is not None:
+        return parcels["flstkennz"].astype(str).isin(task.own).to_numpy()
+    return _own(parcels, task.tile, task.origin, task.size)
+
+
+def _settle(cand: CandidateResult, parcels: gpd.GeoDataFrame, task: _Task) -> _Settled:
+    """Which areas and parcels the window keeps (see the module docstring, step 3)."""
+    n, areas = len(parcels), cand.areas
+    ext = cand.parcel_extent
+    settled0 = np.isnan(ext[:, 0]) | _inside(ext, task.inner)
+    pos = pd.Series(np.arange(n), index=parcels["flstkennz"].astype(str).to_numpy())
+    main = pos.reindex(areas["haupt_flurstueck"].astype(str).to_numpy()).to_numpy()
+    has_main = ~np.isnan(main)
+    mp = np.where(has_main, main, 0).astype(np.int64)
+    a_ext = np.where(np.isnan(cand.area_extent), shapely.bounds(_arr(areas.geometry)), cand.area_extent) \
+        if len(areas) else np.zeros((0, 4))
+    ok = _inside(a_ext, task.inner) & np.where(has_main, settled0[mp], True)
+    owned = _owned_parcels(parcels, task)
+    own_area = np.where(has_main, owned[mp], _own(areas, task.tile, task.origin, task.size) if task.tile else False)
+    lists = areas["flurstuecke"].astype(str).str.split(",").explode()
+    pair_a = np.repeat(np.arange(len(areas)), areas["flurstuecke"].astype(str).str.split(",").str.len().to_numpy())
+    pair_p = pos.reindex(lists.to_numpy(dtype=object)).to_numpy()
+    found = ~np.isnan(pair_p)
+    pair_a, pair_p = pair_a[found], pair_p[found].astype(np.int64)
+    settled = settled0.copy()
+    settled[pair_p[~ok[pair_a]]] = False
+    need = np.where(np.isnan(ext), shapely.bounds(_arr(parcels.geometry)), ext)
+    need = _widen(need, pair_p, a_ext[pair_a])
+    with_main = has_main[pair_a]
+    need = _widen(need, pair_p[with_main], need[mp[pair_a[with_main]]])
+    deferred = owned & ~settled
+    return _Settled(areas=ok & own_area, parcels=owned & settled,
+                    deferred=pd.DataFrame(need[deferred], columns=list(EXTENT)).assign(
+                        flstkennz=parcels["flstkennz"].astype(str).to_numpy()[deferred]))
+
+
+def _widen(boxes: np.ndarray, at: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``boxes`` with row ``at[k]`` widened to cover ``other[k]``."""
+    out = boxes.copy()
+    np.minimum.at(out[:, 0], at, other[:, 0])
+    np.minimum.at(out[:, 1], at, other[:, 1])
+    np.maximum.at(out[:, 2], at, other[:, 2])
+    np.maximum.at(out[:, 3], at, other[:, 3])
+    return out
+
+
+def _run_partition(config, task: _Task, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> dict:
+    """Read the window, assess it with :func:`assess` and keep what it owns and settled."""
     t0 = time.perf_counter()
     if task.layers is None:
         loaded = load_layers(_windowed(config, task.window), window=task.window)
-        sub, rows = partition_layers(loaded, task.context, street_keys=connected_streets(loaded.roads)), \
-            {"parcels_gelesen": len(loaded.parcels), "gebaeude_gelesen": len(loaded.buildings)}
     else:
-        sub, rows = task.layers, {}
-    res = assess(config, layers=sub, blocks=task.blocks)
-    areas, parcels = res.areas, sub.parcels
+        loaded = task.layers
+    box = shapely.box(*task.window)
+    sub_streets = streets.iloc[_rows_near(streets, box, _STREET_REACH_M)]
+    sub_blocks = blocks.iloc[_rows_near(blocks, box)].copy()
+    sub_blocks["geometry"] = shapely.clip_by_rect(_arr(sub_blocks.geometry), *_grow(task.window, _BLOCK_CLIP_M))
+    memo: dict = {}
+    res = assess(config, layers=loaded, blocks=sub_blocks, streets=sub_streets,
+                 select=lambda cand: memo.setdefault("s", _settle(cand, loaded.parcels, task)).areas)
+    settled: _Settled = memo["s"]
+    areas = res.areas
     pos = pd.to_numeric(areas["block_id"], errors="coerce").fillna(-1).astype(np.int64).to_numpy()
-    areas = areas.assign(block_id=np.where(pos >= 0, task.blocks["block_id"].to_numpy()[np.maximum(pos, 0)], -1))
-    tile_of = pd.Series(_own(parcels, task), index=parcels["flstkennz"].astype(str).to_numpy())
-    main = areas["haupt_flurstueck"].astype(str).map(tile_of) if len(areas) else pd.Series([], dtype=object)
-    keep = np.where(main.isna(), _own(areas, task), main.fillna(False).astype(bool)) if len(areas) else []
-    acc = res.parcels[res.parcels.geometry.notna()]
-    context = {role: gdf[_own(gdf, task)][[c for c in cols if c in gdf] + ["geometry"]]
-               for role, cols in CONTEXT_COLUMNS.items() if (gdf := getattr(sub, role)) is not None}
-    return {"areas": areas[np.asarray(keep, dtype=bool)], "parcels": acc[_own(acc, task)], "context": context,
-            "streets": res.candidates.streets, "slivers": res.candidates.slivers,
-            "hinterhaeuser": pd.Series(res.candidates.blocks["hinterhaeuser"].to_numpy(),
-                                       index=task.blocks["block_id"].to_numpy()),
-            "excluded": sub.excluded_parcels, "problems": list(res.layers.problems),
-            "sources": dict(sub.sources), "unusable": dict(sub.unusable), "rasters": dict(sub.rasters),
-            "vectors": {k: v.iloc[0:0] for k, v in sub.vectors.items()},
-            "zeiten_s": res.manifest.get("zeiten_s", {}), "dauer_s": time.perf_counter() - t0,
-            "szenarien": res.manifest.get("szenarien", []), "n_flaechen_halo": len(res.areas), **rows}
+    gid = sub_blocks["block_id"].to_numpy()
+    areas = areas.assign(block_id=np.where(pos >= 0, gid[np.maximum(pos, 0)] if len(gid) else -1, -1))
+    rows = res.parcels.iloc[:len(loaded.parcels)][settled.parcels]
+    out = {"areas": areas, "parcels": rows, "deferred": settled.deferred, "dauer_s": time.perf_counter() - t0,
+           "zeiten_s": res.manifest.get("zeiten_s", {}), "parcels_gelesen": len(loaded.parcels),
+           "gebaeude_gelesen": len(loaded.buildings)}
+    if task.tile is not None:  # the first round also sends the context for the maps and the report
+        out.update(_context(loaded, res, task))
+    return out
 
 
-def _windowed(config, window: tuple[float, ...]):
+def _context(loaded: Layers, res: Assessment, task: _Task) -> dict:
+    """The tile's share of the context layers, problems and sources (first round only)."""
+    context = {role: gdf[_own(gdf, task.tile, task.origin, task.size)][[c for c in cols if c in gdf] + ["geometry"]]
+               for role, cols in CONTEXT_COLUMNS.items() if (gdf := getattr(loaded, role)) is not None}
+    return {"context": context, "slivers": res.candidates.slivers, "excluded": loaded.excluded_parcels,
+            "problems": list(res.layers.problems), "sources": dict(loaded.sources), "unusable": dict(loaded.unusable),
+            "rasters": dict(loaded.rasters), "vectors": {k: v.iloc[0:0] for k, v in loaded.vectors.items()},
+            "szenarien": res.manifest.get("szenarien", [])}
+
+
+def _windowed(config, window: Box):
     """The configuration of one partition: a database delivery is read inside the window, too."""
     return replace(config, alkis=replace(config.alkis, bbox=tuple(window))) if not config.alkis.bbox else config
 
 
-def _tasks(config, plan: Plan, layers: Layers | None) -> list[_Task]:
-    """One task per occupied tile; with ``layers`` each carries its cut of them."""
-    keys = connected_streets(layers.roads) if layers is not None else None
+def _first_round(plan: Plan, layers: Layers | None) -> list[_Task]:
+    """One task per occupied tile: its window is the tile plus margin plus halo."""
     tasks = []
     for tile in plan.tiles:
-        ctx, hit, window = plan.window(tile)
-        sub = partition_layers(layers, ctx, street_keys=keys) if layers is not None else None
-        if sub is not None:
-            sub = sub.replace(problems=(), excluded_parcels=sub.excluded_parcels.iloc[0:0])
-        tasks.append(_Task(tile=tile, origin=plan.origin, size=plan.size, context=ctx, window=window,
-                           blocks=plan.blocks.iloc[hit].reset_index(drop=True), layers=sub))
+        inner = _grow(plan.tile_box(tile), plan.margin)
+        window = _grow(inner, plan.halo)
+        tasks.append(_Task(inner=inner, window=window, origin=plan.origin, size=plan.size, tile=tile,
+                           layers=window_layers(layers, window) if layers is not None else None))
     return tasks
 
 
-def _compute(config, tasks: list[_Task], scheduler, num_workers, say) -> list[dict]:
-    """Run the partitions: on a ``distributed.Client`` with progress, or with a local dask scheduler."""
+def _next_round(plan: Plan, deferred: pd.DataFrame, k: int, layers: Layers | None) -> list[_Task]:
+    """Windows around the parcels not yet settled, the margin doubled ``k`` times; overlapping ones joined."""
+    grow = plan.margin * 2 ** k
+    inner = np.asarray(deferred[list(EXTENT)].to_numpy(dtype=float)) + np.array([-grow, -grow, grow, grow])
+    boxes = shapely.box(inner[:, 0], inner[:, 1], inner[:, 2], inner[:, 3])
+    ti, tj = shapely.STRtree(boxes).query(boxes, predicate="intersects")
+    _, comp = connected_components(coo_matrix((np.ones(len(ti)), (ti, tj)), shape=(len(boxes), len(boxes))),
+                                   directed=False)
+    kennz = deferred["flstkennz"].to_numpy(dtype=object)
+    tasks = []
+    for c in np.unique(comp):
+        member = comp == c
+        box = (*inner[member, 0:2].min(axis=0), *inner[member, 2:4].max(axis=0))
+        window = _grow(box, plan.halo)
+        tasks.append(_Task(inner=box, window=window, origin=plan.origin, size=plan.size,
+                           own=frozenset(kennz[member].tolist()),
+                           layers=window_layers(layers, window) if layers is not None else None))
+    return tasks
+
+
+def _compute(fn, config, tasks: list, shared: tuple, scheduler, num_workers, say, what: str) -> list:
+    """Run ``fn(config, task, *shared)`` per task: on a ``distributed.Client`` with progress, or with a
+    local dask scheduler. ``shared`` (the region's streets and blocks) is sent to each worker once."""
+    if not tasks:
+        return []
     if not isinstance(scheduler, str):  # a distributed.Client
         from distributed import as_completed  # optional dependency (pip install nachverdichtung[dask])
 
-        futures = [scheduler.submit(_run_partition, config, t, pure=False) for t in tasks]
+        shared = tuple(scheduler.scatter(obj, broadcast=True) for obj in shared)
+        futures = [scheduler.submit(fn, config, t, *shared, pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         parts: list = [None] * len(futures)
         for done, (future, part) in enumerate(as_completed(futures, with_results=True), start=1):
             parts[index[future.key]] = part
-            say(f"Partition {done}/{len(futures)} fertig")
+            say(f"{what} {done}/{len(futures)} fertig")
         return parts
     import dask  # optional dependency
 
     kw = {"num_workers": num_workers} if scheduler in ("threads", "processes") and num_workers else {}
-    return list(dask.compute(*[dask.delayed(_run_partition)(config, t) for t in tasks], scheduler=scheduler, **kw))
+    shared_d = [dask.delayed(obj) for obj in shared]
+    return list(dask.compute(*[dask.delayed(fn)(config, t, *shared_d) for t in tasks], scheduler=scheduler, **kw))
 
 
 def _restore_order(acc: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """The parcel table in input order (matched by bounding box; unmatched rows keep their order at the end)."""
-    b = pd.DataFrame(shapely.bounds(_arr(acc.geometry)), columns=["xmin", "ymin", "xmax", "ymax"])
-    pos = b.merge(plan.order.drop_duplicates(["xmin", "ymin", "xmax", "ymax"]), how="left",
-                  on=["xmin", "ymin", "xmax", "ymax"])["pos"].to_numpy(dtype=float)
+    b = pd.DataFrame(shapely.bounds(_arr(acc.geometry)), columns=list(EXTENT))
+    pos = b.merge(plan.order.drop_duplicates(list(EXTENT)), how="left", on=list(EXTENT))["pos"].to_numpy(dtype=float)
     pos = np.where(np.isnan(pos), np.inf, pos)
     return acc.iloc[np.argsort(pos, kind="stable")].reset_index(drop=True)
 
@@ -309,48 +456,63 @@ def _merge_areas(parts: list[dict], crs) -> gpd.GeoDataFrame:
     return areas
 
 
-def _driver_layers(parts: list[dict], layers: Layers | None, acc: gpd.GeoDataFrame, config) -> Layers:
-    """The layers the exports see: the given ones, or the partitions' context (few columns each)."""
-    problems = tuple(dict.fromkeys(m for p in parts for m in p["problems"]))
-    excluded = pd.concat([p["excluded"] for p in parts] or [pd.DataFrame(columns=["flstkennz", "grund"])],
+def _driver_layers(first: list[dict], layers: Layers | None, acc: gpd.GeoDataFrame, config) -> Layers:
+    """The layers the exports see: the given ones, or the first round's context (few columns each)."""
+    problems = tuple(dict.fromkeys(m for p in first for m in p["problems"]))
+    excluded = pd.concat([p["excluded"] for p in first] or [pd.DataFrame(columns=["flstkennz", "grund"])],
                          ignore_index=True).drop_duplicates()
     if layers is not None:
         return layers.replace(excluded_parcels=excluded if not len(layers.excluded_parcels)
                               else layers.excluded_parcels)
     crs = config.crs
-    ctx = {role: gpd.GeoDataFrame(pd.concat([p["context"][role] for p in parts], ignore_index=True),
+    ctx = {role: gpd.GeoDataFrame(pd.concat([p["context"][role] for p in first], ignore_index=True),
                                   geometry="geometry", crs=crs) for role in CONTEXT_COLUMNS}
-    first = parts[0] if parts else {}
+    one = first[0] if first else {}
     parcels = acc[acc.geometry.notna()][["flstkennz", "gemarkung", "flur", "zaehler", "nenner", "geometry"]]
     return Layers(parcels=gpd.GeoDataFrame(parcels, geometry="geometry", crs=crs), buildings=ctx["buildings"],
                   roads=ctx["roads"], landuse=gpd.GeoDataFrame({"nutzung": []}, geometry=[], crs=crs), crs=crs,
-                  vectors=first.get("vectors", {}), rasters=first.get("rasters", {}), problems=problems,
-                  sources=first.get("sources", {}), excluded_parcels=excluded,
-                  unusable={k: v for p in parts for k, v in p["unusable"].items()})
+                  vectors=one.get("vectors", {}), rasters=one.get("rasters", {}), problems=problems,
+                  sources=one.get("sources", {}), excluded_parcels=excluded,
+                  unusable={k: v for p in first for k, v in p["unusable"].items()})
 
 
-def _merge(parts: list[dict], plan: Plan, layers: Layers | None, config) -> tuple[Layers, CandidateResult]:
+def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | None,
+           config) -> tuple[Layers, CandidateResult]:
     """One candidate result and the driver's layers from the partitions' pieces."""
     crs = config.crs
     areas = _merge_areas(parts, crs)
     acc = pd.concat([p["parcels"] for p in parts], ignore_index=True)
     acc = gpd.GeoDataFrame(_restore_order(acc, plan), geometry="geometry", crs=crs)
-    layers = _driver_layers(parts, layers, acc, config)
+    layers = _driver_layers(first, layers, acc, config)
     acc = gpd.GeoDataFrame(excluded_rows(acc, layers.excluded_parcels), geometry="geometry", crs=crs)
-    blocks = plan.blocks.copy()
-    hh = pd.concat([p["hinterhaeuser"] for p in parts])
-    blocks["hinterhaeuser"] = hh[~hh.index.duplicated()].reindex(blocks["block_id"]).fillna(0).astype(np.int64) \
-        .to_numpy()
-    streets = pd.concat([p["streets"] for p in parts], ignore_index=True)
-    streets = gpd.GeoDataFrame(streets.drop_duplicates(subset="name", keep="first")
-                               if "name" in streets else streets, geometry="geometry", crs=crs)
-    cand = CandidateResult(areas=areas, parcels=acc, streets=streets, blocks=blocks,
-                           slivers=int(sum(p["slivers"] for p in parts)))
+    cand = CandidateResult(areas=areas, parcels=acc, streets=plan.streets, blocks=plan.blocks,
+                           slivers=int(sum(p["slivers"] for p in first)))
     return layers, cand
 
 
-def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 300.0, scheduler="threads",
-                       num_workers: int | None = 2, layers: Layers | None = None,
+def _area_rounds(config, plan: Plan, layers: Layers | None, scheduler, num_workers, say) -> tuple[list, list, list]:
+    """Pass 3: the first round per tile, then rounds around what is not settled yet."""
+    shared = (plan.streets, plan.blocks)
+    first = _compute(_run_partition, config, _first_round(plan, layers), shared, scheduler, num_workers, say,
+                     "Partition")
+    parts, rounds = list(first), [len(first)]
+    deferred = pd.concat([p["deferred"] for p in first], ignore_index=True)
+    k = 1
+    while len(deferred):
+        if k > 40:  # the margin has long covered any region: a bug, not bad input
+            raise RuntimeError(f"{len(deferred)} Flurstücke nach {k} Runden nicht abgeschlossen")
+        tasks = _next_round(plan, deferred, k, layers)
+        say(f"Runde {k + 1}: {len(deferred)} Flurstücke in {len(tasks)} größeren Fenstern nachrechnen")
+        done = _compute(_run_partition, config, tasks, shared, scheduler, num_workers, say, f"Runde {k + 1}:")
+        parts += done
+        rounds.append(len(tasks))
+        deferred = pd.concat([p["deferred"] for p in done], ignore_index=True)
+        k += 1
+    return parts, first, rounds
+
+
+def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 300.0, margin_m: float = 150.0,
+                       scheduler="threads", num_workers: int | None = 2, layers: Layers | None = None,
                        progress: Callable[[str], None] | None = None) -> Assessment:
     """Run the assessment per spatial partition and concatenate the results.
 
@@ -361,7 +523,10 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     tile_size_m
         Edge of the square partition tiles in m.
     halo_m
-        Context around each tile in m: at least the largest search radius of any criterion.
+        Context around each kept area in m: at least the largest search radius of any criterion.
+    margin_m
+        How far a tile's areas may reach beyond the tile in the first round (m); farther ones are
+        computed again in a larger window.
     scheduler
         A :class:`distributed.Client` (see :func:`start_client`), or ``"threads"``, ``"processes"``,
         ``"synchronous"`` for a local dask scheduler.
@@ -374,7 +539,7 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     -------
     Assessment
         The same shape as the single-machine result; ``manifest["partitionen"]`` gives the number
-        of partitions.
+        of tiles, ``manifest["runden"]`` the windows per round.
     """
     say = progress or (lambda msg: None)
     timings: dict[str, float] = {}
@@ -383,25 +548,46 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     if layers is None:
         check_paths(config)
         say("Partitionen planen (Flurstücksumringe, Straßen, Blöcke)")
-    plan = plan_partitions(config, tile_size_m=tile_size_m, halo_m=halo_m, layers=layers)
-    tasks = _tasks(config, plan, layers)
+    plan = plan_partitions(config, tile_size_m=tile_size_m, halo_m=halo_m, margin_m=margin_m, layers=layers)
     timings["partitionieren"] = round(time.perf_counter() - t0, 3)
-    say(f"{len(tasks)} Partitionen rechnen")
     t0 = time.perf_counter()
-    parts = _compute(config, tasks, scheduler, num_workers, say)
+    say(f"Baulinien: Gebäude in {len(plan.tiles)} Kacheln zuordnen")
+    line_parts = _compute(_run_lines, config, _line_tasks(plan, layers), (plan.streets, plan.blocks), scheduler,
+                          num_workers, say, "Baulinien: Kachel")
+    plan = _with_lines(plan, pd.concat(line_parts, ignore_index=True), config)
+    timings["baulinien"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    say(f"{len(plan.tiles)} Partitionen rechnen")
+    parts, first, rounds = _area_rounds(config, plan, layers, scheduler, num_workers, say)
     timings["partitionen_rechnen"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
-    layers, cand = _merge(parts, plan, layers, config)
+    layers, cand = _merge(parts, first, plan, layers, config)
     timings["zusammenfuehren"] = round(time.perf_counter() - t0, 3)
+    return _result(config, layers, cand, parts, first, rounds, started, timings, plan)
+
+
+def _line_tasks(plan: Plan, layers: Layers | None) -> list[_LineTask]:
+    """One building-pass task per tile; with ``layers`` each carries its cut of the buildings."""
+    tasks = []
+    for tile in plan.tiles:
+        read = _grow(plan.tile_box(tile), BUILDING_REACH_M)
+        b = layers.buildings.iloc[_rows_near(layers.buildings, shapely.box(*read))] if layers is not None else None
+        tasks.append(_LineTask(tile=tile, origin=plan.origin, size=plan.size, read=read, buildings=b))
+    return tasks
+
+
+def _result(config, layers: Layers, cand: CandidateResult, parts: list[dict], first: list[dict], rounds: list[int],
+            started, timings: dict, plan: Plan) -> Assessment:
+    """The merged assessment with its manifest, sensitivity sweep and scenario table."""
     summed = pd.DataFrame([p["zeiten_s"] for p in parts]).sum().round(3).to_dict() if parts else {}
     manifest = build_manifest(
         config, layers, started=started, timings=timings,
         counts={"flurstuecke": int(len(cand.parcels)), "flaechen": int(len(cand.areas)), "splitter": cand.slivers},
-        zeiten_partitionen_summe_s=summed, partitionen=len(tasks), kachel_m=tile_size_m, halo_m=halo_m,
-        flaechen_mit_halo=int(sum(p["n_flaechen_halo"] for p in parts)),
+        zeiten_partitionen_summe_s=summed, partitionen=len(plan.tiles), runden=rounds, kachel_m=plan.size,
+        halo_m=plan.halo, rand_m=plan.margin,
         gelesen={"flurstuecke": int(sum(p.get("parcels_gelesen", 0) for p in parts)),
                  "gebaeude": int(sum(p.get("gebaeude_gelesen", 0) for p in parts))},
-        szenarien=parts[0]["szenarien"] if parts else [])  # per configuration, the same in every tile
+        szenarien=first[0]["szenarien"] if first else [])  # per configuration, the same in every tile
     areas = cand.areas
     # levers and scenario classes are per area (computed in the tiles); the sweep needs all areas
     sens = sensitivity(areas, dict(config.criteria), missing=config.rating.missing, advisory=config.rating.advisory,

@@ -36,7 +36,7 @@ from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Layers", "load_layers", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
+__all__ = ["Layers", "load_layers", "load_buildings", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
            "VECTOR_INPUTS", "RASTER_INPUTS"]
 
 RASTER_INPUTS = {
@@ -272,6 +272,17 @@ def load_layers(config, *, progress: Callable[[str], None] | None = None, window
     """
     with reading_window(window, crs=config.crs):
         return _load_layers(config, progress)
+
+
+def load_buildings(config, *, window=None) -> gpd.GeoDataFrame:
+    """The validated buildings only (with ``kategorie``), inside ``window`` if given.
+
+    The first pass of the dask engine (:mod:`nachverdichtung.engine`) needs nothing else to find
+    every street's rear building line.
+    """
+    with reading_window(window, crs=config.crs):
+        read = read_alkis(config.alkis, target_crs=config.crs, roles=("buildings",))["buildings"]
+    return _validate_buildings(read.frame, [])
 
 
 def _load_layers(config, progress) -> Layers:

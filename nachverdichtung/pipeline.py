@@ -12,12 +12,13 @@ import logging
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -216,7 +217,9 @@ def build_manifest(config: Config, layers: Layers, *, started: datetime, timings
 
 
 def assess(config: Config | str | Path, *, progress: Callable[[str], None] | None = None,
-           layers: Layers | None = None, blocks: gpd.GeoDataFrame | None = None) -> Assessment:
+           layers: Layers | None = None, blocks: gpd.GeoDataFrame | None = None,
+           streets: gpd.GeoDataFrame | None = None,
+           select: Callable[[CandidateResult], np.ndarray] | None = None) -> Assessment:
     """Run the whole assessment: load, derive candidates, evaluate criteria, rate, decide, manifest.
 
     Parameters
@@ -229,9 +232,12 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     layers
         Already loaded layers (skips loading; for notebooks, tests and the partitions of
         :func:`nachverdichtung.engine.assess_partitioned`).
-    blocks
-        Street blocks of the whole region (a partition of the dask engine; see
-        :func:`nachverdichtung.candidates.derive_candidates`).
+    blocks, streets
+        Street blocks and streets of the whole region with their rear-house counts and rear building
+        lines (a partition of the dask engine; see :func:`nachverdichtung.candidates.derive_candidates`).
+    select
+        Given the candidate result, which areas to rate (a boolean mask over its areas): a partition
+        of the dask engine rates only the areas it keeps. ``None``: all.
 
     Examples
     --------
@@ -250,7 +256,10 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
         timings["laden"] = round(time.perf_counter() - t0, 3)
     say("Potenzialflächen ableiten")
     t0 = time.perf_counter()
-    cand = derive_candidates(layers, config.candidates, blocks=blocks)
+    cand = derive_candidates(layers, config.candidates, blocks=blocks, streets=streets)
+    if select is not None:
+        keep = np.asarray(select(cand), dtype=bool)
+        cand = replace(cand, areas=cand.areas[keep], area_extent=cand.area_extent[keep])
     timings["kandidaten"] = round(time.perf_counter() - t0, 3)
     if cand.notes:  # e.g. a derived Innenbereich: into the run log, the manifest and the report
         layers = layers.replace(problems=tuple(layers.problems) + tuple(cand.notes))
