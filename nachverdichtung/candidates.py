@@ -47,6 +47,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .fit import footprint_fits, union_collections
 from .landuse import eligibility, resolve_rules
+from .sindex import nearest, query
 from .params import param
 from .settlement import derive_settlement
 from .io.clean import geometry_array as _arr
@@ -289,7 +290,7 @@ def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max
     # distances to whole streets cost O(vertices of the street); grid pieces keep each one small
     pieces, owner = street_pieces(s, cell, max_cells)
     tree = shapely.STRtree(pieces)
-    bi, pj, bdist = _nearest(tree, b, max_distance)
+    bi, pj, bdist = nearest(tree, b, key=owner, max_distance=max_distance)
     street[bi] = owner[pj]
     has = np.flatnonzero(street >= 0)
     coords, idx = shapely.get_coordinates(b[has], return_index=True)
@@ -309,12 +310,6 @@ def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max
     np.maximum.at(dmax, idx, d)
     depth[has] = dmax
     return street, depth
-
-
-def _nearest(tree: shapely.STRtree, geoms: np.ndarray, max_distance: float | None = None):
-    """First nearest tree item per geometry: (geometry positions, tree positions, distances)."""
-    (gi, tj), dist = tree.query_nearest(geoms, max_distance=max_distance, all_matches=False, return_distance=True)
-    return gi, tj, dist
 
 
 def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
@@ -345,6 +340,9 @@ def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
     if near is not None:
         hit = _cells_near(near, x0, y0, cell, nx, ny)[ci]
         ci, gi = ci[hit], gi[hit]
+    # pieces in a fixed order (polygon, then cell from south-west): the same in any region
+    order = np.lexsort((gx.ravel()[ci], gy.ravel()[ci], gi))
+    ci, gi = ci[order], gi[order]
     pieces = shapely.intersection(geoms[gi], cells[ci])
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], gi[keep]
@@ -558,9 +556,14 @@ class LandScope:
 def _pair_parts(geoms: np.ndarray, pieces: np.ndarray, noise_m2: float, pairs=None):
     """Pairs (geometry i, piece j) that overlap, with the intersection and its area (> ``noise_m2``).
 
-    ``pairs`` (positions i, j) limits the pairs tried; by default every intersecting pair.
+    ``pairs`` (positions i, j) limits the pairs tried; by default every intersecting pair. The pairs
+    come sorted by (i, j) (see :mod:`nachverdichtung.sindex`).
     """
-    gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects") if pairs is None else pairs
+    if pairs is None:
+        gi, pj = query(shapely.STRtree(pieces), geoms, predicate="intersects")
+    else:
+        order = np.lexsort((pairs[1], pairs[0]))
+        gi, pj = pairs[0][order], pairs[1][order]
     inter = shapely.intersection(geoms[gi], pieces[pj])
     a = shapely.area(inter)
     keep = a > noise_m2
@@ -826,7 +829,7 @@ def _parcel_extent(n: int, scope: np.ndarray, S: np.ndarray, merged_parcels: np.
     out = np.full((n, 4), np.nan)
     if len(merged_parcels) == 0 or len(S) == 0:
         return out
-    si, mj = shapely.STRtree(shapely.point_on_surface(S)).query(merged_parcels, predicate="covered_by")[::-1]
+    mj, si = shapely.STRtree(shapely.point_on_surface(S)).query(merged_parcels, predicate="covers")
     b = pd.DataFrame(shapely.bounds(merged_parcels[mj]), columns=list(EXTENT)).groupby(si)
     ext = pd.concat([b["xmin"].min(), b["ymin"].min(), b["xmax"].max(), b["ymax"].max()], axis=1)
     out[scope[ext.index.to_numpy()]] = ext.to_numpy()
@@ -890,7 +893,7 @@ def _backland(S: np.ndarray, streets: gpd.GeoDataFrame, zones: np.ndarray, b: gp
     backland (that part clear of the buildings with their setback)."""
     # a parcel gets the front zone of every street it fronts (touches), and only of those: a side
     # street's zone does not reach into the gardens of parcels on the cross street
-    zi, zj = shapely.STRtree(_arr(streets.geometry)).query(S, predicate="dwithin", distance=p.front_touch_m)
+    zi, zj = query(shapely.STRtree(_arr(streets.geometry)), S, predicate="dwithin", distance=p.front_touch_m)
     after_front = _difference_many(S.copy(), zi, zones[zj])
     # the street each parcel fronts: the one along which it has the longest boundary (measured only
     # where a parcel fronts several streets)
@@ -907,7 +910,7 @@ def _backland(S: np.ndarray, streets: gpd.GeoDataFrame, zones: np.ndarray, b: gp
         fronts[zi[order][first]] = zj[order][first]
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
     bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
-    bi, bj = shapely.STRtree(bbuf).query(after_front, predicate="intersects")
+    bi, bj = query(shapely.STRtree(bbuf), after_front, predicate="intersects")
     return after_front, fronts, _difference_many(after_front, bi, bbuf[bj])
 
 
@@ -996,7 +999,7 @@ def _assemble(geoms: np.ndarray, parcels: gpd.GeoDataFrame, blocks, streets, p: 
             ids = np.array([prefix + str(v) for v in nm], dtype=object)
     blk = point_in(blocks, pts)
     spieces, sowner = street_pieces(_arr(streets.geometry), p.grid_cell_m, p.max_grid_cells)
-    near_i, near_j, _ = _nearest(shapely.STRtree(spieces), pts)
+    near_i, near_j, _ = nearest(shapely.STRtree(spieces), pts, key=sowner)
     st = np.full(n, -1)
     st[near_i] = sowner[near_j]
     out = gpd.GeoDataFrame({

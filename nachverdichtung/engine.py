@@ -53,7 +53,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .candidates import (EXTENT, STREET_SEARCH_M, CandidateResult, build_streets, excluded_rows, front_zones,
                          point_in, rear_houses, street_blocks, street_depths, street_lines)
-from .errors import ConfigError
+from .errors import ConfigError, NachverdichtungError
 from .io.alkis import read_alkis, role_files
 from .io.clean import geometry_array as _arr
 from .layers import Layers, clean_polygons, load_buildings, load_layers
@@ -413,27 +413,40 @@ def _next_round(plan: Plan, deferred: pd.DataFrame, k: int, layers: Layers | Non
     return tasks
 
 
+def _share(scheduler, objs: tuple) -> tuple:
+    """The region's streets and blocks, sent to every worker once (a distributed ``Client``), or as
+    shared nodes of the local dask graph. Keep the result alive while tasks use it."""
+    if not isinstance(scheduler, str):
+        return tuple(scheduler.scatter(obj, broadcast=True, hash=False) for obj in objs)
+    import dask  # optional dependency
+
+    return tuple(dask.delayed(obj) for obj in objs)
+
+
 def _compute(fn, config, tasks: list, shared: tuple, scheduler, num_workers, say, what: str) -> list:
-    """Run ``fn(config, task, *shared)`` per task: on a ``distributed.Client`` with progress, or with a
-    local dask scheduler. ``shared`` (the region's streets and blocks) is sent to each worker once."""
+    """Run ``fn(config, task, *shared)`` per task (``shared`` from :func:`_share`): on a
+    ``distributed.Client`` with progress, or with a local dask scheduler."""
     if not tasks:
         return []
     if not isinstance(scheduler, str):  # a distributed.Client
         from distributed import as_completed  # optional dependency (pip install nachverdichtung[dask])
 
-        shared = tuple(scheduler.scatter(obj, broadcast=True) for obj in shared)
         futures = [scheduler.submit(fn, config, t, *shared, pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         parts: list = [None] * len(futures)
         for done, (future, part) in enumerate(as_completed(futures, with_results=True), start=1):
+            if isinstance(part, BaseException):  # a lost worker or data: the cluster, not the input
+                raise NachverdichtungError(f"dask-Cluster: {what} abgebrochen ({type(part).__name__}: "
+                                           f"{' '.join(str(part).split())[:160]})",
+                                           fix="Worker und Verbindung zum Scheduler prüfen (Speicher je Worker, "
+                                               "Netz) und den Lauf neu starten")
             parts[index[future.key]] = part
             say(f"{what} {done}/{len(futures)} fertig")
         return parts
     import dask  # optional dependency
 
     kw = {"num_workers": num_workers} if scheduler in ("threads", "processes") and num_workers else {}
-    shared_d = [dask.delayed(obj) for obj in shared]
-    return list(dask.compute(*[dask.delayed(fn)(config, t, *shared_d) for t in tasks], scheduler=scheduler, **kw))
+    return list(dask.compute(*[dask.delayed(fn)(config, t, *shared) for t in tasks], scheduler=scheduler, **kw))
 
 
 def _restore_order(acc: pd.DataFrame, plan: Plan) -> pd.DataFrame:
@@ -492,7 +505,7 @@ def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | No
 
 def _area_rounds(config, plan: Plan, layers: Layers | None, scheduler, num_workers, say) -> tuple[list, list, list]:
     """Pass 3: the first round per tile, then rounds around what is not settled yet."""
-    shared = (plan.streets, plan.blocks)
+    shared = _share(scheduler, (plan.streets, plan.blocks))
     first = _compute(_run_partition, config, _first_round(plan, layers), shared, scheduler, num_workers, say,
                      "Partition")
     parts, rounds = list(first), [len(first)]
@@ -552,8 +565,8 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     timings["partitionieren"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     say(f"Baulinien: Gebäude in {len(plan.tiles)} Kacheln zuordnen")
-    line_parts = _compute(_run_lines, config, _line_tasks(plan, layers), (plan.streets, plan.blocks), scheduler,
-                          num_workers, say, "Baulinien: Kachel")
+    line_parts = _compute(_run_lines, config, _line_tasks(plan, layers), _share(scheduler, (plan.streets, plan.blocks)),
+                          scheduler, num_workers, say, "Baulinien: Kachel")
     plan = _with_lines(plan, pd.concat(line_parts, ignore_index=True), config)
     timings["baulinien"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()

@@ -29,6 +29,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from .sindex import query
+
 __all__ = ["derive_settlement", "BUILT_CLASSES"]
 
 #: Coarse land-use classes that count as built-up village land (step 5).
@@ -80,7 +82,7 @@ def derive_settlement(buildings: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame, *,
     lu = landuse[landuse["nutzung"].isin(BUILT_CLASSES).to_numpy()]
     if len(lu):
         lg = shapely.get_parts(np.asarray(lu.geometry.array, dtype=object))  # each part on its own
-        ki, lj = shapely.STRtree(lg).query(closed, predicate="intersects")
+        ki, lj = query(shapely.STRtree(lg), closed, predicate="intersects")
         for k in np.unique(ki):  # one union per settlement (few), not per feature
             closed[k] = shapely.union_all(np.concatenate([[closed[k]], lg[lj[ki == k]]]))
     geoms = shapely.get_parts(shapely.union_all(closed))

@@ -463,9 +463,10 @@ def engine_run(config, reference, *, tile_size_m: float, scheduler: str) -> dict
             "hinweis": "Layer bereits geladen; Zeit ohne Laden"}
 
 
-def engine_distributed(config_path: str, *, tile_size_m: float, workers: int) -> dict:
+def engine_distributed(config_path: str, *, tile_size_m: float, workers: int, reference: str | None = None) -> dict:
     """The distributed path from the files (each partition reads its window) on a LocalCluster:
-    time, partitions, rows read, driver and worker peaks."""
+    time, partitions, rows read, driver and worker peaks; with ``reference`` (a prefix written by
+    ``python -m tests.reference_results`` from the single path) every difference to it."""
     from nachverdichtung.config import load_config
     from nachverdichtung.engine import assess_partitioned, start_client
 
@@ -475,12 +476,21 @@ def engine_distributed(config_path: str, *, tile_size_m: float, workers: int) ->
         part = assess_partitioned(config, tile_size_m=tile_size_m, scheduler=client)
         t = time.perf_counter() - t0
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
-    return {"zeit_mit_laden_s": t, "kachel_m": tile_size_m, "worker": workers,
-            "partitionen": part.manifest["partitionen"], "flaechen": len(part.areas),
-            "klassen": part.areas["klasse"].value_counts().to_dict(), "zeiten_s": part.manifest["zeiten_s"],
-            "gelesen": part.manifest.get("gelesen", {}),
-            "spitze_treiber_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-            "spitze_worker_mb": max(peaks.values()) if peaks else None}
+    out = {"zeit_mit_laden_s": t, "kachel_m": tile_size_m, "worker": workers,
+           "partitionen": part.manifest["partitionen"], "runden": part.manifest.get("runden"),
+           "flaechen": len(part.areas), "flurstuecke": len(part.parcels),
+           "klassen": part.areas["klasse"].value_counts().to_dict(), "zeiten_s": part.manifest["zeiten_s"],
+           "gelesen": part.manifest.get("gelesen", {}),
+           "spitze_treiber_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+           "spitze_worker_mb": max(peaks.values()) if peaks else None}
+    if reference:
+        sys.path.insert(0, str(ROOT))
+        from tests.reference_results import compare, read, snapshot
+
+        areas, parcels = snapshot(part)
+        ref_areas, ref_parcels = read(Path(reference))
+        out["abweichungen_zur_referenz"] = compare(areas, ref_areas) + compare(parcels, ref_parcels)
+    return out
 
 
 def print_engine_goals(n: int, eng: dict, workers: int) -> None:
@@ -491,6 +501,10 @@ def print_engine_goals(n: int, eng: dict, workers: int) -> None:
              ("Worker-Spitze <= 2 GB", (eng["spitze_worker_mb"] or 0) <= 2048, f"{eng['spitze_worker_mb']:.0f} MB")]
     if "gleiche_klassen_anzahl" in eng:
         goals.append(("gleiche Klassen wie der Einzelpfad", eng["gleiche_klassen_anzahl"], ""))
+    if "abweichungen_zur_referenz" in eng:
+        diff = eng["abweichungen_zur_referenz"]
+        goals.append(("gleiche Ids, Klassen und Werte wie der Einzelpfad (Referenz)", not diff,
+                      f"{len(diff)} Abweichungen" + (f": {diff[0][:200]}" if diff else "")))
     for text, ok, value in goals:
         print(f"[benchmark] {n}: {text}: {'erreicht' if ok else 'VERFEHLT'} {value}", flush=True)
 
@@ -632,6 +646,8 @@ def main(argv=None) -> int:
                     help="skip scripts/zonal_benchmark.py (10 000 synthetic areas)")
     ap.add_argument("--engine-only", action="store_true",
                     help="only time the dask engine (from loading) per size and merge it into benchmark.json")
+    ap.add_argument("--reference", help="engine-only: prefix of the single path's stored results "
+                                        "(python -m tests.reference_results CONFIG PREFIX) to compare with")
     ap.add_argument("--_engine_worker", nargs=2, metavar=("CONFIG", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--_worker", nargs=3, metavar=("CONFIG", "WORKDIR", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--_engine", action="store_true", help=argparse.SUPPRESS)
@@ -646,7 +662,7 @@ def main(argv=None) -> int:
 
     if args._engine_worker:
         cfg, target = args._engine_worker
-        eng = engine_distributed(cfg, tile_size_m=args.tile_size, workers=args.workers)
+        eng = engine_distributed(cfg, tile_size_m=args.tile_size, workers=args.workers, reference=args.reference)
         Path(target).write_text(json.dumps(eng, default=str), encoding="utf-8")
         return 0
     if args.engine_only:
@@ -659,8 +675,9 @@ def main(argv=None) -> int:
                 target = Path(work) / "engine.json"
                 runs = {}
                 for w in sorted({1, args.workers}):
+                    ref = ["--reference", args.reference] if args.reference and w == args.workers else []
                     subprocess.run([sys.executable, __file__, "--_engine_worker", data["config"], str(target),
-                                    "--tile-size", str(args.tile_size), "--workers", str(w)], check=True)
+                                    "--tile-size", str(args.tile_size), "--workers", str(w), *ref], check=True)
                     runs[w] = json.loads(target.read_text(encoding="utf-8"))
             eng = runs[args.workers]
             entry = next((g for g in result["groessen"] if g.get("n") == n), None)

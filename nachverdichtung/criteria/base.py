@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..sindex import query
+
 __all__ = [
     "KLASSEN", "GEEIGNET", "BEDINGT", "NICHT", "UNBEWERTET", "RANK", "Criterion", "REGISTRY", "register",
     "result_frame", "not_rated", "fmt", "classify", "query_pairs", "Rule", "rule_class", "step_class",
@@ -306,11 +308,12 @@ def classify(values, bedingt_ab: float, nicht_ab: float, *, higher_is_worse: boo
 
 
 def query_pairs(items: np.ndarray, geoms: np.ndarray, predicate: str, distance: float | None = None):
-    """(geometry index, item index) pairs of an STRtree query over ``items``; empty int arrays when either is empty."""
+    """(geometry index, item index) pairs of an STRtree query over ``items``, sorted
+    (:func:`~nachverdichtung.sindex.query`); empty int arrays when either is empty."""
     if len(items) == 0 or len(geoms) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     kw = {"distance": distance} if distance is not None else {}
-    a, b = shapely.STRtree(items).query(geoms, predicate=predicate, **kw)
+    a, b = query(shapely.STRtree(items), geoms, predicate=predicate, **kw)
     return a.astype(np.int64), b.astype(np.int64)
 
 

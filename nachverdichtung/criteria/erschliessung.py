@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ..candidates import parcel_unions
 from ..params import param
+from ..sindex import query
 from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 from ..io.clean import geometry_array as _arr
 
@@ -101,8 +102,8 @@ def _collect(targets: np.ndarray, pool: np.ndarray, *, distance: float, n: int) 
     if len(pool) == 0 or n == 0:
         return out
     ok = ~shapely.is_missing(targets)
-    ti, pj = shapely.STRtree(pool).query(np.where(ok, targets, None), predicate="dwithin", distance=distance) \
-        if distance > 0 else shapely.STRtree(pool).query(np.where(ok, targets, None), predicate="intersects")
+    ti, pj = query(shapely.STRtree(pool), np.where(ok, targets, None), predicate="dwithin", distance=distance) \
+        if distance > 0 else query(shapely.STRtree(pool), np.where(ok, targets, None), predicate="intersects")
     if len(ti):
         order = np.argsort(ti, kind="stable")
         ti, pj = ti[order], pj[order]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..sindex import nearest
 from ..params import param
 from ..zonal import zonal_stats
 from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, band_stats, fmt, honour_unclear, not_understood,
@@ -151,7 +152,7 @@ def _source_distance(g: np.ndarray, layers, params: NoiseParams) -> tuple[np.nda
     dist = np.full(n, np.nan)
     which = np.full(n, "", dtype=object)
     if len(src) and n:
-        ai, si = shapely.STRtree(src).query_nearest(g, return_distance=False, all_matches=False)
+        ai, si, _ = nearest(shapely.STRtree(src), g)
         dist[ai] = shapely.distance(g[ai], src[si])
         which[ai] = lab[si]
     return dist, which, used

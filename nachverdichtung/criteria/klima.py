@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from ..params import param
+from ..sindex import query
 from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, not_understood, register,
                    result_frame, rule_class)
 
@@ -98,7 +99,7 @@ def overlap_shares(geoms: np.ndarray, layer, column: str, values, *, min_m2: flo
     out = {v: np.zeros(n) for v in values}
     if n == 0 or len(lg) == 0:
         return out
-    ai, li = shapely.STRtree(lg).query(geoms, predicate="intersects")
+    ai, li = query(shapely.STRtree(lg), geoms, predicate="intersects")
     pieces = shapely.intersection(geoms[ai], lg[li])
     for v in values:
         sel = key[li] == v

@@ -37,6 +37,7 @@ import shapely
 from ..hydrology import sinks_and_flow
 from ..io.raster import RasterSource
 from ..params import param
+from ..sindex import query
 from ..zonal import zonal_stats
 from .base import (BEDINGT, GEEIGNET, NICHT, UNBEWERTET, Rule, band_stats, fmt, honour_unclear, not_understood,
                    register, result_frame, rule_class)
@@ -140,7 +141,7 @@ def flow_path_length(geoms: np.ndarray, lines) -> np.ndarray:
     if lines is None or len(lines) == 0 or len(geoms) == 0:
         return out
     lg = np.asarray(lines.geometry.array, dtype=object)
-    ai, li = shapely.STRtree(lg).query(geoms, predicate="intersects")
+    ai, li = query(shapely.STRtree(lg), geoms, predicate="intersects")
     if len(ai):
         out += np.bincount(ai, weights=shapely.length(shapely.intersection(lg[li], geoms[ai])), minlength=len(geoms))
     return out

@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from ..candidates import build_streets, street_blocks, street_depths
+from ..sindex import nearest
 from ..params import param
 from .base import BEDINGT, GEEIGNET, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 from ..io.clean import geometry_array as _arr
@@ -119,7 +120,7 @@ def _rear_depth(candidates, streets) -> np.ndarray:
     area = _arr(candidates.geometry)
     s = _arr(streets.geometry)
     pts = shapely.point_on_surface(area)
-    ai, si = shapely.STRtree(s).query_nearest(pts, all_matches=False)
+    ai, si, _ = nearest(shapely.STRtree(s), pts)
     street = np.full(len(area), -1)
     street[ai] = si
     coords, idx = shapely.get_coordinates(area, return_index=True)
