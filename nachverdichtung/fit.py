@@ -20,6 +20,11 @@ import shapely
 __all__ = ["count_footprints", "count_footprints_sizes", "erode_by_rectangle", "footprint_fits", "union_collections"]
 
 _TOL = 0.01  # 1 cm: a footprint that fits exactly still fits
+#: Smallest part of an erosion that shows a real fit (m²). The footprint is eroded 1 cm smaller than it
+#: is, so where the full footprint fits, the smaller one fits on a whole 1 cm × 1 cm square of positions
+#: (area _TOL²); half of that absorbs rounding. Smaller parts are rounding slivers of the union of the
+#: sweeps (up to ~4e-15 m²) where nothing fits.
+_MIN_FREE_M2 = 0.5 * _TOL ** 2
 _SIMPLIFY = 0.1
 
 
@@ -77,8 +82,30 @@ def erode_by_rectangle(polys: np.ndarray, a: float, b: float) -> np.ndarray:
     return out
 
 
+def _solid(free: np.ndarray) -> np.ndarray:
+    """The erosions without their rounding slivers (parts below ``_MIN_FREE_M2``); empty where none is left."""
+    free = np.asarray(free, dtype=object)
+    ok = ~(shapely.is_missing(free) | shapely.is_empty(free))
+    out = np.full(len(free), shapely.Polygon(), dtype=object)
+    if not ok.any():
+        return out
+    parts, idx = shapely.get_parts(free[ok], return_index=True)
+    keep = shapely.area(parts) >= _MIN_FREE_M2
+    if keep.any():
+        rows = np.flatnonzero(ok)[idx[keep]]
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        out[uniq] = shapely.geometrycollections(parts[keep], indices=inverse)
+        single = np.bincount(inverse) == 1
+        out[uniq[single]] = parts[keep][np.searchsorted(inverse, np.flatnonzero(single))]
+    return out
+
+
 def _lattice_count(free: np.ndarray, px: float, py: float) -> np.ndarray:
-    """Maximum number of lattice points (pitch px × py, four phases) inside each free region."""
+    """Maximum number of lattice points (pitch px × py, four phases) inside each free region.
+
+    Rounding slivers of the erosion (:func:`_solid`) hold no footprint and are not counted.
+    """
+    free = _solid(free)
     n = len(free)
     best = np.zeros(n, dtype=np.int64)
     has = ~(shapely.is_missing(free) | shapely.is_empty(free))
@@ -104,10 +131,8 @@ def _lattice_count(free: np.ndarray, px: float, py: float) -> np.ndarray:
             inside = shapely.intersects_xy(free[ids][owner], gx, gy)
             cnt = np.bincount(owner[inside], minlength=len(ids))
             best[ids] = np.maximum(best[ids], cnt)
-    # a non-empty erosion holds one footprint, but only one with area: rounding in the erosion leaves
-    # zero-area slivers (lines, points) where no footprint fits, and those must not count as a fit
-    solid = has & (shapely.area(free) > 0.0)
-    best[solid] = np.maximum(best[solid], 1)
+    # a non-empty (solid) erosion holds at least one footprint
+    best[has] = np.maximum(best[has], 1)
     return best
 
 
@@ -199,8 +224,8 @@ def footprint_fits(polys, width: float, length: float) -> np.ndarray:
         for w, h in ((a, b), (b, a)):
             if not len(todo):
                 return fits
-            free = erode_by_rectangle(frame[todo], w, h)
-            hit = ~(shapely.is_missing(free) | shapely.is_empty(free))
+            free = _solid(erode_by_rectangle(frame[todo], w, h))
+            hit = ~shapely.is_empty(free)
             fits[ids[todo[hit]]] = True
             todo = todo[~hit]
     return fits

@@ -53,3 +53,19 @@ def test_zero_area_erosion_holds_no_footprint():
     free = np.array([shapely.LineString([(0, 0), (5, 0)]), shapely.Point(1, 1),
                      shapely.box(0, 0, 0.5, 0.5), shapely.Polygon()], dtype=object)
     assert _lattice_count(free, 10.0, 12.0).tolist() == [0, 0, 1, 0]
+
+
+def test_a_rounding_sliver_of_the_erosion_is_no_fit():
+    """11.990001 × 9.990001 m is 1 cm short of a 12 × 10 footprint in both directions.
+
+    The erosion by the 1 cm smaller footprint (11.99 × 9.99) leaves a 1e-6 m square (area 1e-12 m²):
+    that is rounding, not a position where the footprint fits. A footprint that fits exactly leaves a
+    whole 1 cm square (1e-4 m²), and 3 mm short of it still counts.
+    """
+    short = shapely.box(0, 0, 11.990001, 9.990001)
+    exact, almost = shapely.box(0, 0, 12, 10), shapely.box(0, 0, 11.9972, 9.9972)
+    assert count_footprints([short, exact, almost], 10, 12).tolist() == [0, 1, 1]
+    assert footprint_fits([short, exact, almost], 10, 12).tolist() == [False, True, True]
+    # a sliver beside a real fit adds nothing: 12 × 10 plus a strip 1 cm short of a second footprint
+    two = shapely.union_all([shapely.box(0, 0, 12, 10), shapely.box(18, 0, 29.990001, 9.990001)])
+    assert count_footprints([two], 10, 12).tolist() == [1]
