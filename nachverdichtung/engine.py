@@ -351,7 +351,7 @@ def _run_partition(config, task: _Task, streets: gpd.GeoDataFrame, blocks: gpd.G
     sub_blocks = blocks.iloc[_rows_near(blocks, box)].copy()
     sub_blocks["geometry"] = shapely.clip_by_rect(_arr(sub_blocks.geometry), *_grow(task.window, _BLOCK_CLIP_M))
     memo: dict = {}
-    res = assess(config, layers=loaded, blocks=sub_blocks, streets=sub_streets,
+    res = assess(config, layers=loaded, blocks=sub_blocks, streets=sub_streets, partition=True,
                  select=lambda cand: memo.setdefault("s", _settle(cand, loaded.parcels, task)).areas)
     settled: _Settled = memo["s"]
     areas = res.areas

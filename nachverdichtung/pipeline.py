@@ -192,19 +192,20 @@ def rate_areas(areas: gpd.GeoDataFrame, crit: pd.DataFrame, config: Config) -> g
 
 
 def build_manifest(config: Config, layers: Layers, *, started: datetime, timings: dict, counts: dict,
-                   **extra) -> dict:
+                   hashes: bool = True, **extra) -> dict:
     """The run's manifest: software versions, start, inputs with hash and date, timings, counts, log,
     study area and data date.
 
     Both engines (and the report re-render) build it here; ``extra`` adds entries such as the
-    scenario notes or the partitions of the dask engine.
+    scenario notes or the partitions of the dask engine. ``hashes=False`` leaves the inputs' SHA-256
+    out (a dask partition: the driver hashes each input once).
     """
     return {
         "software": {"nachverdichtung": __version__, "python": platform.python_version(),
                      **versions("geopandas", "shapely", "pyogrio", "rasterio", "numpy", "pandas", "pyproj")},
         "gestartet": started.isoformat(timespec="seconds"),
         "konfiguration": str(config.file) if config.file else None,
-        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if Path(path).exists() else None,
+        "eingaben": {name: {"pfad": path, "sha256": file_hash(Path(path)) if hashes and Path(path).exists() else None,
                             "geaendert": _mtime(Path(path))}
                      for name, path in layers.sources.items()},
         "zeiten_s": timings,
@@ -219,7 +220,7 @@ def build_manifest(config: Config, layers: Layers, *, started: datetime, timings
 def assess(config: Config | str | Path, *, progress: Callable[[str], None] | None = None,
            layers: Layers | None = None, blocks: gpd.GeoDataFrame | None = None,
            streets: gpd.GeoDataFrame | None = None,
-           select: Callable[[CandidateResult], np.ndarray] | None = None) -> Assessment:
+           select: Callable[[CandidateResult], np.ndarray] | None = None, partition: bool = False) -> Assessment:
     """Run the whole assessment: load, derive candidates, evaluate criteria, rate, decide, manifest.
 
     Parameters
@@ -238,6 +239,9 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     select
         Given the candidate result, which areas to rate (a boolean mask over its areas): a partition
         of the dask engine rates only the areas it keeps. ``None``: all.
+    partition
+        A partition of the dask engine: the input hashes and the sensitivity sweep are left to the
+        driver, which makes them once for the whole region.
 
     Examples
     --------
@@ -268,10 +272,10 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     result = rate_areas(cand.areas, crit, config)
     timings["bewertung"] = round(time.perf_counter() - t0, 3)
     result["bodenordnung"] = land_order_notes(result, layers).to_numpy(dtype=object)  # a note, never a class
-    result, sens, table, notes = decide(result, layers, config, say, timings)
+    result, sens, table, notes = decide(result, layers, config, say, timings, sweep=not partition)
     manifest = build_manifest(config, layers, started=started, timings=timings, counts={
         "flurstuecke": int(len(cand.parcels)), "flaechen": int(len(result)), "splitter": cand.slivers},
-        szenarien=notes)
+        hashes=not partition, szenarien=notes)
     return Assessment(areas=result, parcels=cand.parcels, layers=layers, candidates=cand, config=config,
                       criteria=tuple(config.criteria), manifest=manifest, sensitivity=sens, scenario_table=table)
 
@@ -286,8 +290,9 @@ def place_manifest(config: Config, layers: Layers) -> dict:
             "datenstand": {"datum": place.stand or None, "quelle": place.stand_quelle}}
 
 
-def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict):
-    """Levers (``hebel_*``), scenario classes (``klasse_<name>``), the sensitivity sweep and the comparison."""
+def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timings: dict, *, sweep: bool = True):
+    """Levers (``hebel_*``), scenario classes (``klasse_<name>``), the sensitivity sweep (unless not
+    ``sweep``: an empty frame) and the comparison."""
     say("Hebel, Szenarien und Sensitivität")
     t0 = time.perf_counter()
     criteria = dict(config.criteria)
@@ -298,7 +303,7 @@ def decide(result: gpd.GeoDataFrame, layers: Layers, config: Config, say, timing
                               geometry=result.geometry, crs=result.crs)
     t0 = time.perf_counter()
     sens = sensitivity(result, criteria, missing=config.rating.missing, advisory=config.rating.advisory,
-                       scenarios=config.scenarios)
+                       scenarios=config.scenarios) if sweep else pd.DataFrame()
     timings["sensitivitaet"] = round(time.perf_counter() - t0, 3)
     return result, sens, comparison(result, config.scenarios), notes
 

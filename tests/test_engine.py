@@ -212,3 +212,28 @@ def test_cli_bad_scheduler_address_is_one_line(sample_config, tmp_path):
     assert run.returncode == 2
     assert "Scheduler tcp://127.0.0.1:9 nicht erreichbar" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_points_table_is_parsed_once_per_process_inside_windows(tmp_path, monkeypatch):
+    """Every partition reads the tree table: a worker parses it once and cuts each window from it."""
+    from nachverdichtung.io import tables
+    from nachverdichtung.io.window import reading_window
+
+    csv = tmp_path / "baeume.csv"
+    csv.write_text("x;y;art\n410000;5480000;Linde\n410500;5480000;Eiche\n", encoding="utf-8")
+    calls = []
+    real = tables._parse_points
+    monkeypatch.setattr(tables, "_parse_points", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(tables, "_PARSED", {})
+    read = lambda: tables.read_points_table(csv, fields={"x": "x", "y": "y"}, optional={"art": ["art"]},  # noqa: E731
+                                            crs="EPSG:25832").frame
+    with reading_window((409900, 5479900, 410100, 5480100), crs="EPSG:25832"):
+        west = read()
+    with reading_window((410400, 5479900, 410600, 5480100), crs="EPSG:25832"):
+        east = read()
+    assert west["art"].tolist() == ["Linde"] and east["art"].tolist() == ["Eiche"] and len(calls) == 1
+    csv.write_text("x;y;art\n410000;5480000;Ahorn\n", encoding="utf-8")  # a new delivery: parsed again
+    with reading_window((409900, 5479900, 410100, 5480100), crs="EPSG:25832"):
+        assert read()["art"].tolist() == ["Ahorn"]
+    assert len(calls) == 2
+    assert len(read()) == 1 and len(calls) == 3  # outside a window: no cache

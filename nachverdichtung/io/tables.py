@@ -28,7 +28,7 @@ from ..errors import InputError
 from .contract import TARGET_CRS, Read
 from .names import find_field
 from .vector import check_crs_plausible
-from .window import clip_points
+from .window import clip_points, current_window
 
 __all__ = ["read_table", "read_points_table", "DBASE_HEADER", "XLSX_ERRORS", "CSV_ERRORS"]
 
@@ -145,6 +145,30 @@ def read_points_table(
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what}: Datei nicht gefunden", file=path, fix=f"Pfad unter '{fix_key}' prüfen")
+    args = dict(fields=dict(fields), crs=crs, target_crs=target_crs, encoding=encoding, what=what, fix_key=fix_key,
+                numeric=tuple(numeric), optional={k: tuple(v) for k, v in (optional or {}).items()},
+                separator=separator, decimal=decimal, sheet=sheet)
+    if current_window() is None:
+        read = _parse_points(path, **args)
+    else:  # a dask worker reads the same table for every partition: parse it once per process
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, repr(sorted(args.items())))
+        if key not in _PARSED:
+            while len(_PARSED) >= _PARSED_MAX:  # bounded memory: the oldest table goes
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[key] = _parse_points(path, **args)
+        read = _PARSED[key]
+    return Read(clip_points(read.frame, path.name), read.problems, read.source)  # inside a window only its points
+
+
+#: The last points tables parsed inside a read window (see :func:`read_points_table`), at most ``_PARSED_MAX``.
+_PARSED: dict[tuple, Read] = {}
+_PARSED_MAX = 4
+
+
+def _parse_points(path: Path, *, fields, crs, target_crs, encoding, what, fix_key, numeric, optional, separator,
+                  decimal, sheet) -> Read:
+    """Every point of the table, in ``target_crs`` (see :func:`read_points_table`)."""
     table = read_table(path, what=what, fix_key=fix_key, encoding=encoding, separator=separator, sheet=sheet)
     notes = list(table.problems)
     out, used = _map_columns(table.frame, fields, optional, path=path, what=what, fix_key=fix_key)
@@ -168,7 +192,7 @@ def read_points_table(
     source = {**table.source, "crs": gdf.crs.to_string(), "columns": used}
     if not gdf.crs.equals(CRS.from_user_input(target_crs)):
         gdf = gdf.to_crs(target_crs)
-    return Read(clip_points(gdf, path.name), tuple(notes), source)  # inside a read window only its points
+    return Read(gdf, tuple(notes), source)
 
 
 def _map_columns(df: pd.DataFrame, fields: Mapping[str, str], optional, *, path: Path, what: str,
