@@ -473,7 +473,9 @@ def engine_distributed(config_path: str, *, tile_size_m: float, workers: int, re
     config = load_config(config_path)
     with start_client(workers=workers) as client:
         t0 = time.perf_counter()
-        part = assess_partitioned(config, tile_size_m=tile_size_m, scheduler=client)
+        say = lambda msg: print(f"[engine {workers} Worker, {time.perf_counter() - t0:7.1f} s] {msg}",  # noqa: E731
+                                file=sys.stderr, flush=True)
+        part = assess_partitioned(config, tile_size_m=tile_size_m, scheduler=client, progress=say)
         t = time.perf_counter() - t0
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
     out = {"zeit_mit_laden_s": t, "kachel_m": tile_size_m, "worker": workers,
