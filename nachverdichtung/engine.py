@@ -293,6 +293,7 @@ class _Settled:
 
 
 def _owned_parcels(parcels: gpd.GeoDataFrame, task: _Task) -> np.ndarray:
+    """Whether the task owns each parcel: by its tile (first round) or by name (later rounds)."""
     if task.own is not None:
         return parcels["flstkennz"].astype(str).isin(task.own).to_numpy()
     return _own(parcels, task.tile, task.origin, task.size)
