@@ -54,9 +54,9 @@ from scipy.sparse.csgraph import connected_components
 from .candidates import (EXTENT, STREET_SEARCH_M, CandidateResult, build_streets, excluded_rows, front_zones,
                          point_in, rear_houses, street_blocks, street_depths, street_lines)
 from .errors import ConfigError, NachverdichtungError
-from .io.alkis import read_alkis, role_files
+from .io.alkis import role_files
 from .io.clean import geometry_array as _arr
-from .layers import Layers, clean_polygons, load_buildings, load_layers
+from .layers import Layers, load_buildings, load_layers, load_roads
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
@@ -181,11 +181,7 @@ def _cheap_pass(config) -> tuple[np.ndarray, gpd.GeoDataFrame]:
                           fix="die Lieferung als Shapefile-Ordner oder GeoPackage angeben oder ohne "
                               "'--engine dask' rechnen")
     bounds = np.concatenate([pyogrio.read_bounds(f, layer=lyr)[1].T for f, lyr in files])
-    raw = read_alkis(config.alkis, target_crs=config.crs, roles=("roads",))["roads"].frame
-    roads = clean_polygons(raw, what="Verkehrsflächen", problems=[]).reset_index(drop=True)
-    roads["art"] = roads["art"].astype(str)
-    roads["name"] = roads["name"].fillna("").astype(str) if "name" in roads else ""
-    return bounds, roads
+    return bounds, load_roads(config)
 
 
 def plan_partitions(config, *, tile_size_m: float, halo_m: float, margin_m: float = 150.0,
@@ -313,9 +309,9 @@ def _settle(cand: CandidateResult, parcels: gpd.GeoDataFrame, task: _Task) -> _S
     ok = _inside(a_ext, task.inner) & np.where(has_main, settled0[mp], True)
     owned = _owned_parcels(parcels, task)
     own_area = np.where(has_main, owned[mp], _own(areas, task.tile, task.origin, task.size) if task.tile else False)
-    lists = areas["flurstuecke"].astype(str).str.split(",").explode()
-    pair_a = np.repeat(np.arange(len(areas)), areas["flurstuecke"].astype(str).str.split(",").str.len().to_numpy())
-    pair_p = pos.reindex(lists.to_numpy(dtype=object)).to_numpy()
+    lists = areas["flurstuecke"].astype(str).str.split(",")
+    pair_a = np.repeat(np.arange(len(areas)), lists.str.len().to_numpy())
+    pair_p = pos.reindex(lists.explode().to_numpy(dtype=object)).to_numpy()
     found = ~np.isnan(pair_p)
     pair_a, pair_p = pair_a[found], pair_p[found].astype(np.int64)
     settled = settled0.copy()

@@ -36,7 +36,7 @@ from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Layers", "load_layers", "load_buildings", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
+__all__ = ["Layers", "load_layers", "load_buildings", "load_roads", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
            "VECTOR_INPUTS", "RASTER_INPUTS"]
 
 RASTER_INPUTS = {
@@ -283,6 +283,15 @@ def load_buildings(config, *, window=None) -> gpd.GeoDataFrame:
     with reading_window(window, crs=config.crs):
         read = read_alkis(config.alkis, target_crs=config.crs, roles=("buildings",))["buildings"]
     return _validate_buildings(read.frame, [])
+
+
+def load_roads(config) -> gpd.GeoDataFrame:
+    """The validated roads only (``art``, ``name``), exactly as :func:`load_layers` validates them.
+
+    The driver of the dask engine forms the region's streets and street blocks from them.
+    """
+    read = read_alkis(config.alkis, target_crs=config.crs, roles=("roads",))["roads"]
+    return _validate_simple(read.frame, "roads", "art", [])
 
 
 def _load_layers(config, progress) -> Layers:
