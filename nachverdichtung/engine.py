@@ -46,7 +46,6 @@ from datetime import datetime, timezone
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -56,7 +55,8 @@ from .candidates import (EXTENT, STREET_SEARCH_M, CandidateResult, build_streets
 from .errors import ConfigError, NachverdichtungError
 from .io.alkis import role_files
 from .io.clean import geometry_array as _arr
-from .layers import Layers, load_buildings, load_layers, load_roads
+from .io.window import file_key
+from .layers import Layers, check_region, load_buildings, load_layers, load_parcels_by_id, load_roads
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
@@ -154,6 +154,8 @@ class Plan:
         Parcel bounding boxes in input order (columns ``xmin … ymax``, ``pos``), to restore the order.
     region
         The bounding box of all parcels.
+    unplaced, problems
+        The parcels without geometry (excluded rows: no window finds them) and what reading them found.
     """
 
     origin: tuple[float, float]
@@ -165,6 +167,8 @@ class Plan:
     blocks: gpd.GeoDataFrame
     order: pd.DataFrame
     region: Box
+    unplaced: pd.DataFrame | None = None
+    problems: tuple[str, ...] = ()
 
     def tile_box(self, tile: tuple[int, int]) -> Box:
         """The tile's square."""
@@ -172,16 +176,33 @@ class Plan:
         return (x0, y0, x0 + self.size, y0 + self.size)
 
 
-def _cheap_pass(config) -> tuple[np.ndarray, gpd.GeoDataFrame]:
-    """Parcel bounding boxes (no attributes) and the validated roads of a file delivery."""
-    files = role_files(config.alkis, "parcels")
-    if not files:
+@dataclass(frozen=True)
+class _Region:
+    """What the driver's cheap pass knows of a file delivery."""
+
+    bounds: np.ndarray  # parcel bounding boxes in the target CRS, NaN rows: no geometry
+    roads: gpd.GeoDataFrame  # the validated roads
+    unplaced: pd.DataFrame  # the parcels without geometry, as excluded rows (flstkennz, grund)
+    problems: tuple[str, ...]  # what reading them found
+
+
+def _cheap_pass(config) -> _Region:
+    """Parcel boxes (no attributes), the validated roads, and every role checked over the region
+    as the single path checks it (:func:`~nachverdichtung.layers.check_region`)."""
+    if not role_files(config.alkis, "parcels"):
         raise ConfigError("die dask-Engine liest ALKIS-Daten fensterweise nur aus Shapefile-Ordnern und "
                           "GeoPackages", file=config.file, key="alkis.path",
                           fix="die Lieferung als Shapefile-Ordner oder GeoPackage angeben oder ohne "
                               "'--engine dask' rechnen")
-    bounds = np.concatenate([pyogrio.read_bounds(f, layer=lyr)[1].T for f, lyr in files])
-    return bounds, load_roads(config)
+    extents = check_region(config, "parcels")
+    for role in ("buildings", "landuse"):
+        check_region(config, role)
+    roads = load_roads(config)
+    bounds = np.concatenate([e.bounds for e in extents])
+    missing = {file_key(e.file, e.layer): e.fids[~np.isfinite(e.bounds).all(axis=1)] for e in extents}
+    unplaced, problems = (load_parcels_by_id(config, missing) if any(len(v) for v in missing.values())
+                          else (pd.DataFrame(columns=["flstkennz", "grund"]), []))
+    return _Region(bounds=bounds, roads=roads, unplaced=unplaced, problems=tuple(problems))
 
 
 def plan_partitions(config, *, tile_size_m: float, halo_m: float, margin_m: float = 150.0,
@@ -192,8 +213,10 @@ def plan_partitions(config, *, tile_size_m: float, halo_m: float, margin_m: floa
     """
     if layers is not None:
         roads, bounds = layers.roads, shapely.bounds(_arr(layers.parcels.geometry))
+        unplaced, problems = layers.excluded_parcels.iloc[0:0], ()
     else:
-        bounds, roads = _cheap_pass(config)
+        region = _cheap_pass(config)
+        roads, bounds, unplaced, problems = region.roads, region.bounds, region.unplaced, region.problems
     ok = np.isfinite(bounds).all(axis=1)
     order = pd.DataFrame(bounds[ok], columns=list(EXTENT)).assign(pos=np.flatnonzero(ok))
     origin = (float(np.floor(bounds[ok, 0].min())), float(np.floor(bounds[ok, 1].min())))
@@ -203,7 +226,8 @@ def plan_partitions(config, *, tile_size_m: float, halo_m: float, margin_m: floa
     cp = config.candidates
     blocks = street_blocks(roads, extent, margin_m=cp.block_margin_m, min_m2=cp.min_piece_m2)
     return Plan(origin=origin, size=tile_size_m, halo=halo_m, margin=margin_m, tiles=tuple(tiles),
-                streets=build_streets(roads), blocks=blocks, order=order, region=tuple(map(float, region)))
+                streets=build_streets(roads), blocks=blocks, order=order, region=tuple(map(float, region)),
+                unplaced=unplaced, problems=tuple(problems))
 
 
 def _own(frame: gpd.GeoDataFrame, tile: tuple[int, int], origin, size: float) -> np.ndarray:
@@ -466,11 +490,10 @@ def _merge_areas(parts: list[dict], crs) -> gpd.GeoDataFrame:
     return areas
 
 
-def _driver_layers(first: list[dict], layers: Layers | None, acc: gpd.GeoDataFrame, config) -> Layers:
+def _driver_layers(first: list[dict], plan: Plan, layers: Layers | None, acc: gpd.GeoDataFrame, config) -> Layers:
     """The layers the exports see: the given ones, or the first round's context (few columns each)."""
-    problems = tuple(dict.fromkeys(m for p in first for m in p["problems"]))
-    excluded = pd.concat([p["excluded"] for p in first] or [pd.DataFrame(columns=["flstkennz", "grund"])],
-                         ignore_index=True).drop_duplicates()
+    problems = tuple(dict.fromkeys([*plan.problems, *(m for p in first for m in p["problems"])]))
+    excluded = pd.concat([plan.unplaced, *(p["excluded"] for p in first)], ignore_index=True).drop_duplicates()
     if layers is not None:
         return layers.replace(excluded_parcels=excluded if not len(layers.excluded_parcels)
                               else layers.excluded_parcels)
@@ -493,7 +516,7 @@ def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | No
     areas = _merge_areas(parts, crs)
     acc = pd.concat([p["parcels"] for p in parts], ignore_index=True)
     acc = gpd.GeoDataFrame(_restore_order(acc, plan), geometry="geometry", crs=crs)
-    layers = _driver_layers(first, layers, acc, config)
+    layers = _driver_layers(first, plan, layers, acc, config)
     acc = gpd.GeoDataFrame(excluded_rows(acc, layers.excluded_parcels), geometry="geometry", crs=crs)
     cand = CandidateResult(areas=areas, parcels=acc, streets=plan.streets, blocks=plan.blocks,
                            slivers=int(sum(p["slivers"] for p in first)))

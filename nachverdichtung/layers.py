@@ -22,7 +22,7 @@ from pyproj import CRS
 
 from .config import source_list
 from .errors import InputError
-from .io.alkis import read_alkis
+from .io.alkis import RoleExtent, read_alkis, role_extents
 from .io.clean import clean_features
 from .io.clean import clean_polygons as _clean
 from .io.codes import building_category, parse_flstkennz  # noqa: F401 - re-exported (public API)
@@ -31,12 +31,12 @@ from .io.legal import read_legal
 from .io.raster import RasterSource, read_raster
 from .io.roles import ROLE_LABEL
 from .io.thematic import CLASS_INPUTS, VECTOR_INPUTS, read_thematic
-from .io.window import reading_window
+from .io.window import current_window, reading_window
 from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Layers", "load_layers", "load_buildings", "load_roads", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
+__all__ = ["Layers", "load_layers", "load_buildings", "load_roads", "check_region", "load_parcels_by_id", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
            "VECTOR_INPUTS", "RASTER_INPUTS"]
 
 RASTER_INPUTS = {
@@ -204,8 +204,12 @@ def _clean_thematic(name: str, gdf: gpd.GeoDataFrame, problems: list[str]) -> gp
 
 def _no_usable_geometry(role: str, read: Read, default_file) -> InputError:
     """The error for a role whose every geometry was dropped; names lines/points delivered for areas."""
-    raw, file = read.frame, read.source.get("file") or default_file
-    kinds = set(raw.geometry.geom_type.dropna().str.replace("Multi", "", regex=False))
+    kinds = set(read.frame.geometry.geom_type.dropna().str.replace("Multi", "", regex=False))
+    return _unusable_role(role, kinds, read.source.get("file") or default_file)
+
+
+def _unusable_role(role: str, kinds: set[str], file) -> InputError:
+    """The error for a role without usable geometry, whose geometries are of ``kinds``."""
     if kinds and kinds <= {"LineString", "LinearRing", "Point"}:
         found = "Linien" if "Point" not in kinds else ("Punkte" if kinds == {"Point"} else "Linien und Punkte")
         return InputError(f"{ROLE_LABEL[role]}: enthält nur {found}, erwartet werden Flächen (Polygone)", file=file,
@@ -286,12 +290,55 @@ def load_buildings(config, *, window=None) -> gpd.GeoDataFrame:
 
 
 def load_roads(config) -> gpd.GeoDataFrame:
-    """The validated roads only (``art``, ``name``), exactly as :func:`load_layers` validates them.
+    """The validated roads only (``art``, ``name``), exactly as :func:`load_layers` validates and
+    checks them.
 
     The driver of the dask engine forms the region's streets and street blocks from them.
     """
     read = read_alkis(config.alkis, target_crs=config.crs, roles=("roads",))["roads"]
-    return _validate_simple(read.frame, "roads", "art", [])
+    if len(read.frame) == 0:
+        raise _empty_role("roads", read.source.get("file") or config.alkis.path)
+    roads = _validate_simple(read.frame, "roads", "art", [])
+    if len(roads) == 0:
+        raise _no_usable_geometry("roads", read, config.alkis.path)
+    return roads
+
+
+def check_region(config, role: str) -> list[RoleExtent]:
+    """A role's features over the whole delivery as ids and boxes (:func:`role_extents`), refused
+    as :func:`load_layers` refuses it: empty, or without usable geometry.
+
+    The dask engine's driver checks the region with it before any partition reads a window (a
+    window may well be empty).
+    """
+    extents = role_extents(config.alkis, role, target_crs=config.crs)
+    first = extents[0].file if extents else config.alkis.path
+    if sum(len(e.fids) for e in extents) == 0:
+        raise _empty_role(role, first)
+    kinds = {k.replace("3D ", "").replace("Multi", "").split(" ")[0] for e in extents if (k := e.geometry_type)}
+    placed = any(np.isfinite(e.bounds).all(axis=1).any() for e in extents)
+    if not placed or (kinds and kinds <= {"LineString", "LinearRing", "Point"}):
+        raise _unusable_role(role, kinds, first)
+    return extents
+
+
+def load_parcels_by_id(config, fids: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The excluded-parcel rows and problems of the parcels named by id (``{file_key: fids}``), as
+    :func:`load_layers` validates them.
+
+    The dask engine's driver lists the parcels without geometry with it: no window finds them.
+    """
+    problems: list[str] = []
+    with reading_window((0.0, 0.0, 0.0, 0.0), crs=config.crs, fids=fids):
+        read = read_alkis(config.alkis, target_crs=config.crs, roles=("parcels",))["parcels"]
+    problems.extend(read.problems)
+    _, excluded = _validate_parcels(read.frame, problems)
+    return excluded, problems
+
+
+def _empty_role(role: str, file) -> InputError:
+    return InputError(f"{ROLE_LABEL[role]}: Layer ist leer", file=file,
+                      fix="eine Lieferung mit Objekten verwenden oder die Layerzuordnung prüfen")
 
 
 def _load_layers(config, progress) -> Layers:
@@ -300,10 +347,10 @@ def _load_layers(config, progress) -> Layers:
     say("ALKIS-Daten lesen")
     roles = read_alkis(config.alkis, target_crs=config.crs)
     details = [d for read in roles.values() for d in read.details]
+    whole = current_window() is None  # a window of the dask engine may be empty (the driver checked the region)
     for role, read in roles.items():
-        if len(read.frame) == 0:
-            raise InputError(f"{ROLE_LABEL[role]}: Layer ist leer", file=read.source.get("file"),
-                             fix="eine Lieferung mit Objekten verwenden oder die Layerzuordnung prüfen")
+        if len(read.frame) == 0 and whole:
+            raise _empty_role(role, read.source.get("file"))
         problems.extend(read.problems)
     parcels, excluded = _validate_parcels(roles["parcels"].frame, problems)
     buildings = _validate_buildings(roles["buildings"].frame, problems)
@@ -311,7 +358,7 @@ def _load_layers(config, progress) -> Layers:
     landuse = _validate_simple(roles["landuse"].frame, "landuse", "nutzung", problems)
     problems.extend(unknown_codes(landuse, what=ROLE_LABEL["landuse"]))
     for role, gdf in (("parcels", parcels), ("landuse", landuse), ("roads", roads)):
-        if len(gdf) == 0:
+        if len(gdf) == 0 and whole:
             raise _no_usable_geometry(role, roles[role], config.alkis.path)
     sources = {"alkis": str(config.alkis.path)}
     vectors, rasters, unusable = _legal_layers(config, problems), {}, {}

@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from ..errors import ConfigError, InputError
 from .contract import Read
@@ -25,11 +26,12 @@ from .nas import NAS_SUFFIXES, check_nas
 from .postgis import DatabaseSource, is_database_url, table_columns
 from .roles import ROLE_LABEL, ROLES, has_preset, preset_names
 from .roles import load_preset as _load_preset
-from .vector import list_layers, read_vector
+from .vector import list_layers, read_extents, read_vector
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ROLES", "ROLE_LABEL", "load_preset", "detect_preset", "read_alkis", "canonical_name"]
+__all__ = ["ROLES", "ROLE_LABEL", "load_preset", "detect_preset", "read_alkis", "canonical_name", "role_files",
+           "RoleExtent", "role_extents"]
 
 
 def load_preset(name: str) -> dict:
@@ -117,6 +119,37 @@ def role_files(alkis, role: str) -> list[tuple[Path, str | None]]:
     found = [m for w in wanted if (m := match_layer(available, w))]
     several = isinstance(override, Mapping) or (not override and spec.get("layer_classes"))
     return [_layer_path(path, layer) for layer in (found if several else found[:1])]
+
+
+@dataclasses.dataclass(frozen=True)
+class RoleExtent:
+    """One file (and layer) of a role without its attributes: ids, boxes and declared geometry type.
+
+    ``bounds`` are in the target CRS, NaN for a feature without geometry (see
+    :func:`~nachverdichtung.io.vector.read_extents`).
+    """
+
+    file: Path
+    layer: str | None
+    fids: np.ndarray
+    bounds: np.ndarray
+    geometry_type: str
+
+
+def role_extents(alkis, role: str, *, target_crs: str) -> list[RoleExtent]:
+    """The features of a role, file by file, as ids and bounding boxes (Shapefile folders and
+    GeoPackages; empty for other deliveries, see :func:`role_files`).
+
+    The dask engine's driver plans its partitions from them and checks the role as
+    :func:`~nachverdichtung.layers.load_layers` would, without reading attributes.
+    """
+    out = []
+    for file, layer in role_files(alkis, role):
+        fids, bounds = read_extents(file, layer=layer, crs=alkis.crs, target_crs=target_crs, what=ROLE_LABEL[role],
+                                    fix_key="alkis")
+        kind = str(pyogrio.read_info(file, layer=layer).get("geometry_type") or "")
+        out.append(RoleExtent(file=file, layer=layer, fids=fids, bounds=bounds, geometry_type=kind))
+    return out
 
 
 def _read_dxf(path: Path, preset_name: str, alkis, target_crs: str) -> dict[str, Read]:

@@ -21,11 +21,11 @@ from pyproj import CRS, Transformer
 from ..errors import CRSError, InputError
 from .contract import TARGET_CRS, Read
 from .nas import XML_SUFFIXES, check_xml_safe
-from .window import count_rows, current_window, window_bbox
+from .window import count_rows, current_window, window_bbox, window_fids
 
 log = logging.getLogger(__name__)
 
-__all__ = ["read_vector", "list_layers", "detect_dbf_encoding", "check_crs_plausible", "READ_ERRORS"]
+__all__ = ["read_vector", "read_extents", "list_layers", "detect_dbf_encoding", "check_crs_plausible", "READ_ERRORS"]
 
 #: What GDAL (through pyogrio) and shapely raise for a file they cannot read: a broken or foreign
 #: file is bad input; anything else raised while reading is a bug of this package and surfaces as one.
@@ -136,18 +136,18 @@ def read_vector(
     key = fix_key or "Pfad"
     notes: list[str] = []
     encoding = _check_file(path, layer, encoding, what=what, key=key, notes=notes)
-    # inside a read window (a dask partition) only the features whose bounding box meets it
-    bbox = window_bbox(pyogrio.read_info(path, layer=layer).get("crs") or crs) if current_window() else None
-    gdf, encoding = _read_frame(path, layer, encoding, what=what, key=key, notes=notes, bbox=bbox)
+    # inside a read window (a dask partition) only the features whose bounding box meets it, or
+    # the features the window names by id
+    fids = window_fids(path, layer)
+    bbox = window_bbox(pyogrio.read_info(path, layer=layer).get("crs") or crs) \
+        if current_window() and fids is None else None
+    gdf, encoding = _read_frame(path, layer, encoding, what=what, key=key, notes=notes, bbox=bbox, fids=fids)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise InputError(f"{what}: Layer enthält keine Geometrien", file=path,
                          fix="einen Layer mit Geometrien angeben")
     count_rows(path.name + (f":{layer}" if layer else ""), len(gdf))
     if gdf.crs is None:
-        if crs is None:
-            raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
-                           fix=f"'crs: EPSG:25832' (oder das richtige System) unter '{key}' eintragen")
-        gdf = gdf.set_crs(crs)
+        gdf = gdf.set_crs(_assumed_crs(crs, path, what, key))
         notes.append(f"{path.name}: {what}: kein Koordinatensystem in der Datei, {crs} aus der "
                      f"Konfiguration angenommen")
     source = {"file": str(path), "layer": layer, "encoding": encoding, "crs": gdf.crs.to_string()}
@@ -157,6 +157,46 @@ def read_vector(
         notes.append(f"{path.name}: {what}: von {gdf.crs.to_string()} nach {target_crs} umprojiziert")
         gdf = gdf.to_crs(target_crs)
     return Read(gdf, tuple(notes), source)
+
+
+def _assumed_crs(crs, path: Path, what: str, key: str):
+    """The configured CRS for a file without one; refused when none is configured."""
+    if crs is None:
+        raise CRSError(f"{what}: kein Koordinatensystem angegeben (.prj fehlt)", file=path,
+                       fix=f"'crs: EPSG:25832' (oder das richtige System) unter '{key}' eintragen")
+    return crs
+
+
+def read_extents(path: str | Path, *, layer: str | None = None, crs: str | None = None,
+                 target_crs: str = TARGET_CRS, what: str = "Layer", fix_key: str | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Feature ids and bounding boxes in ``target_crs``, without attributes; the file checks of
+    :func:`read_vector`.
+
+    A file in ``target_crs`` gives its boxes straight from OGR (:func:`pyogrio.read_bounds`); a
+    file in another CRS is read as geometry only and reprojected as :func:`read_vector` does, so
+    the boxes are those of the geometries a later read returns.
+
+    Returns
+    -------
+    fids, bounds
+        ``(n,)`` feature ids as OGR numbers them and ``(n, 4)`` boxes ``xmin, ymin, xmax, ymax``
+        (NaN: a feature without geometry).
+    """
+    path = Path(path)
+    key = fix_key or "Pfad"
+    _check_file(path, layer, None, what=what, key=key, notes=[])
+    try:
+        file_crs = pyogrio.read_info(path, layer=layer).get("crs") or _assumed_crs(crs, path, what, key)
+        if CRS.from_user_input(file_crs).equals(CRS.from_user_input(target_crs)):
+            fids, bounds = pyogrio.read_bounds(path, layer=layer)
+            return np.asarray(fids, dtype=np.int64), np.asarray(bounds, dtype=float).T.copy()
+        gdf = pyogrio.read_dataframe(path, layer=layer, columns=[], fid_as_index=True)
+    except READ_ERRORS as exc:
+        raise InputError(f"{what}: Datei kann nicht gelesen werden ({_short(exc)})", file=path,
+                         fix="Datei neu exportieren oder vollständig liefern lassen") from None
+    geoms = gdf.set_crs(file_crs, allow_override=True).to_crs(target_crs).geometry
+    return gdf.index.to_numpy(dtype=np.int64), shapely.bounds(np.asarray(geoms.array))
 
 
 def _check_file(path: Path, layer: str | None, encoding: str | None, *, what: str, key: str,
@@ -188,11 +228,11 @@ def _check_file(path: Path, layer: str | None, encoding: str | None, *, what: st
 
 
 def _read_frame(path: Path, layer: str | None, encoding: str | None, *, what: str, key: str,
-                notes: list[str], bbox=None):
+                notes: list[str], bbox=None, fids=None):
     """The frame as GDAL reads it, and the encoding used (a wrong .cpg is overruled, and noted)."""
     try:
         try:
-            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding, bbox=bbox), encoding
+            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding, bbox=bbox, fids=fids), encoding
         except UnicodeDecodeError:
             dbf = _sibling(path, ".dbf") if path.suffix.lower() == ".shp" else None
             if encoding is not None or dbf is None:
@@ -201,7 +241,7 @@ def _read_frame(path: Path, layer: str | None, encoding: str | None, *, what: st
             encoding = detect_dbf_encoding(dbf)
             if encoding == "utf-8":
                 raise
-            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, bbox=bbox)
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, bbox=bbox, fids=fids)
             notes.append(f"{path.name}: {what}: .cpg-Datei nennt eine falsche Zeichenkodierung, "
                          f"{encoding} erkannt und verwendet")
             return gdf, encoding

@@ -7,6 +7,9 @@ reads, served by the GeoPackage R-tree or a Shapefile ``.qix`` where present), p
 cut to it after parsing, and every read is counted per file (:attr:`Window.rows`), so a test can
 assert what a partition read. Rasters are read by window anyway (:mod:`nachverdichtung.zonal`).
 
+A window may instead name the features to read by id (``fids``, per file): the engine's driver
+reads the parcels without geometry this way, which no bounding box can find.
+
 Examples
 --------
 >>> with reading_window((0.0, 0.0, 100.0, 100.0), crs="EPSG:25832") as w:  # doctest: +SKIP
@@ -18,15 +21,18 @@ Examples
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 from pyproj import CRS
 from pyproj.transformer import Transformer
 
-__all__ = ["Window", "reading_window", "current_window", "window_bbox", "count_rows", "clip_points"]
+__all__ = ["Window", "reading_window", "current_window", "window_bbox", "window_fids", "file_key", "count_rows",
+           "clip_points"]
 
 
 @dataclass
@@ -41,23 +47,28 @@ class Window:
         The CRS of ``bounds`` (the configuration's target CRS).
     rows
         File (and layer) → number of features returned for this window.
+    fids
+        ``None``, or :func:`file_key` → the feature ids to read from that file instead of a
+        ``bbox`` read (files not named: none).
     """
 
     bounds: tuple[float, float, float, float]
     crs: str
     rows: dict[str, int] = field(default_factory=dict)
+    fids: Mapping[str, np.ndarray] | None = None
 
 
 _CURRENT: contextvars.ContextVar[Window | None] = contextvars.ContextVar("nachverdichtung_window", default=None)
 
 
 @contextmanager
-def reading_window(bounds, *, crs: str) -> Iterator[Window | None]:
-    """Restrict every vector read in the block to ``bounds`` (``None``: read everything)."""
+def reading_window(bounds, *, crs: str, fids: Mapping[str, np.ndarray] | None = None) -> Iterator[Window | None]:
+    """Restrict every vector read in the block to ``bounds`` (``None``: read everything), or with
+    ``fids`` to those features of the files named (see :class:`Window`)."""
     if bounds is None:
         yield None
         return
-    window = Window(tuple(float(v) for v in bounds), crs)
+    window = Window(tuple(float(v) for v in bounds), crs, fids=fids)
     token = _CURRENT.set(window)
     try:
         yield window
@@ -85,6 +96,19 @@ def window_bbox(file_crs) -> tuple[float, float, float, float] | None:
     if src.equals(dst):
         return window.bounds
     return tuple(Transformer.from_crs(src, dst, always_xy=True).transform_bounds(*window.bounds, densify_pts=21))
+
+
+def file_key(path, layer: str | None = None) -> str:
+    """The key of a file (and layer) in :attr:`Window.fids`."""
+    return f"{Path(path).resolve()}:{layer or ''}"
+
+
+def window_fids(path, layer: str | None = None) -> np.ndarray | None:
+    """The feature ids to read from ``path`` in the active window, or ``None`` for a ``bbox`` read."""
+    window = _CURRENT.get()
+    if window is None or window.fids is None:
+        return None
+    return np.asarray(window.fids.get(file_key(path, layer), ()), dtype=np.int64)
 
 
 def count_rows(name: str, n: int) -> None:
