@@ -261,7 +261,9 @@ def _run_lines(config, task: _LineTask, streets: gpd.GeoDataFrame, blocks: gpd.G
     geoms = _arr(b.geometry)
     sub = streets.iloc[_rows_near(streets, geoms, _STREET_REACH_M)]
     st, depth = street_depths(b, sub, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
-    blk_sub = blocks.iloc[_rows_near(blocks, geoms)]
+    # the blocks meeting the buildings' common box: a superset, point_in decides; testing each
+    # building against the tree would walk a large open block once per building (minutes at 1M)
+    blk_sub = blocks.iloc[_rows_near(blocks, shapely.box(*shapely.total_bounds(geoms)))] if len(b) else blocks.iloc[:0]
     blk = point_in(blk_sub, shapely.point_on_surface(geoms))
     return pd.DataFrame({
         "main": (b["kategorie"] == "haupt").to_numpy(),
