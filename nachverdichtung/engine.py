@@ -54,9 +54,10 @@ from .candidates import (EXTENT, STREET_SEARCH_M, CandidateResult, build_streets
                          point_in, rear_houses, street_blocks, street_depths, street_lines)
 from .errors import ConfigError, NachverdichtungError
 from .io.alkis import role_files
+from .io.postgis import is_database_url
 from .io.clean import geometry_array as _arr
 from .io.window import file_key
-from .layers import Layers, check_region, load_buildings, load_layers, load_parcels_by_id, load_roads
+from .layers import Layers, check_region, load_buildings, load_layers, load_roads, load_unplaced_parcels
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
@@ -189,18 +190,19 @@ class _Region:
 def _cheap_pass(config) -> _Region:
     """Parcel boxes (no attributes), the validated roads, and every role checked over the region
     as the single path checks it (:func:`~nachverdichtung.layers.check_region`)."""
-    if not role_files(config.alkis, "parcels"):
-        raise ConfigError("die dask-Engine liest ALKIS-Daten fensterweise nur aus Shapefile-Ordnern und "
-                          "GeoPackages", file=config.file, key="alkis.path",
+    if not role_files(config.alkis, "parcels") and not is_database_url(config.alkis.path):
+        raise ConfigError("die dask-Engine liest ALKIS-Daten fensterweise nur aus Shapefile-Ordnern, "
+                          "GeoPackages und PostGIS", file=config.file, key="alkis.path",
                           fix="die Lieferung als Shapefile-Ordner oder GeoPackage angeben oder ohne "
                               "'--engine dask' rechnen")
     extents = check_region(config, "parcels")
     for role in ("buildings", "landuse"):
-        check_region(config, role)
+        check_region(config, role, boxes=False)
     roads = load_roads(config)
     bounds = np.concatenate([e.bounds for e in extents])
-    missing = {file_key(e.file, e.layer): e.fids[~np.isfinite(e.bounds).all(axis=1)] for e in extents}
-    unplaced, problems = (load_parcels_by_id(config, missing) if any(len(v) for v in missing.values())
+    missing = {file_key(e.file, e.layer): e.fids[~np.isfinite(e.bounds).all(axis=1)]
+               for e in extents if e.fids is not None}
+    unplaced, problems = (load_unplaced_parcels(config, missing) if any(e.placed < e.count for e in extents)
                           else (pd.DataFrame(columns=["flstkennz", "grund"]), []))
     return _Region(bounds=bounds, roads=roads, unplaced=unplaced, problems=tuple(problems))
 
@@ -401,8 +403,15 @@ def _context(loaded: Layers, res: Assessment, task: _Task) -> dict:
 
 
 def _windowed(config, window: Box):
-    """The configuration of one partition: a database delivery is read inside the window, too."""
-    return replace(config, alkis=replace(config.alkis, bbox=tuple(window))) if not config.alkis.bbox else config
+    """The configuration of one partition: a database delivery is read inside the window (and inside
+    ``alkis.bbox`` when the configuration gives one)."""
+    if not is_database_url(config.alkis.path):
+        return config
+    box = window
+    if config.alkis.bbox:
+        b = config.alkis.bbox
+        box = (max(window[0], b[0]), max(window[1], b[1]), min(window[2], b[2]), min(window[3], b[3]))
+    return replace(config, alkis=replace(config.alkis, bbox=tuple(map(float, box))))
 
 
 def _first_round(plan: Plan, layers: Layers | None) -> list[_Task]:

@@ -22,7 +22,7 @@ from pyproj import CRS
 
 from .config import source_list
 from .errors import InputError
-from .io.alkis import RoleExtent, read_alkis, role_extents
+from .io.alkis import RoleExtent, read_alkis, read_unplaced_parcels, role_extents
 from .io.clean import clean_features
 from .io.clean import clean_polygons as _clean
 from .io.codes import building_category, parse_flstkennz  # noqa: F401 - re-exported (public API)
@@ -36,7 +36,7 @@ from .landuse import unknown_codes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Layers", "load_layers", "load_buildings", "load_roads", "check_region", "load_parcels_by_id", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
+__all__ = ["Layers", "load_layers", "load_buildings", "load_roads", "check_region", "load_unplaced_parcels", "load_input", "unusable_reason", "building_category", "clean_polygons", "parse_flstkennz",
            "VECTOR_INPUTS", "RASTER_INPUTS"]
 
 RASTER_INPUTS = {
@@ -304,34 +304,31 @@ def load_roads(config) -> gpd.GeoDataFrame:
     return roads
 
 
-def check_region(config, role: str) -> list[RoleExtent]:
-    """A role's features over the whole delivery as ids and boxes (:func:`role_extents`), refused
-    as :func:`load_layers` refuses it: empty, or without usable geometry.
+def check_region(config, role: str, *, boxes: bool = True) -> list[RoleExtent]:
+    """A role's features over the whole delivery without attributes (:func:`role_extents`),
+    refused as :func:`load_layers` refuses it: empty, or without usable geometry.
 
     The dask engine's driver checks the region with it before any partition reads a window (a
-    window may well be empty).
+    window may well be empty). ``boxes=False`` only counts.
     """
-    extents = role_extents(config.alkis, role, target_crs=config.crs)
+    extents = role_extents(config.alkis, role, target_crs=config.crs, boxes=boxes)
     first = extents[0].file if extents else config.alkis.path
-    if sum(len(e.fids) for e in extents) == 0:
+    if sum(e.count for e in extents) == 0:
         raise _empty_role(role, first)
     kinds = {k.replace("3D ", "").replace("Multi", "").split(" ")[0] for e in extents if (k := e.geometry_type)}
-    placed = any(np.isfinite(e.bounds).all(axis=1).any() for e in extents)
-    if not placed or (kinds and kinds <= {"LineString", "LinearRing", "Point"}):
+    if not sum(e.placed for e in extents) or (kinds and kinds <= {"LineString", "LinearRing", "Point"}):
         raise _unusable_role(role, kinds, first)
     return extents
 
 
-def load_parcels_by_id(config, fids: dict) -> tuple[pd.DataFrame, list[str]]:
-    """The excluded-parcel rows and problems of the parcels named by id (``{file_key: fids}``), as
-    :func:`load_layers` validates them.
+def load_unplaced_parcels(config, fids: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The excluded-parcel rows and problems of the parcels without geometry (file deliveries: by
+    id, ``{file_key: fids}``; PostGIS: every such row), as :func:`load_layers` validates them.
 
-    The dask engine's driver lists the parcels without geometry with it: no window finds them.
+    The dask engine's driver lists them: no window finds them.
     """
-    problems: list[str] = []
-    with reading_window((0.0, 0.0, 0.0, 0.0), crs=config.crs, fids=fids):
-        read = read_alkis(config.alkis, target_crs=config.crs, roles=("parcels",))["parcels"]
-    problems.extend(read.problems)
+    read = read_unplaced_parcels(config.alkis, target_crs=config.crs, fids=fids)
+    problems = list(read.problems)
     _, excluded = _validate_parcels(read.frame, problems)
     return excluded, problems
 

@@ -209,19 +209,54 @@ def _config_with(sample_config, tmp_path, **alkis):
     return path
 
 
+@pytest.fixture(scope="module")
+def db_single(sample_config, sample_in_postgis, tmp_path_factory):
+    """The sample assessed from the PostGIS schema on the single path."""
+    from nachverdichtung.config import load_config
+    from nachverdichtung.pipeline import assess
+
+    return assess(load_config(_config_with(sample_config, tmp_path_factory.mktemp("db"), path=sample_in_postgis)))
+
+
 @pytest.mark.slow
-def test_postgis_run_equals_file_run(sample_config, sample_in_postgis, tmp_path):
+def test_postgis_run_equals_file_run(sample_config, sample_in_postgis, db_single, tmp_path):
     from nachverdichtung.config import load_config
     from nachverdichtung.pipeline import assess
 
     files = assess(load_config(_config_with(sample_config, tmp_path, path=str(sample_config.parent / "alkis.gpkg"))))
-    db = assess(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis)))
+    db = db_single
     assert list(db.areas.index) == list(files.areas.index)
     assert (db.areas["klasse"] == files.areas["klasse"]).all()
     acc_db, acc_files = (a.parcels.set_index("flstkennz").sort_index() for a in (db, files))
     assert (acc_db["status"] == acc_files["status"]).all()
     assert (acc_db["grund"].fillna("") == acc_files["grund"].fillna("")).all()
     assert db.layers.sources["alkis"].startswith("postgresql://")
+
+
+@pytest.mark.slow
+def test_dask_engine_reads_postgis_per_window(sample_config, sample_in_postgis, db_single, tmp_path):
+    """The dask engine on the import schema: each window reads its box from the database, and the
+    result is the single path's (ids, classes, every column, the parcel accounting)."""
+    import numpy as np
+    import pandas as pd
+
+    from nachverdichtung.config import load_config
+    from nachverdichtung.engine import assess_partitioned
+
+    config = load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis))
+    part = assess_partitioned(config, tile_size_m=500.0, margin_m=50.0, scheduler="synchronous")
+    single = db_single
+    assert part.manifest["partitionen"] >= 6
+    assert part.manifest["gelesen"]["flurstuecke"] < part.manifest["partitionen"] * len(single.layers.parcels) * 0.75
+    assert list(part.areas.index) == list(single.areas.index)
+    for col in single.areas.columns.drop("geometry"):
+        a, b = single.areas[col], part.areas[col]
+        if pd.api.types.is_float_dtype(a):
+            assert np.allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, equal_nan=True), col
+        else:
+            assert a.astype(str).tolist() == b.astype(str).tolist(), col
+    assert part.parcels["flstkennz"].tolist() == single.parcels["flstkennz"].tolist()
+    assert part.parcels["grund"].fillna("").tolist() == single.parcels["grund"].fillna("").tolist()
 
 
 @pytest.mark.slow
@@ -316,3 +351,43 @@ def test_owners_from_the_import_database(server, sample_config):
     assert len(from_db.addressees) == len(from_file.addressees) > 0
     assert sorted(map(tuple, from_db.holdings[key].astype(str).values)) == \
         sorted(map(tuple, from_file.holdings[key].astype(str).values))
+
+
+@pytest.mark.slow
+def test_dask_engine_lists_database_parcels_without_geometry(server, tmp_path, monkeypatch):
+    """A parcel row without geometry in the import schema: both paths list it as excluded, with the
+    same reason; the dask engine reads it once on the driver (no window's box finds it)."""
+    from contextlib import nullcontext
+
+    import psycopg
+    import yaml
+
+    import nachverdichtung.engine
+    from nachverdichtung.cli import main
+
+    from .badinput_district import LAYERS, read_outputs, write_district
+    from .districts import kennz
+
+    sock, user = server
+    url = pg_cluster.create_database(sock, user, "dorf")
+    config = write_district(tmp_path / "d")
+    with psycopg.connect(parse_url(url)[0], autocommit=True) as conn:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA ax")
+            for name, make in LAYERS.items():
+                pg_export.copy_frame(cur, "ax", name, make(), 25832)
+            cur.execute("INSERT INTO ax.ax_flurstueck (flurstueck) VALUES (%s)", (kennz(98),))
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["alkis"] = {"path": _with_schema(url, "ax"), "preset": "ax"}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(nachverdichtung.engine, "start_client", lambda **kw: nullcontext("synchronous"))
+    outs = {}
+    for engine in ("single", "dask"):
+        outs[engine] = tmp_path / engine
+        assert main(["assess", str(config), "-q", "--out", str(outs[engine]), "--formats", "csv",
+                     "--engine", engine, "--tile-size", "60"]) == 0
+    (_, single), (_, dask) = (read_outputs(outs[e]) for e in ("single", "dask"))
+    assert kennz(98) in set(single["flstkennz"])
+    assert single.sort_values("flstkennz").reset_index(drop=True)[["flstkennz", "status", "grund"]].equals(
+        dask.sort_values("flstkennz").reset_index(drop=True)[["flstkennz", "status", "grund"]])
+    assert "leere Geometrien verworfen" in (outs["dask"] / "protokoll.txt").read_text(encoding="utf-8")

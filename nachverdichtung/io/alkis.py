@@ -23,15 +23,16 @@ from .contract import Read
 from .dxf import read_alkis_dxf
 from .names import canonical_name, find_field, match_layer
 from .nas import NAS_SUFFIXES, check_nas
-from .postgis import DatabaseSource, is_database_url, table_columns
+from .postgis import DatabaseSource, is_database_url, table_boxes, table_columns, table_summary
 from .roles import ROLE_LABEL, ROLES, has_preset, preset_names
 from .roles import load_preset as _load_preset
 from .vector import list_layers, read_extents, read_vector
+from .window import current_window, reading_window
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ROLES", "ROLE_LABEL", "load_preset", "detect_preset", "read_alkis", "canonical_name", "role_files",
-           "RoleExtent", "role_extents"]
+           "RoleExtent", "role_extents", "read_unplaced_parcels"]
 
 
 def load_preset(name: str) -> dict:
@@ -82,7 +83,7 @@ def read_alkis(alkis, *, target_crs: str, roles: tuple[str, ...] = ROLES) -> dic
         its problems and its source.
     """
     if is_database_url(alkis.path):
-        return _read_database(alkis, target_crs=target_crs)
+        return _read_database(alkis, target_crs=target_crs, roles=roles)
     path = Path(alkis.path)
     if not path.exists():
         raise InputError("ALKIS-Daten nicht gefunden", file=path, fix="Pfad unter 'alkis.path' prüfen")
@@ -108,6 +109,11 @@ def role_files(alkis, role: str) -> list[tuple[Path, str | None]]:
     if is_database_url(alkis.path) or not path.exists() or path.suffix.lower() in NAS_SUFFIXES + (".dxf",):
         return []
     spec = load_preset(detect_preset(path) if alkis.preset == "auto" else alkis.preset)["roles"][role]
+    return [_layer_path(path, layer) for layer in _role_layers(alkis, role, spec, list_layers(path))]
+
+
+def _role_layers(alkis, role: str, spec: Mapping, available: list[str]) -> list[str]:
+    """The layers (or tables) of ``available`` a role is read from, as :func:`_read_role` picks them."""
     override = alkis.layers.get(role)
     if isinstance(override, Mapping):
         wanted = list(override)
@@ -115,41 +121,90 @@ def role_files(alkis, role: str) -> list[tuple[Path, str | None]]:
         wanted = [override] if isinstance(override, str) else list(override)
     else:
         wanted = list(spec["layer_classes"]) if spec.get("layer_classes") else list(spec["layers"])
-    available = list_layers(path)
     found = [m for w in wanted if (m := match_layer(available, w))]
     several = isinstance(override, Mapping) or (not override and spec.get("layer_classes"))
-    return [_layer_path(path, layer) for layer in (found if several else found[:1])]
+    return found if several else found[:1]
 
 
 @dataclasses.dataclass(frozen=True)
 class RoleExtent:
-    """One file (and layer) of a role without its attributes: ids, boxes and declared geometry type.
+    """One file (and layer) or table of a role without its attributes.
 
-    ``bounds`` are in the target CRS, NaN for a feature without geometry (see
-    :func:`~nachverdichtung.io.vector.read_extents`).
+    Attributes
+    ----------
+    file, layer
+        Where the features are (a database table: ``schema.table`` and the table).
+    count, placed
+        Features, and features with a geometry.
+    geometry_type
+        The declared geometry type (OGR names, '' if unknown).
+    bounds
+        ``(n, 4)`` boxes in the target CRS (NaN: no geometry), or ``None`` when not asked for.
+    fids
+        OGR feature ids of the boxes (files only, else ``None``).
     """
 
-    file: Path
+    file: Path | str
     layer: str | None
-    fids: np.ndarray
-    bounds: np.ndarray
+    count: int
+    placed: int
     geometry_type: str
+    bounds: np.ndarray | None = None
+    fids: np.ndarray | None = None
 
 
-def role_extents(alkis, role: str, *, target_crs: str) -> list[RoleExtent]:
-    """The features of a role, file by file, as ids and bounding boxes (Shapefile folders and
-    GeoPackages; empty for other deliveries, see :func:`role_files`).
+def role_extents(alkis, role: str, *, target_crs: str, boxes: bool = True) -> list[RoleExtent]:
+    """The features of a role, file by file (or table by table), without attributes.
 
-    The dask engine's driver plans its partitions from them and checks the role as
-    :func:`~nachverdichtung.layers.load_layers` would, without reading attributes.
+    Shapefile folders, GeoPackages and PostGIS schemas (empty for other deliveries). The dask
+    engine's driver plans its partitions from the boxes and checks the role as
+    :func:`~nachverdichtung.layers.load_layers` would. ``boxes=False`` only counts (a database is
+    not streamed for it).
     """
+    if is_database_url(alkis.path):
+        return _table_extents(alkis, role, target_crs=target_crs, boxes=boxes)
     out = []
     for file, layer in role_files(alkis, role):
         fids, bounds = read_extents(file, layer=layer, crs=alkis.crs, target_crs=target_crs, what=ROLE_LABEL[role],
                                     fix_key="alkis")
         kind = str(pyogrio.read_info(file, layer=layer).get("geometry_type") or "")
-        out.append(RoleExtent(file=file, layer=layer, fids=fids, bounds=bounds, geometry_type=kind))
+        out.append(RoleExtent(file=file, layer=layer, count=len(fids), placed=int(np.isfinite(bounds).all(1).sum()),
+                              geometry_type=kind, bounds=bounds, fids=fids))
     return out
+
+
+def _table_extents(alkis, role: str, *, target_crs: str, boxes: bool) -> list[RoleExtent]:
+    """:func:`role_extents` of a PostGIS schema; the parcels filtered by ``alkis.bbox``/``gemarkungen``."""
+    source = DatabaseSource(alkis.path)
+    try:
+        available = source.layers()
+        spec = load_preset(alkis.preset if alkis.preset != "auto" else _preset_from_names(available, source))["roles"]
+        where = _gemarkung_filter(source, available, spec["parcels"], alkis) \
+            if role == "parcels" and alkis.gemarkungen else None
+        out = []
+        for table in _role_layers(alkis, role, spec[role], available):
+            count, placed, kind = table_summary(source.conn, source.schema, table)
+            bounds = None
+            if boxes:
+                bounds = table_boxes(source.conn, source.schema, table, target_crs=target_crs, crs=alkis.crs,
+                                     where=where, bbox=alkis.bbox or None, bbox_crs=target_crs)
+                count, placed = len(bounds), int(np.isfinite(bounds).all(axis=1).sum())
+            out.append(RoleExtent(file=f"{source.schema}.{table}", layer=table, count=count, placed=placed,
+                                  geometry_type=kind, bounds=bounds))
+        if where is not None and not sum(e.count for e in out):
+            raise _no_gemarkung_parcels(alkis, source)
+        return out
+    finally:
+        source.close()
+
+
+def read_unplaced_parcels(alkis, *, target_crs: str, fids: Mapping[str, np.ndarray]) -> Read:
+    """The parcels without geometry (no spatial read finds them): by feature id from files
+    (``{file_key: fids}``), or every row without geometry of a PostGIS parcel table."""
+    if is_database_url(alkis.path):
+        return _read_database(alkis, target_crs=target_crs, roles=("parcels",), null_geometry=True)["parcels"]
+    with reading_window((0.0, 0.0, 0.0, 0.0), crs=target_crs, fids=fids):
+        return read_alkis(alkis, target_crs=target_crs, roles=("parcels",))["parcels"]
 
 
 def _read_dxf(path: Path, preset_name: str, alkis, target_crs: str) -> dict[str, Read]:
@@ -172,13 +227,16 @@ def _read_dxf(path: Path, preset_name: str, alkis, target_crs: str) -> dict[str,
     return out
 
 
-def _read_database(alkis, *, target_crs: str) -> dict[str, Read]:
+def _read_database(alkis, *, target_crs: str, roles: tuple[str, ...] = ROLES,
+                   null_geometry: bool = False) -> dict[str, Read]:
     """The roles from a PostGIS import schema (norBIT ALKIS-Import, PostNAS), read only where needed.
 
     With ``alkis.gemarkungen`` the parcels of those Gemarkungen are read first and every other role
     only around them (``GEMARKUNG_HALO_M``); with ``alkis.bbox`` every role only inside the box.
+    Inside a read window of the dask engine a Gemarkung may have no parcels (the driver checked the
+    whole schema). ``null_geometry``: only the rows without geometry.
     """
-    source = DatabaseSource(alkis.path, bbox=alkis.bbox or None, bbox_crs=target_crs)
+    source = DatabaseSource(alkis.path, bbox=alkis.bbox or None, bbox_crs=target_crs, null_geometry=null_geometry)
     try:
         available = source.layers()
         preset = load_preset(alkis.preset if alkis.preset != "auto" else _preset_from_names(available, source))
@@ -187,18 +245,23 @@ def _read_database(alkis, *, target_crs: str) -> dict[str, Read]:
         if alkis.gemarkungen:
             parcels = _read_role(source, available, "parcels", specs["parcels"], alkis, target_crs,
                                  where=_gemarkung_filter(source, available, specs["parcels"], alkis))
-            if not len(parcels.frame):
-                raise InputError(f"keine Flurstücke der Gemarkung(en) {', '.join(alkis.gemarkungen)}",
-                                 file=str(source), fix="die Gemarkungsnummern unter 'alkis.gemarkungen' prüfen")
-            box = parcels.frame.total_bounds + np.array([-1, -1, 1, 1]) * GEMARKUNG_HALO_M
-            source.bbox, source.bbox_crs = tuple(box), target_crs
+            if not len(parcels.frame) and current_window() is None and not null_geometry:
+                raise _no_gemarkung_parcels(alkis, source)
+            if len(parcels.frame) and not null_geometry:
+                box = parcels.frame.total_bounds + np.array([-1, -1, 1, 1]) * GEMARKUNG_HALO_M
+                source.bbox, source.bbox_crs = tuple(box), target_crs
             out["parcels"] = parcels
-        for role in ROLES:
+        for role in roles:
             if role not in out:
                 out[role] = _read_role(source, available, role, specs[role], alkis, target_crs)
-        return out
+        return {role: out[role] for role in roles}
     finally:
         source.close()
+
+
+def _no_gemarkung_parcels(alkis, source) -> InputError:
+    return InputError(f"keine Flurstücke der Gemarkung(en) {', '.join(alkis.gemarkungen)}", file=str(source),
+                      fix="die Gemarkungsnummern unter 'alkis.gemarkungen' prüfen")
 
 
 #: Around the parcels of the chosen Gemarkungen, buildings, roads and land use are read this far

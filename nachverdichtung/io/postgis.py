@@ -36,7 +36,7 @@ from .contract import Read
 log = logging.getLogger(__name__)
 
 __all__ = ["DatabaseSource", "is_database_url", "parse_url", "connect", "list_tables", "read_table", "redact",
-           "table_columns"]
+           "table_columns", "table_boxes", "table_summary"]
 
 SCHEMES = ("postgresql://", "postgres://")
 #: Query parameters that are ours, not libpq's.
@@ -148,9 +148,111 @@ def _geometry_column(conn, schema: str, table: str) -> tuple[str | None, int]:
     return (row[0], int(row[1])) if row else (None, 0)
 
 
+def _check_table(conn, schema: str, table: str) -> None:
+    if table not in list_tables(conn, schema):
+        raise InputError(f"Tabelle {table!r} gibt es nicht im Schema {schema!r}", file=f"{schema}.{table}",
+                         fix="Tabellennamen unter 'alkis.layers' angeben oder das Schema prüfen")
+
+
+def _select(fields, schema: str, table: str, geom: str | None, srid: int, *, bbox=None, bbox_crs=None,
+            where=None, null_geometry: bool = False, ordered: bool = False):
+    """``SELECT fields FROM schema.table`` with the filters of :func:`read_table`, and its parameters;
+    ``ordered``: in the table's row order."""
+    from psycopg import sql
+
+    conditions, params = [], []
+    if geom is not None and null_geometry:
+        conditions.append(sql.SQL("{} IS NULL").format(sql.Identifier(geom)))
+    elif geom is not None and bbox is not None:
+        conditions.append(sql.SQL("{} && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), %s)").format(
+            sql.Identifier(geom)))
+        params += [*map(float, bbox), _epsg(bbox_crs) or srid, srid]
+    if where is not None:
+        many = isinstance(where[1], (list, tuple))
+        conditions.append(sql.SQL("{} = ANY(%s)" if many else "{} = %s").format(sql.Identifier(where[0])))
+        params.append([str(v) for v in where[1]] if many else where[1])
+    query = sql.SQL("SELECT {} FROM {}.{}").format(fields, sql.Identifier(schema), sql.Identifier(table))
+    if conditions:
+        query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+    if ordered:  # the rows of a box read in the order of the whole table (an index scan has its own)
+        query += sql.SQL(" ORDER BY ctid")
+    return query, params
+
+
+def _is_table(conn, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` is a table (or materialised view) with row addresses, not a view."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relname = %s", (schema, table))
+        row = cur.fetchone()
+    return bool(row) and row[0] in ("r", "m")
+
+
+def _table_crs(table: str, schema: str, srid: int, crs: str | None) -> str:
+    if not srid and not crs:
+        raise InputError(f"Tabelle {table!r} hat kein Koordinatensystem (SRID 0)", file=f"{schema}.{table}",
+                         fix="'crs: EPSG:25832' (oder das richtige System) unter 'alkis' angeben")
+    return f"EPSG:{srid}" if srid else crs
+
+
+def table_boxes(conn, schema: str, table: str, *, target_crs: str, crs: str | None = None,
+                where: tuple[str, object] | None = None, bbox: Sequence[float] | None = None,
+                bbox_crs: str | None = None, chunk: int = 50_000) -> np.ndarray:
+    """The bounding box of every row in ``target_crs`` (NaN: no geometry), streamed in chunks.
+
+    The geometries are reprojected as :meth:`DatabaseSource.read` reprojects them, so the boxes
+    are those of the geometries a later read returns; memory stays at one chunk.
+    """
+    from psycopg import sql
+
+    _check_table(conn, schema, table)
+    geom, srid = _geometry_column(conn, schema, table)
+    if geom is None:
+        raise InputError(f"Tabelle {table!r} hat keine Geometriespalte", file=f"{schema}.{table}",
+                         fix="die Tabelle mit Geometrie angeben (alkis.layers)")
+    source_crs = _table_crs(table, schema, srid, crs)
+    same = CRS.from_user_input(source_crs).equals(CRS.from_user_input(target_crs))
+    query, params = _select(sql.SQL("ST_AsBinary({})").format(sql.Identifier(geom)), schema, table, geom, srid,
+                            where=where, bbox=bbox, bbox_crs=bbox_crs, ordered=_is_table(conn, schema, table))
+    boxes = [np.zeros((0, 4))]
+    with conn.transaction(), conn.cursor(name="nachverdichtung_boxes", binary=True) as cur:
+        cur.execute(query, params)
+        while rows := cur.fetchmany(chunk):
+            geoms = shapely.from_wkb(np.array([bytes(r[0]) if r[0] is not None else None for r in rows], dtype=object))
+            if not same:
+                geoms = np.asarray(gpd.GeoSeries(geoms, crs=source_crs).to_crs(target_crs).array)
+            boxes.append(shapely.bounds(geoms))
+    return np.concatenate(boxes)
+
+
+def table_summary(conn, schema: str, table: str) -> tuple[int, int, str]:
+    """Rows, rows with a geometry, and the declared geometry type of ``schema.table``."""
+    from psycopg import sql
+
+    _check_table(conn, schema, table)
+    geom, _ = _geometry_column(conn, schema, table)
+    if geom is None:
+        return 0, 0, ""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT count(*), count({}) FROM {}.{}").format(
+            sql.Identifier(geom), sql.Identifier(schema), sql.Identifier(table)))
+        rows, placed = cur.fetchone()
+        cur.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
+                    "AND f_geometry_column = %s", (schema, table, geom))
+        kind = (cur.fetchone() or ("",))[0]
+    kind = str(kind or "").upper()
+    base = _OGC_TYPES.get(kind.removeprefix("MULTI"), "")
+    return int(rows), int(placed), ("Multi" if base and kind.startswith("MULTI") else "") + base
+
+
+#: PostGIS geometry type names (``geometry_columns.type``) as OGR names them.
+_OGC_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon"}
+
+
 def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None = None,
                bbox: Sequence[float] | None = None, bbox_crs: str | None = None, crs: str | None = None,
-               where: tuple[str, object] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+               where: tuple[str, object] | None = None, null_geometry: bool = False
+               ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read one table, optionally only the rows whose geometry meets ``bbox``.
 
     Parameters
@@ -164,6 +266,8 @@ def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None =
     where
         ``(column, value)``: only rows with ``column = value``, or ``column`` in a list of values
         (e.g. Gemarkung numbers).
+    null_geometry
+        Only the rows without geometry (``bbox`` is then ignored).
 
     Returns
     -------
@@ -171,41 +275,27 @@ def read_table(conn, schema: str, table: str, *, columns: Sequence[str] | None =
     """
     from psycopg import sql
 
-    if table not in list_tables(conn, schema):
-        raise InputError(f"Tabelle {table!r} gibt es nicht im Schema {schema!r}", file=f"{schema}.{table}",
-                         fix="Tabellennamen unter 'alkis.layers' angeben oder das Schema prüfen")
+    _check_table(conn, schema, table)
     geom, srid = _geometry_column(conn, schema, table)
     attrs = table_columns(conn, schema, table, exclude=geom)
     if columns is not None:
         attrs = [c for c in attrs if c in set(columns)]
     fields = [sql.Identifier(c) for c in attrs]
-    conditions, params = [], []
     if geom is not None:
         fields.append(sql.SQL("ST_AsBinary({})").format(sql.Identifier(geom)))
-        if bbox is not None:
-            conditions.append(sql.SQL("{} && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), %s)").format(
-                sql.Identifier(geom)))
-            params += [*map(float, bbox), _epsg(bbox_crs) or srid, srid]
-    if where is not None:
-        many = isinstance(where[1], (list, tuple))
-        conditions.append(sql.SQL("{} = ANY(%s)" if many else "{} = %s").format(sql.Identifier(where[0])))
-        params.append([str(v) for v in where[1]] if many else where[1])
-    query = sql.SQL("SELECT {} FROM {}.{}").format(sql.SQL(", ").join(fields) or sql.SQL("1"),
-                                                   sql.Identifier(schema), sql.Identifier(table))
-    if conditions:
-        query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+    query, params = _select(sql.SQL(", ").join(fields) or sql.SQL("1"), schema, table, geom, srid, bbox=bbox,
+                            bbox_crs=bbox_crs, where=where, null_geometry=null_geometry,
+                            ordered=_is_table(conn, schema, table))
     with conn.cursor(binary=True) as cur:
         cur.execute(query, params)
         rows = cur.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=attrs + (["__wkb"] if geom else []))
     if geom is None:
         return frame
-    if not srid and not crs:
-        raise InputError(f"Tabelle {table!r} hat kein Koordinatensystem (SRID 0)", file=f"{schema}.{table}",
-                         fix="'crs: EPSG:25832' (oder das richtige System) unter 'alkis' angeben")
+    source_crs = _table_crs(table, schema, srid, crs)
     wkb = frame.pop("__wkb").map(lambda v: bytes(v) if v is not None else None).to_numpy(dtype=object)
     geoms = shapely.from_wkb(wkb)
-    return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms), crs=f"EPSG:{srid}" if srid else crs)
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms), crs=source_crs)
 
 
 def table_columns(conn, schema: str, table: str, *, exclude: str | None = None) -> list[str]:
@@ -231,12 +321,16 @@ class DatabaseSource:
         The source URI (``...?schema=``).
     bbox, bbox_crs
         Read only features meeting this box (in ``bbox_crs``).
+    null_geometry
+        Read only the rows without geometry (the dask engine's driver lists them).
     """
 
-    def __init__(self, url: str, *, bbox: Sequence[float] | None = None, bbox_crs: str | None = None) -> None:
+    def __init__(self, url: str, *, bbox: Sequence[float] | None = None, bbox_crs: str | None = None,
+                 null_geometry: bool = False) -> None:
         self.url = url
         self.conn, self.schema = connect(url)
         self.bbox, self.bbox_crs = (tuple(bbox) if bbox else None), bbox_crs
+        self.null_geometry = null_geometry
         self.name = f"{redact(parse_url(url)[0])} (Schema {self.schema})"
 
     def __str__(self) -> str:
@@ -249,7 +343,7 @@ class DatabaseSource:
              where: tuple[str, object] | None = None) -> Read:
         """One table in ``target_crs``, filtered by the source's box (and ``where``): the reader contract."""
         gdf = read_table(self.conn, self.schema, table, bbox=self.bbox, bbox_crs=self.bbox_crs, crs=crs,
-                         where=where)
+                         where=where, null_geometry=self.null_geometry)
         if not isinstance(gdf, gpd.GeoDataFrame):
             raise InputError(f"{what}: Tabelle {table!r} hat keine Geometriespalte", file=f"{self.schema}.{table}",
                              fix="die Tabelle mit Geometrie angeben (alkis.layers)")
