@@ -114,10 +114,11 @@ def _validate_parcels(gdf: gpd.GeoDataFrame, problems: list[str]) -> tuple[gpd.G
     raw = gdf
     kennz = gdf["flstkennz"].astype("string").str.strip()
     gdf = gdf.assign(flstkennz=kennz)
-    no_id = kennz.isna() | (kennz == "")
+    no_id = (kennz.isna() | (kennz == "")).to_numpy()
     if no_id.any():
-        gdf.loc[no_id, "flstkennz"] = [f"OHNE_KENNZ_{i:06d}" for i in range(int(no_id.sum()))]
-        problems.append(f"{label}: {int(no_id.sum())} Flurstücke ohne Kennzeichen erhielten Ersatz-Kennzeichen")
+        gdf.loc[no_id, "flstkennz"] = _substitute_ids(gdf.geometry.array[no_id])
+        problems.append(f"{label}: {int(no_id.sum())} Flurstücke ohne Kennzeichen erhielten Ersatz-Kennzeichen "
+                        f"(OHNE_KENNZ_Rechtswert_Hochwert der Mitte)")
     cleaned = _clean(gdf, what=label)
     problems.extend(cleaned.problems)
     excluded = pd.DataFrame({"flstkennz": gdf.loc[raw.loc[cleaned.dropped].index, "flstkennz"].astype(str),
@@ -152,6 +153,18 @@ def _validate_parcels(gdf: gpd.GeoDataFrame, problems: list[str]) -> tuple[gpd.G
                                            else pd.Series(np.nan, index=gdf.index), errors="coerce").astype(float)
     gdf["flstkennz"] = gdf["flstkennz"].astype(str)
     return gdf.reset_index(drop=True), excluded.reset_index(drop=True)
+
+
+def _substitute_ids(geoms) -> list[str]:
+    """Ids for parcels delivered without one: ``OHNE_KENNZ_<E>_<N>`` of the centre of the bounding box
+    (whole metres), so a planner finds the parcel, and every read of it (a window of the dask engine,
+    too) names it alike; without geometry ``OHNE_KENNZ_OHNE_GEOMETRIE_<n>`` in delivery order."""
+    b = shapely.bounds(np.asarray(geoms, dtype=object))
+    x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    placed = np.isfinite(x) & np.isfinite(y)
+    n = np.cumsum(~placed) - 1
+    return [f"OHNE_KENNZ_{xi:.0f}_{yi:.0f}" if ok else f"OHNE_KENNZ_OHNE_GEOMETRIE_{k:06d}"
+            for xi, yi, ok, k in zip(x, y, placed, n)]
 
 
 def _validate_buildings(gdf: gpd.GeoDataFrame, problems: list[str]) -> gpd.GeoDataFrame:

@@ -402,7 +402,7 @@ CASES = [
          duplicate_other_geom, 0, "eindeutig gemacht",
          check=_kennz_present(kennz(3), kennz(3) + "#2")),
     Case("kennzeichen_leer", "Layer/Felder", "Flurstück mit leerem Kennzeichen", parcel_without_id,
-         0, "Ersatz-Kennzeichen", check=_kennz_present("OHNE_KENNZ_000000")),
+         0, "Ersatz-Kennzeichen", check=_kennz_present(f"OHNE_KENNZ_{X0 + 90:.0f}_{Y0 + 30:.0f}")),
     # Geometry
     Case("bowtie", "Geometrie", "selbstüberschneidendes Flurstück (Schleife)", _set_geom(3, BOWTIE),
          0, "ungültige Geometrien repariert", check=_kennz_present(kennz(4))),

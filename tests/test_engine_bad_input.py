@@ -39,3 +39,30 @@ def test_bad_input_through_the_dask_engine(case, base_district, tmp_path, capsys
     assert case.message in log
     if case.check:
         case.check(folder, out)
+
+
+def test_parcels_without_id_far_apart_keep_their_own_ids(base_district, tmp_path, capsys, local_engine):  # noqa: F811
+    """Two parcels without an id, 1.5 km apart (no window sees both): each keeps its own substitute id,
+    the same on both paths (a count per window named both OHNE_KENNZ_000000)."""
+    import shapely
+
+    from .badinput_cases import Case, _parcels_with, _rewrite
+    from .badinput_district import read_outputs
+    from .districts import X0, Y0
+
+    far = [shapely.box(X0 + dx, Y0 + 100, X0 + dx + 20, Y0 + 160) for dx in (700, 2200)]
+
+    def mutate(d, cfg):
+        _rewrite(d, "ax_flurstueck", _parcels_with(*((g, "") for g in far)))
+
+    ids = {}
+    for engine in ("single", "dask"):
+        case = Case("ohne_kennz_fern", "", "", mutate, 0, "Ersatz-Kennzeichen",
+                    args=("--formats", "csv", "--engine", engine, "--tile-size", "60"))
+        code, out, err, folder = run_case(case, base_district, tmp_path / engine, capsys)
+        assert code == 0, out + err
+        parcels = read_outputs(folder)[1]
+        ids[engine] = sorted(k for k in parcels["flstkennz"] if k.startswith("OHNE_KENNZ"))
+        assert parcels["flstkennz"].is_unique
+    assert ids["single"] == ids["dask"] == [f"OHNE_KENNZ_{X0 + 710:.0f}_{Y0 + 130:.0f}",
+                                            f"OHNE_KENNZ_{X0 + 2210:.0f}_{Y0 + 130:.0f}"]
