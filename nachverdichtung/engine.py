@@ -179,7 +179,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class _Region:
-    """What the driver's cheap pass knows of a file delivery."""
+    """What the driver's cheap pass knows of a delivery (Shapefile folder, GeoPackage, PostGIS)."""
 
     bounds: np.ndarray  # parcel bounding boxes in the target CRS, NaN rows: no geometry
     roads: gpd.GeoDataFrame  # the validated roads
@@ -193,8 +193,8 @@ def _cheap_pass(config) -> _Region:
     if not role_files(config.alkis, "parcels") and not is_database_url(config.alkis.path):
         raise ConfigError("die dask-Engine liest ALKIS-Daten fensterweise nur aus Shapefile-Ordnern, "
                           "GeoPackages und PostGIS", file=config.file, key="alkis.path",
-                          fix="die Lieferung als Shapefile-Ordner oder GeoPackage angeben oder ohne "
-                              "'--engine dask' rechnen")
+                          fix="die Lieferung als Shapefile-Ordner, GeoPackage oder PostGIS-Schema angeben "
+                              "(NAS z. B. mit ogr2ogr in ein GeoPackage umwandeln) oder ohne '--engine dask' rechnen")
     extents = check_region(config, "parcels")
     for role in ("buildings", "landuse"):
         check_region(config, role, boxes=False)
@@ -265,7 +265,8 @@ def _run_lines(config, task: _LineTask, streets: gpd.GeoDataFrame, blocks: gpd.G
     st, depth = street_depths(b, sub, cell=p.grid_cell_m, max_cells=p.max_grid_cells)
     # the blocks meeting the buildings' common box: a superset, point_in decides; testing each
     # building against the tree would walk a large open block once per building (minutes at 1M)
-    blk_sub = blocks.iloc[_rows_near(blocks, shapely.box(*shapely.total_bounds(geoms)))] if len(b) else blocks.iloc[:0]
+    blk_sub = blocks.iloc[_rows_near(blocks, shapely.box(*shapely.total_bounds(geoms)))] if len(b) \
+        else blocks.iloc[:0]
     blk = point_in(blk_sub, shapely.point_on_surface(geoms))
     return pd.DataFrame({
         "main": (b["kategorie"] == "haupt").to_numpy(),
