@@ -530,9 +530,25 @@ def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | No
     acc = gpd.GeoDataFrame(_restore_order(acc, plan), geometry="geometry", crs=crs)
     layers = _driver_layers(first, plan, layers, acc, config)
     acc = gpd.GeoDataFrame(excluded_rows(acc, layers.excluded_parcels), geometry="geometry", crs=crs)
+    layers = layers.replace(problems=layers.problems + _lost(acc, plan))
     cand = CandidateResult(areas=areas, parcels=acc, streets=plan.streets, blocks=plan.blocks,
                            slivers=int(sum(p["slivers"] for p in first)))
     return layers, cand
+
+
+def _lost(acc: pd.DataFrame, plan: Plan) -> tuple[str, ...]:
+    """A problem line when the merged parcel table has fewer rows than the delivery has parcels.
+
+    Every parcel is owned by the tile of its box centre and settled in some round, so this should
+    never happen; if it does, the run log says so instead of losing parcels silently.
+    """
+    delivered = len(plan.order) + (len(plan.unplaced) if plan.unplaced is not None else 0)
+    if len(acc) >= delivered:
+        return ()
+    msg = (f"Flurstücke: {delivered - len(acc)} von {delivered} gelieferten fehlen im Ergebnis der dask-Engine "
+           f"(bitte melden; ohne '--engine dask' rechnen)")
+    log.warning(msg)
+    return (msg,)
 
 
 def _area_rounds(config, plan: Plan, layers: Layers | None, scheduler, num_workers, say) -> tuple[list, list, list]:

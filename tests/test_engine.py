@@ -237,3 +237,29 @@ def test_a_points_table_is_parsed_once_per_process_inside_windows(tmp_path, monk
         assert read()["art"].tolist() == ["Ahorn"]
     assert len(calls) == 2
     assert len(read()) == 1 and len(calls) == 3  # outside a window: no cache
+
+
+def test_a_parcel_lost_between_partitions_is_reported(single, monkeypatch):
+    """If no partition kept a parcel (a bug), the run log says how many are missing."""
+    import nachverdichtung.engine as engine
+
+    keep = engine._settle
+
+    def drop_one(cand, parcels, task):
+        s = keep(cand, parcels, task)
+        lost = np.flatnonzero(s.parcels)[:1]
+        s.parcels[lost] = False
+        return s
+
+    monkeypatch.setattr(engine, "_settle", drop_one)
+    part = assess_partitioned(_config(), tile_size_m=60.0, halo_m=150.0, scheduler="synchronous",
+                              layers=single.layers)
+    assert len(part.parcels) < len(single.parcels)
+    missing = len(single.parcels) - len(part.parcels)
+    assert any(f"{missing} von {len(single.parcels)} gelieferten fehlen" in m for m in part.layers.problems)
+
+
+def test_no_parcel_missing_no_report(single):
+    part = assess_partitioned(_config(), tile_size_m=60.0, halo_m=150.0, scheduler="synchronous",
+                              layers=single.layers)
+    assert not any("fehlen im Ergebnis" in m for m in part.layers.problems)
