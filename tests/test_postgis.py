@@ -260,6 +260,26 @@ def test_dask_engine_reads_postgis_per_window(sample_config, sample_in_postgis, 
 
 
 @pytest.mark.slow
+def test_dask_engine_with_a_gemarkung_filter_equals_the_single_path(sample_config, sample_in_postgis, tmp_path):
+    """Windows without a parcel of the chosen Gemarkung are empty, not an error; ids and classes as
+    the single path with the same filter."""
+    from nachverdichtung.config import load_config
+    from nachverdichtung.engine import assess_partitioned
+    from nachverdichtung.layers import load_layers
+    from nachverdichtung.pipeline import assess
+
+    whole = load_layers(load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis)))
+    some = whole.parcels["gemarkung"].astype(str).value_counts().index[-1]
+    config = load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis, gemarkungen=[some]))
+    single = assess(config)
+    part = assess_partitioned(config, tile_size_m=300.0, margin_m=50.0, scheduler="synchronous")
+    assert set(part.parcels["gemarkung"].astype(str)) == {some}
+    assert part.parcels["flstkennz"].tolist() == single.parcels["flstkennz"].tolist()
+    assert list(part.areas.index) == list(single.areas.index)
+    assert part.areas["klasse"].tolist() == single.areas["klasse"].tolist()
+
+
+@pytest.mark.slow
 def test_gemarkung_filter_reads_only_its_parcels(sample_config, sample_in_postgis, tmp_path):
     from nachverdichtung.config import load_config
     from nachverdichtung.layers import load_layers
