@@ -237,26 +237,17 @@ def test_postgis_run_equals_file_run(sample_config, sample_in_postgis, db_single
 def test_dask_engine_reads_postgis_per_window(sample_config, sample_in_postgis, db_single, tmp_path):
     """The dask engine on the import schema: each window reads its box from the database, and the
     result is the single path's (ids, classes, every column, the parcel accounting)."""
-    import numpy as np
-    import pandas as pd
-
     from nachverdichtung.config import load_config
     from nachverdichtung.engine import assess_partitioned
+
+    from .compare import assert_same_result
 
     config = load_config(_config_with(sample_config, tmp_path, path=sample_in_postgis))
     part = assess_partitioned(config, tile_size_m=500.0, margin_m=50.0, scheduler="synchronous")
     single = db_single
     assert part.manifest["partitionen"] >= 6
     assert part.manifest["gelesen"]["flurstuecke"] < part.manifest["partitionen"] * len(single.layers.parcels) * 0.75
-    assert list(part.areas.index) == list(single.areas.index)
-    for col in single.areas.columns.drop("geometry"):
-        a, b = single.areas[col], part.areas[col]
-        if pd.api.types.is_float_dtype(a):
-            assert np.allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, equal_nan=True), col
-        else:
-            assert a.astype(str).tolist() == b.astype(str).tolist(), col
-    assert part.parcels["flstkennz"].tolist() == single.parcels["flstkennz"].tolist()
-    assert part.parcels["grund"].fillna("").tolist() == single.parcels["grund"].fillna("").tolist()
+    assert_same_result(single, part)
 
 
 @pytest.mark.slow
