@@ -183,7 +183,7 @@ def _table_extents(alkis, role: str, *, target_crs: str, boxes: bool) -> list[Ro
             if role == "parcels" and alkis.gemarkungen else None
         out = []
         for table in _role_layers(alkis, role, spec[role], available):
-            count, placed, kind = table_summary(source.conn, source.schema, table)
+            count, placed, kind = table_summary(source.conn, source.schema, table, count=not boxes)
             bounds = None
             if boxes:
                 bounds = table_boxes(source.conn, source.schema, table, target_crs=target_crs, crs=alkis.crs,

@@ -225,18 +225,21 @@ def table_boxes(conn, schema: str, table: str, *, target_crs: str, crs: str | No
     return np.concatenate(boxes)
 
 
-def table_summary(conn, schema: str, table: str) -> tuple[int, int, str]:
-    """Rows, rows with a geometry, and the declared geometry type of ``schema.table``."""
+def table_summary(conn, schema: str, table: str, *, count: bool = True) -> tuple[int, int, str]:
+    """Rows, rows with a geometry, and the declared geometry type of ``schema.table``
+    (``count=False``: the type only, the counts 0)."""
     from psycopg import sql
 
     _check_table(conn, schema, table)
     geom, _ = _geometry_column(conn, schema, table)
     if geom is None:
         return 0, 0, ""
+    rows = placed = 0
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*), count({}) FROM {}.{}").format(
-            sql.Identifier(geom), sql.Identifier(schema), sql.Identifier(table)))
-        rows, placed = cur.fetchone()
+        if count:
+            cur.execute(sql.SQL("SELECT count(*), count({}) FROM {}.{}").format(
+                sql.Identifier(geom), sql.Identifier(schema), sql.Identifier(table)))
+            rows, placed = cur.fetchone()
         cur.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
                     "AND f_geometry_column = %s", (schema, table, geom))
         kind = (cur.fetchone() or ("",))[0]
