@@ -47,6 +47,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .fit import footprint_fits, union_collections
 from .landuse import eligibility, resolve_rules
+from .parallel import elementwise, tree_query
 from .sindex import nearest, query
 from .params import param
 from .settlement import derive_settlement
@@ -267,7 +268,7 @@ def _difference_many(base: np.ndarray, pairs_i: np.ndarray, erasers: np.ndarray)
     rank = np.arange(len(pi)) - np.repeat(first, np.diff(np.r_[first, len(pi)]))
     for k in range(int(rank.max()) + 1):
         sel = rank == k
-        out[pi[sel]] = shapely.difference(out[pi[sel]], er[sel])
+        out[pi[sel]] = elementwise(shapely.difference, out[pi[sel]], er[sel])
     return out
 
 
@@ -301,11 +302,11 @@ def street_depths(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, *, max
     reach = np.zeros(len(b))
     reach[bi] = bdist
     radius = (reach[has] + np.hypot(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1]) + _QUERY_MARGIN_M)[idx]
-    ci, qj = tree.query(pts, predicate="dwithin", distance=radius)
+    ci, qj = tree_query(tree, pts, predicate="dwithin", distance=radius)
     mine = owner[qj] == street[has][idx[ci]]
     ci, qj = ci[mine], qj[mine]
     d = np.full(len(pts), np.inf)
-    np.minimum.at(d, ci, shapely.distance(pts[ci], pieces[qj]))
+    np.minimum.at(d, ci, elementwise(shapely.distance, pts[ci], pieces[qj]))
     dmax = np.full(len(has), -np.inf)
     np.maximum.at(dmax, idx, d)
     depth[has] = dmax
@@ -343,7 +344,7 @@ def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
     # pieces in a fixed order (polygon, then cell from south-west): the same in any region
     order = np.lexsort((gx.ravel()[ci], gy.ravel()[ci], gi))
     ci, gi = ci[order], gi[order]
-    pieces = shapely.intersection(geoms[gi], cells[ci])
+    pieces = elementwise(shapely.intersection, geoms[gi], cells[ci])
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], gi[keep]
 
@@ -441,8 +442,9 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
     r = p.min_width_m / 2.0
     opened = np.asarray(geoms, dtype=object).copy()
     todo = np.flatnonzero(shapely.area(opened) >= p.min_area_m2 - _AREA_SLACK_M2)
-    grown = shapely.buffer(shapely.buffer(opened[todo], -r, join_style="mitre"), r, join_style="mitre")
-    opened[todo] = shapely.intersection(grown, opened[todo])  # mitre growth must not leave the piece
+    grown = elementwise(shapely.buffer, elementwise(shapely.buffer, opened[todo], -r, join_style="mitre"), r,
+                        join_style="mitre")
+    opened[todo] = elementwise(shapely.intersection, grown, opened[todo])  # mitre growth must not leave the piece
     big = np.zeros(len(geoms), dtype=bool)
     big[todo] = shapely.area(opened[todo]) >= p.min_area_m2
     usable = np.zeros(len(geoms), dtype=bool)
@@ -450,7 +452,7 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
         env = shapely.intersection(opened[big], shapely.buffer(envelopes_from[big], -p.setback_m, join_style="mitre"))
         # quick accept: a disc of the footprint's half-diagonal fits, so the footprint fits in any orientation
         half_diag = float(np.hypot(p.footprint_width_m, p.footprint_length_m)) / 2
-        sure = ~shapely.is_empty(shapely.buffer(env, -half_diag, quad_segs=2))
+        sure = ~shapely.is_empty(elementwise(shapely.buffer, env, -half_diag, quad_segs=2))
         check = np.flatnonzero(~sure)
         fits = sure.copy()
         if len(check):
@@ -463,7 +465,7 @@ def involved_parcels(areas: np.ndarray, parcels: gpd.GeoDataFrame, *, min_share_
     """Pairs (area position, parcel position) with the overlap area, for every overlap > ``min_share_m2``."""
     tree = shapely.STRtree(_arr(parcels.geometry))
     ai, pi = tree.query(areas, predicate="intersects")
-    inter = shapely.area(shapely.intersection(areas[ai], _arr(parcels.geometry)[pi]))
+    inter = shapely.area(elementwise(shapely.intersection, areas[ai], _arr(parcels.geometry)[pi]))
     keep = inter > min_share_m2
     return ai[keep], pi[keep], inter[keep]
 
@@ -564,7 +566,7 @@ def _pair_parts(geoms: np.ndarray, pieces: np.ndarray, noise_m2: float, pairs=No
     else:
         order = np.lexsort((pairs[1], pairs[0]))
         gi, pj = pairs[0][order], pairs[1][order]
-    inter = shapely.intersection(geoms[gi], pieces[pj])
+    inter = elementwise(shapely.intersection, geoms[gi], pieces[pj])
     a = shapely.area(inter)
     keep = a > noise_m2
     return gi[keep], pj[keep], inter[keep], a[keep]
@@ -793,7 +795,7 @@ def derive_candidates(layers, params: CandidateParams | None = None, *, blocks: 
     front_empty = shapely.area(after_front) < p.min_piece_m2
     built_empty = ~front_empty & (shapely.area(backland_full) < p.min_piece_m2)
     # clip to the eligible land use inside the Innenbereich: backland never runs into the fields
-    backland = shapely.intersection(backland_full, land.allowed[scope])
+    backland = elementwise(shapely.intersection, backland_full, land.allowed[scope])
     backland[shapely.is_missing(backland)] = shapely.Polygon()
 
     merged, merged_parcels = _merge_pieces(backland, S, fronts, p)
@@ -902,14 +904,15 @@ def _backland(S: np.ndarray, streets: gpd.GeoDataFrame, zones: np.ndarray, b: gp
     if several.any():
         used, at = np.unique(zj[several], return_inverse=True)
         near = shapely.buffer(_arr(streets.geometry)[used], p.front_touch_m)
-        front_len[several] = shapely.length(shapely.intersection(shapely.boundary(S[zi[several]]), near[at]))
+        front_len[several] = shapely.length(elementwise(shapely.intersection, shapely.boundary(S[zi[several]]),
+                                                        near[at]))
     fronts = np.full(len(S), -1, dtype=np.int64)
     if len(zi):
         order = np.lexsort((zj, -front_len, zi))
         first = np.r_[True, zi[order][1:] != zi[order][:-1]]
         fronts[zi[order][first]] = zj[order][first]
     keep_b = ~b["kategorie"].eq("neben").to_numpy() if p.ancillary_removable else np.ones(len(b), dtype=bool)
-    bbuf = shapely.buffer(_arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
+    bbuf = elementwise(shapely.buffer, _arr(b.geometry)[keep_b], p.setback_m, quad_segs=2)
     bi, bj = query(shapely.STRtree(bbuf), after_front, predicate="intersects")
     return after_front, fronts, _difference_many(after_front, bi, bbuf[bj])
 
@@ -933,8 +936,8 @@ def _merge_pieces(backland: np.ndarray, S: np.ndarray, fronts: np.ndarray,
         sel = (ti < tj) & (owner[ti] != owner[tj]) & (same_row if p.merge_scope == "row" else True)
         ti, tj = ti[sel], tj[sel]
         used, at = np.unique(tj, return_inverse=True)
-        grown = shapely.buffer(pieces[used], gap)  # once per piece (of a pair), not once per pair
-        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[ti]), grown[at]))
+        grown = elementwise(shapely.buffer, pieces[used], gap)  # once per piece (of a pair), not once per pair
+        shared = shapely.length(elementwise(shapely.intersection, shapely.boundary(pieces[ti]), grown[at]))
         ok = shared >= p.min_shared_edge_m
         graph = coo_matrix((np.ones(ok.sum()), (ti[ok], tj[ok])), shape=(len(pieces), len(pieces)))
         ncomp, comp = connected_components(graph, directed=False)
@@ -943,7 +946,8 @@ def _merge_pieces(backland: np.ndarray, S: np.ndarray, fronts: np.ndarray,
     merged = _group_union(pieces, comp, ncomp)
     # close the hairline gaps (≤ boundary_gap_m) between neighbouring pieces so a merged interior is one polygon
     gap = p.boundary_gap_m
-    merged = shapely.buffer(shapely.buffer(merged, gap, join_style="mitre"), -gap, join_style="mitre")
+    merged = elementwise(shapely.buffer, elementwise(shapely.buffer, merged, gap, join_style="mitre"), -gap,
+                         join_style="mitre")
     return merged, _group_union(S[owner], comp, ncomp)
 
 

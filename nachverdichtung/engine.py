@@ -58,6 +58,7 @@ from .io.postgis import is_database_url
 from .io.clean import geometry_array as _arr
 from .io.window import file_key
 from .layers import Layers, check_region, load_buildings, load_layers, load_roads, load_unplaced_parcels
+from .parallel import serial
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
@@ -464,7 +465,7 @@ def _compute(fn, config, tasks: list, context: Callable, scheduler, num_workers,
     if not isinstance(scheduler, str):  # a distributed.Client
         from distributed import as_completed  # optional dependency (pip install nachverdichtung[dask])
 
-        futures = [scheduler.submit(fn, config, t, *context(t), pure=False) for t in tasks]
+        futures = [scheduler.submit(_serially, fn, config, t, *context(t), pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         parts: list = [None] * len(futures)
         for done, (future, part) in enumerate(as_completed(futures, with_results=True), start=1):
@@ -479,7 +480,15 @@ def _compute(fn, config, tasks: list, context: Callable, scheduler, num_workers,
     import dask  # optional dependency
 
     kw = {"num_workers": num_workers} if scheduler in ("threads", "processes") and num_workers else {}
-    return list(dask.compute(*[dask.delayed(fn)(config, t, *context(t)) for t in tasks], scheduler=scheduler, **kw))
+    return list(dask.compute(*[dask.delayed(_serially)(fn, config, t, *context(t)) for t in tasks],
+                             scheduler=scheduler, **kw))
+
+
+def _serially(fn, *args):
+    """``fn(*args)`` with element-wise geometry in the task's own thread: the cluster already runs one task
+    per core (:func:`nachverdichtung.parallel.serial`)."""
+    with serial():
+        return fn(*args)
 
 
 def _restore_order(acc: pd.DataFrame, plan: Plan) -> pd.DataFrame:

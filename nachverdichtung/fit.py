@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from .parallel import elementwise
+
 __all__ = ["count_footprints", "count_footprints_sizes", "erode_by_rectangle", "footprint_fits", "union_collections"]
 
 _TOL = 0.01  # 1 cm: a footprint that fits exactly still fits
@@ -43,8 +45,8 @@ def union_collections(collections: np.ndarray) -> np.ndarray:
     """
     unary = getattr(shapely.lib, "unary_union", None)
     if unary is None:  # pragma: no cover - older shapely
-        return shapely.buffer(collections, 0)
-    return unary(np.asarray(collections, dtype=object))
+        return elementwise(shapely.buffer, np.asarray(collections, dtype=object), 0)
+    return elementwise(unary, np.asarray(collections, dtype=object))
 
 
 def erode_by_rectangle(polys: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -70,12 +72,12 @@ def erode_by_rectangle(polys: np.ndarray, a: float, b: float) -> np.ndarray:
     corners = np.array([[0, 0], [a, 0], [a, b], [0, b]], dtype=float)
     pts = np.concatenate([p[:, None, :] - corners[None], q[:, None, :] - corners[None]], axis=1)  # (n, 8, 2)
     # the hull of the eight corners as a line: the same coordinates without building eight Point objects
-    hulls = shapely.convex_hull(shapely.linestrings(pts))
+    hulls = elementwise(shapely.convex_hull, shapely.linestrings(pts))
     sweeps = shapely.geometrycollections(hulls, indices=seg_owner)
     blocked = union_collections(sweeps)
     owners = np.unique(seg_owner)
     inner = np.asarray(polys[ok])[owners]
-    eroded = shapely.difference(inner, blocked)
+    eroded = elementwise(shapely.difference, inner, blocked)
     res = out[ok]
     res[owners] = eroded
     out[ok] = res
@@ -128,7 +130,7 @@ def _lattice_count(free: np.ndarray, px: float, py: float) -> np.ndarray:
             local = np.arange(len(owner)) - np.repeat(np.cumsum(total) - total, total)
             gx = x0[owner] + (local % nx[owner]) * px
             gy = y0[owner] + (local // nx[owner]) * py
-            inside = shapely.intersects_xy(free[ids][owner], gx, gy)
+            inside = elementwise(shapely.intersects_xy, free[ids][owner], gx, gy, by=owner)
             cnt = np.bincount(owner[inside], minlength=len(ids))
             best[ids] = np.maximum(best[ids], cnt)
     # a non-empty (solid) erosion holds at least one footprint
@@ -148,7 +150,7 @@ def _frames(polys) -> tuple[np.ndarray, list[np.ndarray]]:
     ids = np.flatnonzero(ok)
     if not len(ids):
         return ids, []
-    geoms = shapely.simplify(polys[ids], _SIMPLIFY, preserve_topology=True)
+    geoms = elementwise(shapely.simplify, polys[ids], _SIMPLIFY, preserve_topology=True)
     rect = shapely.oriented_envelope(geoms)
     rc = shapely.get_coordinates(shapely.get_exterior_ring(rect), return_index=False)
     # first edge of each oriented envelope (5 coordinates per ring; degenerate envelopes fall back to 0)

@@ -61,13 +61,13 @@ def criterion_levers(frame: pd.DataFrame, name: str, params) -> Lever:
     """
     crit = REGISTRY[name]
     n = len(frame)
-    out = pd.DataFrame({"von": frame[f"{name}_klasse"].to_numpy(dtype=object), "nach": "", "machbar": "",
-                        "satz": "", "aenderung": [{} for _ in range(n)], "schwelle": [{} for _ in range(n)]},
-                       index=frame.index)
+    klasse = frame[f"{name}_klasse"].to_numpy(dtype=object)
+    cols = {"von": klasse, "nach": np.full(n, "", dtype=object), "machbar": np.full(n, "", dtype=object),
+            "satz": np.full(n, "", dtype=object), "aenderung": np.array([{} for _ in range(n)], dtype=object),
+            "schwelle": np.array([{} for _ in range(n)], dtype=object)}
     if crit.classify is None or not crit.rules or n == 0:
-        return Lever(name, out)
+        return Lever(name, pd.DataFrame(cols, index=frame.index))
     m = crit.measures(frame)
-    klasse = out["von"].to_numpy(dtype=object)
     goal = step_class(klasse)
     units = {r["name"]: r["unit"] for r in describe(params)}
     changed = m.copy()
@@ -111,15 +111,15 @@ def criterion_levers(frame: pd.DataFrame, name: str, params) -> Lever:
             text += "; oder Schwelle " + ", ".join(
                 f"{p} {fmt(getattr(params, p), digits[p], units.get(p, ''))} → {fmt(v, digits[p], units.get(p, ''))}"
                 for p, v in schwelle.items())
-        out.iat[k, 1] = lifted[k] if doable else ""
-        out.iat[k, 2] = MACHBAR if doable else NICHT_MACHBAR
-        out.iat[k, 3] = text
-        out.iat[k, 4] = changes if doable else {}
-        out.iat[k, 5] = schwelle if full else {}
+        cols["nach"][k] = lifted[k] if doable else ""
+        cols["machbar"][k] = MACHBAR if doable else NICHT_MACHBAR
+        cols["satz"][k] = text
+        cols["aenderung"][k] = changes if doable else {}
+        cols["schwelle"][k] = schwelle if full else {}
     for k in np.flatnonzero(~ok & np.isin(klasse, (BEDINGT, NICHT))):
-        out.iat[k, 2] = NICHT_MACHBAR
-        out.iat[k, 3] = f"kein Hebel aus den Regeln ableitbar ({klasse[k]}, siehe Begründung)"
-    return Lever(name, out)
+        cols["machbar"][k] = NICHT_MACHBAR
+        cols["satz"][k] = f"kein Hebel aus den Regeln ableitbar ({klasse[k]}, siehe Begründung)"
+    return Lever(name, pd.DataFrame(cols, index=frame.index))
 
 
 def lever_columns(frame: pd.DataFrame, criteria: Mapping[str, object], advisory=()) -> pd.DataFrame:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from .parallel import tree_query
+
 __all__ = ["nearest", "query"]
 
 
@@ -45,7 +47,8 @@ def nearest(tree: shapely.STRtree, geoms: np.ndarray, *, key: np.ndarray | None 
     >>> nearest(tree, np.array([shapely.Point(0, 0)]))[1].tolist()
     [0]
     """
-    (gi, tj), dist = tree.query_nearest(geoms, max_distance=max_distance, all_matches=True, return_distance=True)
+    (gi, tj), dist = tree_query(tree, geoms, nearest=True, max_distance=max_distance, all_matches=True,
+                                return_distance=True)
     k = tj if key is None else np.asarray(key)[tj]
     order = np.lexsort((tj, k, gi))
     gi, tj, dist = gi[order], tj[order], dist[order]
@@ -64,6 +67,6 @@ def query(tree: shapely.STRtree, geoms, predicate: str | None = None,
     [[0, 0, 0, 0], [0, 1, 2, 3]]
     """
     kw = {"distance": distance} if distance is not None else {}
-    qi, tj = tree.query(geoms, predicate=predicate, **kw)
+    qi, tj = tree_query(tree, geoms, predicate=predicate, **kw)
     order = np.lexsort((tj, qi))
     return np.stack([qi[order], tj[order]])

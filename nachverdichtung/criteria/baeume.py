@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..parallel import elementwise
 from ..params import param
 from .base import (BEDINGT, NICHT, UNBEWERTET, Rule, fmt, honour_unclear, not_rated, not_understood, query_pairs,
                    register, result_frame, rule_class)
@@ -121,9 +122,19 @@ def _trees(k: int, adjective: str) -> str:
     return f"{k} {adjective}er Baum" if k == 1 else f"{k} {adjective}e Bäume"
 
 
-def _species_text(names: pd.Series) -> str:
-    counts = names.fillna("unbekannte Art").astype(str).value_counts()
-    return ", ".join(f"{a} ({k})" if k > 1 else a for a, k in sorted(counts.items()))
+def _species_texts(names: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per area the protected species in alphabetical order, with their count where > 1: ``Eiche (2), Linde``."""
+    out = np.full(n, "", dtype=object)
+    if not len(owner):
+        return out
+    art = pd.Series(names, dtype=object).fillna("unbekannte Art").astype(str).to_numpy(dtype=object)
+    counts = pd.DataFrame({"flaeche": owner, "art": art}).groupby(["flaeche", "art"], sort=True).size()
+    k = counts.to_numpy()
+    label = counts.index.get_level_values("art").to_numpy(dtype=object)
+    label = np.where(k > 1, label + " (" + k.astype(str).astype(object) + ")", label)
+    joined = pd.Series(label, index=counts.index.get_level_values("flaeche")).groupby(level=0).agg(", ".join)
+    out[joined.index.to_numpy(dtype=int)] = joined.to_numpy(dtype=object)
+    return out
 
 
 @register(name=NAME, title="Baumbestand", params=TreeParams, inputs=("trees",),
@@ -154,7 +165,7 @@ def evaluate(candidates, layers, params: TreeParams):
     share = np.zeros(n)
     if len(pts):
         ci, ct = query_pairs(pts, g, "dwithin", float(radius.max()))
-        discs = shapely.buffer(pts[ct], radius[ct], quad_segs=16)
+        discs = elementwise(shapely.buffer, pts[ct], radius[ct], quad_segs=16)
         reach = shapely.intersects(discs, g[ci])
         ci, discs = ci[reach], discs[reach]
         if len(ci):
@@ -162,15 +173,12 @@ def evaluate(candidates, layers, params: TreeParams):
             ci, discs = ci[order], discs[order]
             owners, dense = np.unique(ci, return_inverse=True)
             groups = shapely.multipolygons(discs, indices=dense)
-            crowns = shapely.make_valid(groups, method="structure", keep_collapsed=False)
-            share[owners] = shapely.area(shapely.intersection(crowns, g[owners])) / shapely.area(g[owners])
+            crowns = elementwise(shapely.make_valid, groups, method="structure", keep_collapsed=False)
+            share[owners] = shapely.area(elementwise(shapely.intersection, crowns, g[owners])) / shapely.area(g[owners])
     share_pct = np.round(100.0 * share, 1)
 
     prot_pairs = protected[ti]
-    names = pd.Series(trees["art"].to_numpy(dtype=object)[ti[prot_pairs]])
-    species = names.groupby(ai[prot_pairs]).agg(_species_text) if prot_pairs.any() else pd.Series(dtype=object)
-    species_text = np.full(n, "", dtype=object)
-    species_text[species.index.to_numpy(dtype=int)] = species.to_numpy()
+    species_text = _species_texts(trees["art"].to_numpy(dtype=object)[ti[prot_pairs]], ai[prot_pairs], n)
 
     measures = {
         "anzahl": count, "geschuetzt_anzahl": n_prot, "kronenanteil_pct": share_pct, "altbaum_anzahl": n_old,

@@ -32,6 +32,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from ..candidates import parcel_unions
+from ..parallel import elementwise
 from ..params import param
 from ..sindex import query
 from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
@@ -119,7 +120,7 @@ def _clip(geoms: np.ndarray, around: np.ndarray, margin: float) -> np.ndarray:
     if has.any():
         b = shapely.bounds(around[has])
         rect = shapely.box(b[:, 0] - margin, b[:, 1] - margin, b[:, 2] + margin, b[:, 3] + margin)
-        out[has] = shapely.intersection(shapely.buffer(geoms[has], 0), rect)
+        out[has] = elementwise(shapely.intersection, elementwise(shapely.buffer, geoms[has], 0), rect)
     return out
 
 
@@ -128,7 +129,7 @@ def _free_space(own: np.ndarray, blockers: np.ndarray) -> np.ndarray:
     free = own.copy()
     has = ~shapely.is_missing(blockers)
     if has.any():
-        free[has] = shapely.difference(own[has], shapely.buffer(blockers[has], 0))
+        free[has] = elementwise(shapely.difference, own[has], elementwise(shapely.buffer, blockers[has], 0))
     return free
 
 
@@ -140,12 +141,13 @@ def _connected(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: np.n
     if len(todo) == 0:
         return ok
     r = width[todo] / 2.0
-    eroded = shapely.buffer(free[todo], -r, quad_segs=4)
+    eroded = elementwise(shapely.buffer, free[todo], -r, quad_segs=4)
     parts, idx = shapely.get_parts(eroded, return_index=True)
     if len(parts) == 0:
         return ok
     reach = r[idx] + tol
-    hit = shapely.dwithin(parts, road[todo][idx], reach) & shapely.dwithin(parts, area[todo][idx], reach)
+    hit = elementwise(shapely.dwithin, parts, road[todo][idx], reach) \
+        & elementwise(shapely.dwithin, parts, area[todo][idx], reach)
     ok[todo[np.unique(idx[hit])]] = True
     return ok
 
@@ -260,8 +262,8 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     if len(use) == 0:
         return out
     r = np.maximum(width[use] / 2.0 - _TOL - pitch / np.sqrt(2.0), 0.0)
-    passable = np.where(r > 0, shapely.buffer(free[use], -r, quad_segs=4), free[use])
-    inner = shapely.buffer(area[use], -pitch, quad_segs=4)  # interior of the area: not needed
+    passable = np.where(r > 0, elementwise(shapely.buffer, free[use], -r, quad_segs=4), free[use])
+    inner = elementwise(shapely.buffer, area[use], -pitch, quad_segs=4)  # interior of the area: not needed
     good = ~(shapely.is_missing(passable) | shapely.is_empty(passable))
     use, passable, inner, r = use[good], passable[good], inner[good], r[good]
     if len(use) == 0:
@@ -307,9 +309,10 @@ def _grid_points(g: _Grids, pitch: float):
     gy = g.cen[owner, 1] + s_ * lx + c * ly
     del lx, ly, c, s_
     # the area's interior first (large for block interiors), then the corridor test on the rest
-    cell_ok = ~shapely.contains_xy(g.inner[owner], gx, gy)
+    cell_ok = ~elementwise(shapely.contains_xy, g.inner[owner], gx, gy, by=owner)
     rest = np.flatnonzero(cell_ok)
-    cell_ok[rest] = shapely.contains_xy(g.passable[owner[rest]], gx[rest], gy[rest])
+    cell_ok[rest] = elementwise(shapely.contains_xy, g.passable[owner[rest]], gx[rest], gy[rest],
+                                 by=owner[rest])
     return cell_ok, owner, ix, iy, gx, gy
 
 
@@ -336,10 +339,10 @@ def _grid_lengths(g: _Grids, *, pitch: float, tol: float) -> np.ndarray:
         wts.append(np.full(int(keep.sum()), w))
     del cell_ok, cid
     # sources: passable points near the road, linked to node m with their distance to the road
-    near_road = shapely.buffer(g.road, g.r + pitch + tol, quad_segs=4)
+    near_road = elementwise(shapely.buffer, g.road, g.r + pitch + tol, quad_segs=4)
     shapely.prepare(near_road)
-    cand = np.flatnonzero(shapely.contains_xy(near_road[own_n], gx_n, gy_n))
-    d_road = shapely.distance(shapely.points(gx_n[cand], gy_n[cand]), g.road[own_n[cand]])
+    cand = np.flatnonzero(elementwise(shapely.contains_xy, near_road[own_n], gx_n, gy_n, by=own_n))
+    d_road = elementwise(shapely.distance, shapely.points(gx_n[cand], gy_n[cand]), g.road[own_n[cand]])
     rows.append(np.full(len(cand), m))
     cols.append(cand)
     wts.append(np.maximum(d_road, 1e-6))
@@ -347,14 +350,15 @@ def _grid_lengths(g: _Grids, *, pitch: float, tol: float) -> np.ndarray:
                        shape=(m + 1, m + 1)).tocsr()
     dist = dijkstra(graph, directed=False, indices=m)[:m]
     # targets: passable points within one pitch of the area, plus their distance to it
-    near_area = shapely.buffer(g.area, pitch, quad_segs=4)
+    near_area = elementwise(shapely.buffer, g.area, pitch, quad_segs=4)
     shapely.prepare(near_area)
     tgt = np.flatnonzero(np.isfinite(dist))
-    tgt = tgt[shapely.contains_xy(near_area[own_n[tgt]], gx_n[tgt], gy_n[tgt])]
+    tgt = tgt[elementwise(shapely.contains_xy, near_area[own_n[tgt]], gx_n[tgt], gy_n[tgt],
+                          by=own_n[tgt])]
     first = np.full(len(g.r), np.inf)
     np.minimum.at(first, own_n[tgt], dist[tgt])
     tgt = tgt[dist[tgt] <= first[own_n[tgt]] + 2 * pitch]  # only the nearest few need the exact remainder
-    total_len = dist[tgt] + shapely.distance(shapely.points(gx_n[tgt], gy_n[tgt]), g.area[own_n[tgt]])
+    total_len = dist[tgt] + elementwise(shapely.distance, shapely.points(gx_n[tgt], gy_n[tgt]), g.area[own_n[tgt]])
     best = np.full(len(g.r), np.inf)
     np.minimum.at(best, own_n[tgt], total_len)
     return np.where(np.isfinite(best), best, np.nan)

@@ -25,6 +25,7 @@ import shapely
 
 from ..candidates import build_streets, street_blocks, street_depths
 from ..sindex import nearest
+from ..parallel import elementwise
 from ..params import param
 from .base import BEDINGT, GEEIGNET, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 from ..io.clean import geometry_array as _arr
@@ -125,7 +126,7 @@ def _rear_depth(candidates, streets) -> np.ndarray:
     street[ai] = si
     coords, idx = shapely.get_coordinates(area, return_index=True)
     ok = street[idx] >= 0
-    d = shapely.distance(shapely.points(coords[ok]), s[street[idx[ok]]])
+    d = elementwise(shapely.distance, shapely.points(coords[ok]), s[street[idx[ok]]])
     depth = np.full(len(area), -np.inf)
     np.maximum.at(depth, idx[ok], d)
     return np.where(np.isfinite(depth), depth, np.nan)

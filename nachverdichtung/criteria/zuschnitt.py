@@ -10,6 +10,7 @@ import shapely
 
 from ..candidates import parcel_unions
 from ..fit import count_footprints_sizes
+from ..parallel import elementwise
 from ..params import param
 from .base import BEDINGT, GEEIGNET, NICHT, Rule, fmt, register, result_frame, rule_class
 
@@ -76,7 +77,8 @@ def evaluate(candidates, layers, params: PlotParams):
     parcels_union = np.asarray(parcel_unions(candidates, layers.parcels).array, dtype=object)
     missing = shapely.is_missing(parcels_union)
     parcels_union[missing] = g[missing]
-    envelope = shapely.intersection(g, shapely.buffer(parcels_union, -params.setback_m, join_style="mitre"))
+    envelope = elementwise(shapely.intersection, g,
+                           elementwise(shapely.buffer, parcels_union, -params.setback_m, join_style="mitre"))
     n_full, n_min = count_footprints_sizes(
         envelope, [(params.footprint_width_m, params.footprint_length_m),
                    (params.min_footprint_width_m, params.min_footprint_length_m)], gap=2 * params.setback_m)
@@ -99,5 +101,5 @@ def evaluate(candidates, layers, params: PlotParams):
 
 def _inscribed_diameter(g: np.ndarray) -> np.ndarray:
     """Diameter of the largest inscribed circle (the usable width at the widest point)."""
-    lines = shapely.maximum_inscribed_circle(g, tolerance=0.1)
+    lines = elementwise(shapely.maximum_inscribed_circle, g, tolerance=0.1)
     return 2 * shapely.length(lines)
