@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["elementwise", "serial", "threads", "tree_query"]
+__all__ = ["elementwise", "map_tasks", "serial", "threads", "tree_query"]
 
 #: Fewest elements per chunk: below it a thread costs more than it saves (~20 µs per GEOS call).
 MIN_CHUNK = 64
@@ -103,6 +103,27 @@ def elementwise(fn: Callable, *args, by: np.ndarray | None = None, **kwargs):
 
     parts = list(_executor(threads()).map(run, itertools.pairwise(cuts)))
     return np.concatenate(parts)
+
+
+def map_tasks(fn: Callable, items: list) -> list:
+    """``[fn(item) for item in items]`` in threads, each task with element-wise geometry in its own thread.
+
+    For independent pieces of work that mix numpy, scipy and shapely (e.g. the walking-length graphs
+    of :mod:`~nachverdichtung.criteria.erschliessung`); the results come back in the order of ``items``.
+
+    Examples
+    --------
+    >>> map_tasks(lambda k: k * k, [1, 2, 3])
+    [1, 4, 9]
+    """
+    if threads() < 2 or len(items) < 2:
+        return [fn(item) for item in items]
+
+    def run(item):
+        with serial():
+            return fn(item)
+
+    return list(_executor(threads()).map(run, items))
 
 
 def tree_query(tree, geoms, *, nearest: bool = False, **kwargs):

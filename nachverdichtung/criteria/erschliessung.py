@@ -32,7 +32,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from ..candidates import parcel_unions
-from ..parallel import elementwise
+from ..parallel import elementwise, map_tasks
 from ..params import param
 from ..sindex import query
 from .base import BEDINGT, NICHT, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
@@ -224,8 +224,8 @@ def _rotate(geoms: np.ndarray, angle: np.ndarray, origin: np.ndarray) -> np.ndar
     return shapely.set_coordinates(geoms.copy(), np.column_stack([c * x - s * y, s * x + c * y]))
 
 
-#: Grid points per Dijkstra run of :func:`walking_length`: bounds the memory (about 60 bytes a point)
-#: without changing a result (the grids of different areas are never linked).
+#: Grid points per Dijkstra run of :func:`walking_length`: bounds the memory (about 60 bytes a point,
+#: one run per thread at a time) without changing a result (the grids of different areas are never linked).
 CHUNK_CELLS = 2_000_000
 
 
@@ -278,8 +278,10 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     grids = _Grids(passable, inner, road[use], area[use], r, ang, cen, x0, y0, nx, ny)
     shapely.prepare(passable)
     shapely.prepare(inner)
-    for sel in _chunks(nx * ny, chunk_cells):
-        out[use[sel]] = _grid_lengths(grids.take(sel), pitch=pitch, tol=tol)
+    chunks = _chunks(nx * ny, chunk_cells)
+    lengths = map_tasks(lambda sel: _grid_lengths(grids.take(sel), pitch=pitch, tol=tol), chunks)
+    for sel, part in zip(chunks, lengths):
+        out[use[sel]] = part
     return out
 
 
