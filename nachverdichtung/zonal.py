@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import geopandas as gpd
 import numpy as np
@@ -241,7 +242,7 @@ class _Readers:
                 self._opened.append(ds)
         return ds
 
-    def __enter__(self) -> "_Readers":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
