@@ -337,7 +337,7 @@ def street_pieces(geoms: np.ndarray, cell: float = _DEFAULTS.grid_cell_m,
         return street_pieces(geoms, cell * np.sqrt(nx * ny / max_cells), max_cells, near=near)
     gx, gy = np.meshgrid(x0 + np.arange(nx) * cell, y0 + np.arange(ny) * cell)
     cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell, gy.ravel() + cell)
-    ci, gi = shapely.STRtree(cells).query(geoms, predicate="intersects")[::-1]
+    ci, gi = tree_query(shapely.STRtree(cells), geoms, predicate="intersects")[::-1]
     if near is not None:
         hit = _cells_near(near, x0, y0, cell, nx, ny)[ci]
         ci, gi = ci[hit], gi[hit]
@@ -380,7 +380,7 @@ def connected_streets(roads: gpd.GeoDataFrame) -> np.ndarray:
     names = roads["name"].fillna("").astype(str).str.strip().to_numpy(dtype=object) \
         if "name" in roads else np.full(len(roads), "", dtype=object)
     g = _arr(roads.geometry)
-    ti, tj = shapely.STRtree(g).query(g, predicate="dwithin", distance=STREET_GAP_M)
+    ti, tj = tree_query(shapely.STRtree(g), g, predicate="dwithin", distance=STREET_GAP_M)
     same = (ti < tj) & (names[ti] == names[tj]) & (names[ti] != "")
     graph = coo_matrix((np.ones(int(same.sum())), (ti[same], tj[same])), shape=(len(g), len(g)))
     return connected_components(graph, directed=False)[1]
@@ -426,7 +426,7 @@ def point_in(polys: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:
     out = np.full(len(points), -1, dtype=np.int64)
     if len(polys) == 0 or len(points) == 0:
         return out
-    gi, pi = shapely.STRtree(points).query(_arr(polys.geometry), predicate="contains")
+    gi, pi = tree_query(shapely.STRtree(points), _arr(polys.geometry), predicate="contains")
     order = np.lexsort((gi, pi))[::-1]  # the smallest polygon position wins
     out[pi[order]] = gi[order]
     return out
@@ -449,7 +449,8 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
     big[todo] = shapely.area(opened[todo]) >= p.min_area_m2
     usable = np.zeros(len(geoms), dtype=bool)
     if big.any():
-        env = shapely.intersection(opened[big], shapely.buffer(envelopes_from[big], -p.setback_m, join_style="mitre"))
+        env = elementwise(shapely.intersection, opened[big],
+                          elementwise(shapely.buffer, envelopes_from[big], -p.setback_m, join_style="mitre"))
         # quick accept: a disc of the footprint's half-diagonal fits, so the footprint fits in any orientation
         half_diag = float(np.hypot(p.footprint_width_m, p.footprint_length_m)) / 2
         sure = ~shapely.is_empty(elementwise(shapely.buffer, env, -half_diag, quad_segs=2))
@@ -464,7 +465,7 @@ def _usable(geoms: np.ndarray, envelopes_from: np.ndarray, p: CandidateParams) -
 def involved_parcels(areas: np.ndarray, parcels: gpd.GeoDataFrame, *, min_share_m2: float = _DEFAULTS.min_piece_m2):
     """Pairs (area position, parcel position) with the overlap area, for every overlap > ``min_share_m2``."""
     tree = shapely.STRtree(_arr(parcels.geometry))
-    ai, pi = tree.query(areas, predicate="intersects")
+    ai, pi = tree_query(tree, areas, predicate="intersects")
     inter = shapely.area(elementwise(shapely.intersection, areas[ai], _arr(parcels.geometry)[pi]))
     keep = inter > min_share_m2
     return ai[keep], pi[keep], inter[keep]
@@ -606,7 +607,7 @@ def _whole_inside(polys: np.ndarray, P: np.ndarray) -> np.ndarray:
     out = np.full(len(P), -1, dtype=np.int64)
     if len(polys) == 0 or len(P) == 0:
         return out
-    qi, pi = shapely.STRtree(P).query(polys, predicate="contains")
+    qi, pi = tree_query(shapely.STRtree(P), polys, predicate="contains")
     order = np.lexsort((qi, pi))[::-1]  # the smallest polygon position wins
     out[pi[order]] = qi[order]
     return out
@@ -648,7 +649,7 @@ def _share_pairs(geoms: np.ndarray, pieces: np.ndarray, owner: np.ndarray, keep:
     largest kept share of a geometry (by more than rounding) can never be its largest, and its pairs
     are not intersected. Pairs come in the order of the tree query within each polygon.
     """
-    gi, pj = shapely.STRtree(pieces).query(geoms, predicate="intersects")
+    gi, pj = tree_query(shapely.STRtree(pieces), geoms, predicate="intersects")
     kept = keep[owner[pj]]
     ki, kj, kin, ka = _pair_parts(geoms, pieces, noise_m2, pairs=(gi[kept], pj[kept]))
     top = np.zeros(len(geoms))
@@ -692,9 +693,9 @@ def land_scope(layers, P: np.ndarray, p: CandidateParams, settlement: gpd.GeoDat
         settle_part, *_, whole = _clip_to(P, shapely.get_parts(_arr(settlement.geometry)), p, pieces_near_all=False)
         inside = shapely.area(settle_part) >= p.min_piece_m2
         # a parcel inside one settlement polygon is its own settle part, and a valid polygon equals itself
-        partial = np.flatnonzero((whole < 0) | ~shapely.is_valid(P))
-        partial = partial[~shapely.equals(settle_part[partial], P[partial])]
-        allowed[partial] = _filled(shapely.intersection(allowed[partial], settle_part[partial]))
+        partial = np.flatnonzero((whole < 0) | ~elementwise(shapely.is_valid, P))
+        partial = partial[~elementwise(shapely.equals, settle_part[partial], P[partial])]
+        allowed[partial] = _filled(elementwise(shapely.intersection, allowed[partial], settle_part[partial]))
     return LandScope(allowed=allowed, inside=inside, nutzung=nutzung, label=lab, settle_part=settle_part,
                      blocked=pieces[~ok[owner]], blocked_label=label[owner][~ok[owner]],
                      outside_reason=outside_reason)
@@ -714,7 +715,7 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
     ca = shapely.area(clipped)
     approx = shapely.area(full) - ca
     maybe = np.flatnonzero((approx >= p.min_area_m2 - _AREA_SLACK_M2) & (approx > ca - _AREA_SLACK_M2))
-    lost = shapely.difference(full[maybe], clipped[maybe])
+    lost = elementwise(shapely.difference, full[maybe], clipped[maybe])
     la = shapely.area(lost)
     sel = (la >= p.min_area_m2) & (la > ca[maybe])
     cand, lc, la = maybe[sel], lost[sel], la[sel]
@@ -722,7 +723,7 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
         return out
     outside = np.zeros(len(cand))
     if land.settle_part is not None:
-        outside = la - shapely.area(shapely.intersection(lc, land.settle_part[scope][cand]))
+        outside = la - shapely.area(elementwise(shapely.intersection, lc, land.settle_part[scope][cand]))
     best = np.zeros(len(cand))
     name = np.full(len(cand), "", dtype=object)
     if len(land.blocked):
@@ -831,7 +832,7 @@ def _parcel_extent(n: int, scope: np.ndarray, S: np.ndarray, merged_parcels: np.
     out = np.full((n, 4), np.nan)
     if len(merged_parcels) == 0 or len(S) == 0:
         return out
-    mj, si = shapely.STRtree(shapely.point_on_surface(S)).query(merged_parcels, predicate="covers")
+    mj, si = tree_query(shapely.STRtree(shapely.point_on_surface(S)), merged_parcels, predicate="covers")
     b = pd.DataFrame(shapely.bounds(merged_parcels[mj]), columns=list(EXTENT)).groupby(si)
     ext = pd.concat([b["xmin"].min(), b["ymin"].min(), b["xmax"].max(), b["ymax"].max()], axis=1)
     out[scope[ext.index.to_numpy()]] = ext.to_numpy()
@@ -928,7 +929,7 @@ def _merge_pieces(backland: np.ndarray, S: np.ndarray, fronts: np.ndarray,
         # block interiors: pieces of neighbouring parcels that share an edge form one area
         # (boundary_gap_m: neighbouring parcels rarely share bit-identical boundary vertices)
         gap = p.boundary_gap_m
-        ti, tj = shapely.STRtree(pieces).query(pieces, predicate="dwithin", distance=gap)
+        ti, tj = tree_query(shapely.STRtree(pieces), pieces, predicate="dwithin", distance=gap)
         # pieces merge along a street row: gardens of back-to-back rows that front different streets
         # stay separate areas (their access and their rear building line come from different streets)
         fi, fj = fronts[owner[ti]], fronts[owner[tj]]

@@ -141,3 +141,31 @@ def test_holes_and_multipolygons(tmp_path):
     assert (z.loc["A0", "n_pixel"], z.loc["A0", "mean"]) == (8, 5.0)   # the centre pixel 5 is the hole
     assert z.loc["A0", "min"] == 1.0 and z.loc["A0", "max"] == 9.0
     assert (z.loc["A1", "n_pixel"], z.loc["A1", "min"], z.loc["A1", "max"]) == (2, 1.0, 9.0)
+
+
+def test_tile_rows_in_threads_equal_one_thread_and_a_brute_force(tmp_path, monkeypatch):
+    """Many areas over several tile rows (tile_size 64): two threads give the one-thread result, and each
+    area's mean/min/max equal those of its pixel centres found one by one with shapely."""
+    data = _field((300, 260))
+    src = write(tmp_path / "f.tif", data)
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(5, 255, 400), rng.uniform(5, 295, 400)
+    areas = gpd.GeoSeries(shapely.buffer(shapely.points(X0 + x, Y0 + y), rng.uniform(0.4, 9, 400), quad_segs=3),
+                          crs=CRS, index=[f"A{i}" for i in range(400)])
+    monkeypatch.setenv("NV_THREADS", "1")
+    one = zonal_stats(areas, src, percentiles=(90,), tile_size=64)
+    monkeypatch.setenv("NV_THREADS", "2")
+    two = zonal_stats(areas, src, percentiles=(90,), tile_size=64)
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(one, two)
+    cols, rows = np.meshgrid(np.arange(260), np.arange(300))
+    cx, cy = X0 + cols.ravel() + 0.5, Y0 + 300 - rows.ravel() - 0.5
+    for k in rng.choice(400, 25, replace=False):
+        inside = shapely.contains_xy(areas.iloc[k], cx, cy)
+        if not inside.any():
+            continue
+        v = data.ravel()[inside].astype(float)
+        got = one.iloc[k]
+        assert got["n_pixel"] == inside.sum()
+        assert (got["min"], got["max"]) == (v.min(), v.max())
+        assert got["mean"] == pytest.approx(v.mean(), rel=1e-12)

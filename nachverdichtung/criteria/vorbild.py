@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..candidates import build_streets, street_blocks, street_depths
+from ..candidates import build_streets, point_in, street_blocks, street_depths
 from ..sindex import nearest
-from ..parallel import elementwise
+from ..parallel import elementwise, tree_query
 from ..params import param
 from .base import BEDINGT, GEEIGNET, UNBEWERTET, Rule, fmt, not_rated, register, result_frame, rule_class
 from ..io.clean import geometry_array as _arr
@@ -88,15 +88,14 @@ def _nearest_precedent(candidates, layers, params: PrecedentParams, block: np.nd
     if not behind.any():
         return out
     prec = _arr(b.geometry)[behind]
-    pi, bj = shapely.STRtree(_arr(blocks.geometry)).query(shapely.point_on_surface(prec), predicate="within")
-    prec_block = np.full(len(prec), -1)
-    prec_block[pi[::-1]] = bj[::-1]
+    # each block prepared once (a point query would walk a large open block once per building)
+    prec_block = point_in(blocks, shapely.point_on_surface(prec))
     area = _arr(candidates.geometry)
-    ai, pj = shapely.STRtree(prec).query(area, predicate="dwithin", distance=params.suchradius_m)
+    ai, pj = tree_query(shapely.STRtree(prec), area, predicate="dwithin", distance=params.suchradius_m)
     same = block[ai] == prec_block[pj]
     ai, pj = ai[same], pj[same]
     if len(ai):
-        d = shapely.distance(area[ai], prec[pj])
+        d = elementwise(shapely.distance, area[ai], prec[pj])
         best = np.full(n, np.inf)
         np.minimum.at(best, ai, d)
         out = np.where(np.isfinite(best), best, np.nan)
