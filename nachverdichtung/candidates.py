@@ -745,7 +745,8 @@ def lost_reasons(full: np.ndarray, clipped: np.ndarray, land: LandScope, scope: 
 
 
 def derive_candidates(layers, params: CandidateParams | None = None, *, blocks: gpd.GeoDataFrame | None = None,
-                      streets: gpd.GeoDataFrame | None = None) -> CandidateResult:
+                      streets: gpd.GeoDataFrame | None = None,
+                      settlement: gpd.GeoDataFrame | None = None) -> CandidateResult:
     """Find second-row candidate areas and account for every parcel.
 
     The stages: the land in scope (Innenbereich, eligible land use), streets and blocks, the rear
@@ -766,6 +767,8 @@ def derive_candidates(layers, params: CandidateParams | None = None, *, blocks: 
         ``baulinie_m`` (:func:`street_lines`), given together with ``blocks`` carrying
         ``hinterhaeuser`` (:func:`rear_houses`): a partition of the dask engine uses the lines and
         rear-house counts of the whole region instead of deriving them from its own buildings.
+    settlement
+        An Innenbereich derived over a larger region (a dask partition); default :func:`innenbereich`.
 
     Returns
     -------
@@ -774,7 +777,7 @@ def derive_candidates(layers, params: CandidateParams | None = None, *, blocks: 
     p = params or CandidateParams()
     parcels = layers.parcels
     P = _arr(parcels.geometry)
-    settlement, notes = innenbereich(layers, p)
+    settlement, notes = innenbereich(layers, p) if settlement is None else (settlement, ())
     derived_settlement = settlement is not None and (settlement["quelle"] == "abgeleitet").any()
     land = land_scope(layers, P, p, settlement,
                       outside_reason=OUTSIDE_REASON_DERIVED if derived_settlement else OUTSIDE_REASON)

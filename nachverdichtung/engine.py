@@ -62,6 +62,7 @@ from .parallel import serial
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
 from .sensitivity import sensitivity
+from .settlement import add_built_landuse, close_clusters, cluster_buildings, count_inside, main_buildings
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,11 @@ BUILDING_REACH_M = 250.0
 _STREET_REACH_M = STREET_SEARCH_M + 1.0
 #: Blocks are cut this far outside the window (m): every point of the window keeps its block.
 _BLOCK_CLIP_M = 10.0
+#: A derived Innenbereich: a window gets the region's building clusters within this distance (m), so a
+#: built-up land-use polygon meeting the window joins the settlement of a cluster up to this far away
+#: (settlement step 5) [Konvention: Wohnbau-, Misch- und Gewerbeflächen of ALKIS are blocks or quarters
+#: well below 1 km across; a polygon reaching a cluster farther away joins it only on the single path].
+SETTLEMENT_REACH_M = 1000.0
 
 Box = tuple[float, float, float, float]
 
@@ -158,6 +164,12 @@ class Plan:
         The bounding box of all parcels.
     unplaced, problems
         The parcels without geometry (excluded rows: no window finds them) and what reading them found.
+    settlement
+        Without a settlement layer (and ``settlement_derive``): after the building pass the region's
+        building clusters with enough main buildings, closed (steps 1–4 of
+        :mod:`~nachverdichtung.settlement`); each window adds its built-up land use (step 5).
+    derives
+        Whether the Innenbereich is derived (no settlement layer, ``settlement_derive``).
     """
 
     origin: tuple[float, float]
@@ -171,6 +183,8 @@ class Plan:
     region: Box
     unplaced: pd.DataFrame | None = None
     problems: tuple[str, ...] = ()
+    settlement: gpd.GeoDataFrame | None = None
+    derives: bool = False
 
     def tile_box(self, tile: tuple[int, int]) -> Box:
         """The tile's square."""
@@ -228,9 +242,10 @@ def plan_partitions(config, *, tile_size_m: float, halo_m: float, margin_m: floa
     extent = gpd.GeoDataFrame(geometry=[shapely.box(*region)], crs=config.crs)
     cp = config.candidates
     blocks = street_blocks(roads, extent, margin_m=cp.block_margin_m, min_m2=cp.min_piece_m2)
+    given = layers.vector("settlement") is not None if layers is not None else config.inputs.settlement is not None
     return Plan(origin=origin, size=tile_size_m, halo=halo_m, margin=margin_m, tiles=tuple(tiles),
                 streets=build_streets(roads), blocks=blocks, order=order, region=tuple(map(float, region)),
-                unplaced=unplaced, problems=tuple(problems))
+                unplaced=unplaced, problems=tuple(problems), derives=cp.settlement_derive and not given)
 
 
 def _own(frame: gpd.GeoDataFrame, tile: tuple[int, int], origin, size: float) -> np.ndarray:
@@ -254,12 +269,26 @@ class _LineTask:
     size: float
     read: Box
     buildings: gpd.GeoDataFrame | None = None
+    clusters: bool = False  # also the clusters of its main buildings (derived Innenbereich)
 
 
-def _run_lines(config, task: _LineTask, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Street (``street_id``), depth and block (``block_id``) of every building the tile owns."""
+def _run_lines(config, task: _LineTask, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame,
+               _settlement=None) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
+    """Street (``street_id``), depth and block (``block_id``) of every building the tile owns; with
+    ``task.clusters`` also the clusters of its main buildings and their counts (settlement step 2)."""
     b = load_buildings(config, window=task.read) if task.buildings is None else task.buildings
     b = b[_own(b, task.tile, task.origin, task.size)]
+    return _building_table(config, b, streets, blocks), _tile_clusters(config, b) if task.clusters else None
+
+
+def _tile_clusters(config, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The clusters of the tile's own main buildings (buffers dissolved) with their main-building counts."""
+    geoms, counts = cluster_buildings(main_buildings(b), gap_m=config.candidates.settlement_gap_m)
+    return gpd.GeoDataFrame({"hauptgebaeude": counts}, geometry=geoms, crs=b.crs)
+
+
+def _building_table(config, b: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Main-building flag, street, depth and block of the buildings ``b``."""
     p = config.candidates
     geoms = _arr(b.geometry)
     sub = streets.iloc[_rows_near(streets, geoms, _STREET_REACH_M)]
@@ -286,6 +315,26 @@ def _with_lines(plan: Plan, lines: pd.DataFrame, config) -> Plan:
     blocks["hinterhaeuser"] = rear_houses(main, st, depth, lines["block"].to_numpy(np.int64),
                                           streets["baulinie_m"].to_numpy(), len(blocks), p)
     return replace(plan, streets=streets, blocks=blocks)
+
+
+def _with_settlement(plan: Plan, pieces: list[gpd.GeoDataFrame], config) -> Plan:
+    """The plan with the region's closed building clusters (a derived Innenbereich, steps 1–4), from
+    the tiles' clusters: dissolved, each tile cluster's count added to the region cluster holding it."""
+    p, crs = config.candidates, config.crs
+    tiles = pd.concat(pieces, ignore_index=True) if pieces else gpd.GeoDataFrame({"hauptgebaeude": []}, geometry=[])
+    geoms = _arr(tiles.geometry)
+    clusters = shapely.get_parts(shapely.union_all(geoms)) if len(geoms) else np.array([], dtype=object)
+    counts = count_inside(clusters, shapely.point_on_surface(geoms), tiles["hauptgebaeude"].to_numpy())
+    closed = close_clusters(clusters, counts, gap_m=p.settlement_gap_m, min_buildings=p.settlement_min_buildings,
+                            margin_m=p.settlement_margin_m)
+    kept = counts[counts >= p.settlement_min_buildings]
+    note = (f"Innenbereich abgeleitet (kein inputs.settlement): {len(closed)} zusammenhängende Siedlung(en) der "
+            f"ganzen Region mit {int(kept.sum())} Hauptgebäuden; Abstand {p.settlement_gap_m:g} m, mindestens "
+            f"{p.settlement_min_buildings} Hauptgebäude (docs/criteria.md), je Kachel um die bebaute Nutzung "
+            f"ergänzt. Ein abgeleiteter Innenbereich ersetzt keine Prüfung nach § 34/35 BauGB")
+    log.warning(note)
+    settlement = gpd.GeoDataFrame({"hauptgebaeude": kept}, geometry=list(closed), crs=crs)
+    return replace(plan, settlement=settlement, problems=(*plan.problems, note))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -366,8 +415,13 @@ def _widen(boxes: np.ndarray, at: np.ndarray, other: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_partition(config, task: _Task, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> dict:
-    """Read the window, assess it with :func:`assess` and keep what it owns and settled."""
+def _run_partition(config, task: _Task, streets: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame,
+                   clusters: gpd.GeoDataFrame | None = None) -> dict:
+    """Read the window, assess it with :func:`assess` and keep what it owns and settled.
+
+    ``clusters``: the region's closed building clusters near the window (a derived Innenbereich); the
+    window adds its built-up land use to them (settlement step 5) instead of deriving its own.
+    """
     t0 = time.perf_counter()
     if task.layers is None:
         loaded = load_layers(_windowed(config, task.window), window=task.window)
@@ -377,7 +431,9 @@ def _run_partition(config, task: _Task, streets: gpd.GeoDataFrame, blocks: gpd.G
     sub_streets = streets.iloc[_rows_near(streets, box, _STREET_REACH_M)]
     sub_blocks = blocks  # the blocks meeting the window, cut to it (_near)
     memo: dict = {}
-    res = assess(config, layers=loaded, blocks=sub_blocks, streets=sub_streets, partition=True,
+    settlement = None if clusters is None else add_built_landuse(
+        _arr(clusters.geometry), loaded.landuse, main_buildings(loaded.buildings), config.crs)
+    res = assess(config, layers=loaded, blocks=sub_blocks, streets=sub_streets, settlement=settlement, partition=True,
                  select=lambda cand: memo.setdefault("s", _settle(cand, loaded.parcels, task)).areas)
     settled: _Settled = memo["s"]
     areas = res.areas
@@ -446,15 +502,17 @@ def _next_round(plan: Plan, deferred: pd.DataFrame, k: int, layers: Layers | Non
     return tasks
 
 
-def _near(plan: Plan, box: Box) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The region's streets and blocks a task reading ``box`` can use: the streets within the street
-    search radius, the blocks meeting it, cut ``_BLOCK_CLIP_M`` outside it. Each task gets only these,
-    not the whole region's (1M parcels: 1.4 MB per task instead of 105 MB pickled on every worker)."""
+def _near(plan: Plan, box: Box) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The region's streets, blocks and (derived) settlement clusters a task reading ``box`` can use:
+    the streets within the street search radius, the blocks meeting it, cut ``_BLOCK_CLIP_M`` outside
+    it, and the clusters within ``SETTLEMENT_REACH_M``, whole. Each task gets only these, not the whole
+    region's (1M parcels: 1.4 MB per task instead of 105 MB pickled on every worker)."""
     shape = shapely.box(*box)
     streets = plan.streets.iloc[_rows_near(plan.streets, shape, _STREET_REACH_M)]
     blocks = plan.blocks.iloc[_rows_near(plan.blocks, shape)].copy()
     blocks["geometry"] = shapely.clip_by_rect(_arr(blocks.geometry), *_grow(box, _BLOCK_CLIP_M))
-    return streets, blocks
+    s = plan.settlement
+    return streets, blocks, (s.iloc[_rows_near(s, shape, SETTLEMENT_REACH_M)] if s is not None else None)
 
 
 def _compute(fn, config, tasks: list, context: Callable, scheduler, num_workers, say, what: str) -> list:
@@ -517,7 +575,8 @@ def _driver_layers(first: list[dict], plan: Plan, layers: Layers | None, acc: gp
     excluded = pd.concat([plan.unplaced, *(p["excluded"] for p in first)], ignore_index=True).drop_duplicates()
     if layers is not None:
         return layers.replace(excluded_parcels=excluded if not len(layers.excluded_parcels)
-                              else layers.excluded_parcels)
+                              else layers.excluded_parcels,
+                              problems=tuple(dict.fromkeys([*layers.problems, *plan.problems])))
     crs = config.crs
     ctx = {role: gpd.GeoDataFrame(pd.concat([p["context"][role] for p in first], ignore_index=True),
                                   geometry="geometry", crs=crs) for role in CONTEXT_COLUMNS}
@@ -624,7 +683,9 @@ def assess_partitioned(config, *, tile_size_m: float = 2500.0, halo_m: float = 3
     say(f"Baulinien: Gebäude in {len(plan.tiles)} Kacheln zuordnen")
     line_parts = _compute(_run_lines, config, _line_tasks(plan, layers), lambda task: _near(plan, task.read),
                           scheduler, num_workers, say, "Baulinien: Kachel")
-    plan = _with_lines(plan, pd.concat(line_parts, ignore_index=True), config)
+    plan = _with_lines(plan, pd.concat([lines for lines, _ in line_parts], ignore_index=True), config)
+    if plan.derives:
+        plan = _with_settlement(plan, [c for _, c in line_parts if c is not None and len(c)], config)
     timings["baulinien"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     say(f"{len(plan.tiles)} Partitionen rechnen")
@@ -642,7 +703,8 @@ def _line_tasks(plan: Plan, layers: Layers | None) -> list[_LineTask]:
     for tile in plan.tiles:
         read = _grow(plan.tile_box(tile), BUILDING_REACH_M)
         b = layers.buildings.iloc[_rows_near(layers.buildings, shapely.box(*read))] if layers is not None else None
-        tasks.append(_LineTask(tile=tile, origin=plan.origin, size=plan.size, read=read, buildings=b))
+        tasks.append(_LineTask(tile=tile, origin=plan.origin, size=plan.size, read=read, buildings=b,
+                               clusters=plan.derives))
     return tasks
 
 

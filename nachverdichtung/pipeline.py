@@ -219,7 +219,7 @@ def build_manifest(config: Config, layers: Layers, *, started: datetime, timings
 
 def assess(config: Config | str | Path, *, progress: Callable[[str], None] | None = None,
            layers: Layers | None = None, blocks: gpd.GeoDataFrame | None = None,
-           streets: gpd.GeoDataFrame | None = None,
+           streets: gpd.GeoDataFrame | None = None, settlement: gpd.GeoDataFrame | None = None,
            select: Callable[[CandidateResult], np.ndarray] | None = None, partition: bool = False) -> Assessment:
     """Run the whole assessment: load, derive candidates, evaluate criteria, rate, decide, manifest.
 
@@ -236,6 +236,9 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
     blocks, streets
         Street blocks and streets of the whole region with their rear-house counts and rear building
         lines (a partition of the dask engine; see :func:`nachverdichtung.candidates.derive_candidates`).
+    settlement
+        An Innenbereich derived over the whole region (a partition of the dask engine without a
+        settlement layer; see :func:`~nachverdichtung.candidates.derive_candidates`).
     select
         Given the candidate result, which areas to rate (a boolean mask over its areas): a partition
         of the dask engine rates only the areas it keeps. ``None``: all.
@@ -260,7 +263,7 @@ def assess(config: Config | str | Path, *, progress: Callable[[str], None] | Non
         timings["laden"] = round(time.perf_counter() - t0, 3)
     say("Potenzialflächen ableiten")
     t0 = time.perf_counter()
-    cand = derive_candidates(layers, config.candidates, blocks=blocks, streets=streets)
+    cand = derive_candidates(layers, config.candidates, blocks=blocks, streets=streets, settlement=settlement)
     if select is not None:
         keep = np.asarray(select(cand), dtype=bool)
         cand = replace(cand, areas=cand.areas[keep], area_extent=cand.area_extent[keep])

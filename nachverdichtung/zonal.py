@@ -206,26 +206,30 @@ def zonal_stats(
             raise InputError("gedrehte Raster werden nicht unterstützt", file=raster.path,
                              fix="das Raster nordorientiert exportieren (gdalwarp)")
         box = _pixel_boxes(g, T)
-    layer = _layers_without_overlap(g)
-    key = pd.DataFrame({"tx": box[:, 0] // tile_size, "ty": box[:, 2] // tile_size, "layer": layer})
-    groups = key.groupby(["ty", "tx", "layer"], sort=True).indices
-    # one task per row of tiles (a striped GeoTIFF decodes each strip once per dataset), the rows in
-    # threads (reads and numpy release the GIL) with one open dataset per thread; each group writes
-    # only its own areas' rows of ``result``
-    rows: dict = {}
-    for (ty, _, _), members in groups.items():
-        rows.setdefault(ty, []).append(np.asarray(members))
+    rows = _tile_rows(box, _layers_without_overlap(g), tile_size)
 
     def run_row(row: list) -> None:
         ds = readers.get()
         for members in row:
             _window_stats(ds, raster, g, members, box, spec, result)
 
+    # the rows in threads (reads and numpy release the GIL), one open dataset per thread; each group
+    # writes only its own areas' rows of ``result``
     with _Readers(raster.path) as readers:
-        map_tasks(run_row, list(rows.values()))
+        map_tasks(run_row, rows)
     out = pd.DataFrame(result, index=index)[cols]
     out["abdeckung"] = np.where(out["n_pixel"] > 0, out["n_gueltig"] / out["n_pixel"].where(out["n_pixel"] > 0), np.nan)
     return out
+
+
+def _tile_rows(box: np.ndarray, layer: np.ndarray, tile_size: int) -> list[list[np.ndarray]]:
+    """The areas grouped by (tile, overlap layer), one list of groups per row of tiles: a task per row
+    decodes each strip of a striped GeoTIFF once."""
+    key = pd.DataFrame({"tx": box[:, 0] // tile_size, "ty": box[:, 2] // tile_size, "layer": layer})
+    rows: dict = {}
+    for (ty, _, _), members in key.groupby(["ty", "tx", "layer"], sort=True).indices.items():
+        rows.setdefault(ty, []).append(np.asarray(members))
+    return list(rows.values())
 
 
 class _Readers:

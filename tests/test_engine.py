@@ -177,6 +177,24 @@ def test_windowed_partitions_equal_single(sample_config, sample_assessment):
 
 
 @pytest.mark.slow
+def test_windowed_partitions_derive_the_innenbereich_like_the_single_path(sample_config):
+    """The sample read from its files without its settlement layer: both paths derive the Innenbereich
+    (the dask path over the whole region, 500 m tiles) and agree on every area and parcel."""
+    import dataclasses
+
+    from nachverdichtung.config import load_config
+
+    config = load_config(sample_config)
+    config = dataclasses.replace(config, inputs=dataclasses.replace(config.inputs, settlement=None))
+    single = assess(config)
+    assert single.candidates.settlement is not None and (single.candidates.settlement["quelle"] == "abgeleitet").all()
+    assert single.parcels["grund"].fillna("").str.contains("Innenbereich abgeleitet").any()
+    part = assess_partitioned(config, tile_size_m=500.0, margin_m=50.0, scheduler="synchronous")
+    assert part.manifest["partitionen"] >= 6
+    assert_same_result(single, part)
+
+
+@pytest.mark.slow
 def test_cli_dask_engine_on_a_local_cluster(sample_config, sample_assessment, tmp_path):
     import geopandas as gpd
     import subprocess
@@ -254,3 +272,38 @@ def test_no_parcel_missing_no_report(single):
     part = assess_partitioned(_config(), tile_size_m=60.0, halo_m=150.0, scheduler="synchronous",
                               layers=single.layers)
     assert not any("fehlen im Ergebnis" in m for m in part.layers.problems)
+
+
+def _village():
+    """No settlement layer (derived): a row of 30 houses along one street (600 m, one cluster of 30 main
+    buildings, an Ortsteil) and, 400 m east, a hamlet of 5 houses (a Splittersiedlung, Außenbereich).
+
+    Each parcel is 20 m × 60 m with its house 5–17 m behind the street: the backland of the village
+    row is one block interior of 600 m × 40 m. Land use: one residential polygon per group.
+    """
+    parcels, houses, roads, landuse = [], [], [], []
+    for start, n in ((0.0, 30), (1000.0, 5)):
+        x0 = X0 + start
+        roads.append(shapely.box(x0 - 20, Y0 - 10, x0 + 20 * n + 20, Y0))
+        for i in range(n):
+            parcels.append(shapely.box(x0 + 20 * i, Y0, x0 + 20 * (i + 1), Y0 + 60))
+            houses.append(shapely.box(x0 + 20 * i + 5, Y0 + 5, x0 + 20 * i + 15, Y0 + 17))
+        landuse.append(shapely.box(x0, Y0, x0 + 20 * n, Y0 + 60).buffer(0.5))
+    return make_layers(parcels, houses, roads, landuse, road_names=["Dorfstraße", "Weiler"], settlement=None)
+
+
+def test_a_derived_innenbereich_is_formed_over_the_whole_region(monkeypatch):
+    """With 60 m tiles and a 20 m halo no window holds 10 of the village's 30 houses: derived per window,
+    the village would be Außenbereich. The engine clusters the buildings of all tiles on the driver, so
+    the village row is Innenbereich as on the single path, and the hamlet stays outside."""
+    layers = _village()
+    single = assess(_config(), layers=layers)
+    assert len(single.areas) == 1 and single.areas["anzahl_flurstuecke"].iloc[0] == 30
+    outside = single.parcels[single.parcels["flstkennz"].isin(layers.parcels["flstkennz"].iloc[30:])]
+    assert outside["grund"].str.contains("Außenbereich").all()
+    part = assess_partitioned(_config(), tile_size_m=60.0, halo_m=20.0, margin_m=10.0, scheduler="synchronous",
+                              layers=layers)
+    assert part.manifest["partitionen"] > 10
+    assert_same_result(single, part)
+    notes = [p for p in part.layers.problems if p.startswith("Innenbereich abgeleitet")]
+    assert len(notes) == 1 and "1 zusammenhängende Siedlung(en) der ganzen Region mit 30 Hauptgebäuden" in notes[0]

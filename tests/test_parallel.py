@@ -7,7 +7,13 @@ import pytest
 import shapely
 
 from nachverdichtung import parallel
-from nachverdichtung.parallel import _group_cuts, elementwise, serial, threads, tree_query
+from nachverdichtung.parallel import (
+    _group_cuts,
+    elementwise,
+    serial,
+    threads,
+    tree_query,
+)
 
 
 @pytest.fixture
