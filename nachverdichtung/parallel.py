@@ -99,7 +99,8 @@ def elementwise(fn: Callable, *args, by: np.ndarray | None = None, **kwargs):
 
     def run(lo_hi):
         lo, hi = lo_hi
-        return fn(*[a[lo:hi] if i in split or i == 0 else a for i, a in enumerate(args)], **kwargs)
+        with serial():  # a pool thread never waits for the pool
+            return fn(*[a[lo:hi] if i in split or i == 0 else a for i, a in enumerate(args)], **kwargs)
 
     parts = list(_executor(threads()).map(run, itertools.pairwise(cuts)))
     return np.concatenate(parts)
@@ -153,7 +154,8 @@ def tree_query(tree, geoms, *, nearest: bool = False, **kwargs):
 
     def run(lo_hi):
         lo, hi = lo_hi
-        res = call(geoms[lo:hi], **{**kwargs, **{key: v[lo:hi] for key, v in sliced.items()}})
+        with serial():
+            res = call(geoms[lo:hi], **{**kwargs, **{key: v[lo:hi] for key, v in sliced.items()}})
         pairs = res[0] if isinstance(res, tuple) else res
         pairs = pairs.copy()
         pairs[0] += lo

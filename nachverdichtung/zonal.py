@@ -1,6 +1,6 @@
 """One shared zonal-statistics routine for every raster criterion.
 
-Areas are grouped into raster tiles; each tile window is read once (plus a halo for
+Areas are grouped into raster tiles (rows of tiles run in threads); each tile window is read once (plus a halo for
 neighbourhood operators such as slope), the pixels of all areas of the tile are found with one
 vectorised scanline fill (:func:`label_pixels`, pixel-centre rule like GDAL's default,
 pixel-identical to ``rasterio.features.rasterize`` in tests, but without GDAL and thread-safe; no
@@ -8,11 +8,11 @@ label image of the window is built), and the statistics of all areas are compute
 numpy (``bincount`` for counts, means and shares; ``reduceat`` over the pixels grouped by area for
 min/max; a value sort only when percentiles are asked for). Nothing loops per area in Python.
 
-Speed (``scripts/zonal_benchmark.py``, areas of 250–2000 m² on a 1 m raster, a busy 2-core
-machine): 10 000 areas in 2.3–4 s, 41–85 times faster than ``rasterstats.zonal_stats`` (its time
-extrapolated from 1 000 areas) and 65 times on 2 000 areas without extrapolation; 7–18 times faster
-than ``exactextract``. Means agree with exactextract's coverage-weighted means within 1 % for 99 % of
-the areas (largest difference 1.9 %, on small elongated areas).
+Speed (``scripts/zonal_benchmark.py``, areas of 250–2000 m² on a 1 m raster, 2 cores): 10 000 areas in
+0.77 s, 64 times faster than ``rasterstats.zonal_stats`` (its time extrapolated from 1 000 areas) and 9 times
+faster than ``exactextract``; on the 100k benchmark district 101 times (``docs/benchmark.md``). Means agree with
+exactextract's coverage-weighted means within 1 % for 99 % of the areas (largest difference 1.9 %, on small
+elongated areas).
 
 A pixel belongs to an area when its centre lies inside it (GDAL's default rasterisation). Areas
 that contain no pixel centre (smaller than a pixel) take the pixel under their representative
