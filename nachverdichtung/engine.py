@@ -57,7 +57,8 @@ from .io.alkis import role_files
 from .io.postgis import is_database_url
 from .io.clean import geometry_array as _arr
 from .io.window import file_key
-from .layers import Layers, check_region, load_buildings, load_layers, load_roads, load_unplaced_parcels
+from .layers import (Layers, check_region, load_buildings, load_input, load_layers, load_roads,
+                     load_unplaced_parcels)
 from .parallel import serial
 from .pipeline import Assessment, assess, build_manifest, check_paths
 from .scenarios import comparison
@@ -346,7 +347,9 @@ class _Task:
     """One window of the area pass.
 
     ``inner`` is where an area's extent must lie to be kept, ``window`` = ``inner`` + halo is read.
-    A tile task owns by ``tile``; a later round owns the parcels in ``own``.
+    A tile task owns by ``tile``; a later round owns the parcels in ``own``. ``share`` is the tile's
+    part of the region-wide outputs (the derived Innenbereich): the tile, reaching to the window's edge
+    on each side without an occupied neighbour tile.
     """
 
     inner: Box
@@ -356,6 +359,7 @@ class _Task:
     tile: tuple[int, int] | None = None
     own: frozenset | None = None
     layers: Layers | None = None
+    share: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -454,9 +458,37 @@ def _context(loaded: Layers, res: Assessment, task: _Task) -> dict:
     context = {role: gdf[_own(gdf, task.tile, task.origin, task.size)][[c for c in cols if c in gdf] + ["geometry"]]
                for role, cols in CONTEXT_COLUMNS.items() if (gdf := getattr(loaded, role)) is not None}
     return {"context": context, "slivers": res.candidates.slivers, "excluded": loaded.excluded_parcels,
+            "settlement": _tile_settlement(res.candidates.settlement, task),
             "problems": list(res.layers.problems), "sources": dict(loaded.sources), "unusable": dict(loaded.unusable),
             "rasters": dict(loaded.rasters), "vectors": {k: v.iloc[0:0] for k, v in loaded.vectors.items()},
             "szenarien": res.manifest.get("szenarien", [])}
+
+
+def _tile_settlement(settlement: gpd.GeoDataFrame | None, task: _Task) -> np.ndarray:
+    """The window's derived Innenbereich cut to its share (``_Task.share``; the driver joins the pieces)."""
+    if settlement is None or not len(settlement) or (settlement["quelle"] != "abgeleitet").all():
+        return np.array([], dtype=object)
+    cut = shapely.clip_by_rect(_arr(settlement.geometry), *task.share)
+    return cut[~shapely.is_empty(cut)]
+
+
+def _region_settlement(first: list[dict], plan: Plan, layers: Layers, given: Layers | None,
+                       config) -> gpd.GeoDataFrame | None:
+    """The Innenbereich of the whole region for the outputs (as the single path's
+    ``CandidateResult.settlement``): the given layer, or the first round's derived pieces joined, with
+    the main buildings of each part counted on the driver (it holds every building for the maps)."""
+    crs = config.crs
+    if not plan.derives:
+        frame = given.vector("settlement") if given is not None else (
+            load_input("settlement", config.inputs.settlement, target_crs=crs).frame
+            if config.inputs.settlement is not None else None)
+        return None if frame is None else gpd.GeoDataFrame(
+            {"quelle": ["Eingabe"] * len(frame)}, geometry=frame.geometry.values, crs=frame.crs)
+    pieces = np.concatenate([p["settlement"] for p in first] or [np.array([], dtype=object)])
+    parts = shapely.get_parts(shapely.union_all(pieces)) if len(pieces) else np.array([], dtype=object)
+    parts = parts[shapely.area(parts) > 1.0]
+    n = count_inside(parts, shapely.point_on_surface(main_buildings(layers.buildings)))
+    return gpd.GeoDataFrame({"quelle": "abgeleitet", "hauptgebaeude": n}, geometry=list(parts), crs=crs)
 
 
 def _windowed(config, window: Box):
@@ -473,11 +505,14 @@ def _windowed(config, window: Box):
 
 def _first_round(plan: Plan, layers: Layers | None) -> list[_Task]:
     """One task per occupied tile: its window is the tile plus margin plus halo."""
-    tasks = []
+    tasks, occupied = [], set(plan.tiles)
     for tile in plan.tiles:
         inner = _grow(plan.tile_box(tile), plan.margin)
         window = _grow(inner, plan.halo)
-        tasks.append(_Task(inner=inner, window=window, origin=plan.origin, size=plan.size, tile=tile,
+        box, (c, r) = plan.tile_box(tile), tile
+        share = (box[0] if (c - 1, r) in occupied else window[0], box[1] if (c, r - 1) in occupied else window[1],
+                 box[2] if (c + 1, r) in occupied else window[2], box[3] if (c, r + 1) in occupied else window[3])
+        tasks.append(_Task(inner=inner, window=window, origin=plan.origin, size=plan.size, tile=tile, share=share,
                            layers=window_layers(layers, window) if layers is not None else None))
     return tasks
 
@@ -592,7 +627,7 @@ def _driver_layers(first: list[dict], plan: Plan, layers: Layers | None, acc: gp
 def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | None,
            config) -> tuple[Layers, CandidateResult]:
     """One candidate result and the driver's layers from the partitions' pieces."""
-    crs = config.crs
+    crs, given = config.crs, layers
     areas = _merge_areas(parts, crs)
     acc = pd.concat([p["parcels"] for p in parts], ignore_index=True)
     acc = gpd.GeoDataFrame(_restore_order(acc, plan), geometry="geometry", crs=crs)
@@ -600,7 +635,8 @@ def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | No
     acc = gpd.GeoDataFrame(excluded_rows(acc, layers.excluded_parcels), geometry="geometry", crs=crs)
     layers = layers.replace(problems=layers.problems + _lost(acc, plan))
     cand = CandidateResult(areas=areas, parcels=acc, streets=plan.streets, blocks=plan.blocks,
-                           slivers=int(sum(p["slivers"] for p in first)))
+                           slivers=int(sum(p["slivers"] for p in first)),
+                           settlement=_region_settlement(first, plan, layers, given, config))
     return layers, cand
 
 

@@ -192,6 +192,7 @@ def test_windowed_partitions_derive_the_innenbereich_like_the_single_path(sample
     part = assess_partitioned(config, tile_size_m=500.0, margin_m=50.0, scheduler="synchronous")
     assert part.manifest["partitionen"] >= 6
     assert_same_result(single, part)
+    _assert_same_settlement(single, part)
 
 
 @pytest.mark.slow
@@ -307,3 +308,17 @@ def test_a_derived_innenbereich_is_formed_over_the_whole_region(monkeypatch):
     assert_same_result(single, part)
     notes = [p for p in part.layers.problems if p.startswith("Innenbereich abgeleitet")]
     assert len(notes) == 1 and "1 zusammenhängende Siedlung(en) der ganzen Region mit 30 Hauptgebäuden" in notes[0]
+    _assert_same_settlement(single, part)
+
+
+def _assert_same_settlement(single, part):
+    """The ``innenbereich`` output of both paths: the same parts and counts. The region's clusters are the union of
+    the tiles' clusters, the same point set with other vertices at the seams, so the closing (a negative buffer)
+    differs by rounding there: 0.4 m² of 145 ha on the sample."""
+    a, b = single.candidates.settlement, part.candidates.settlement
+    assert len(a) == len(b) and (b["quelle"] == "abgeleitet").all()
+    order_a, order_b = np.argsort(shapely.area(a.geometry.values)), np.argsort(shapely.area(b.geometry.values))
+    ga, gb = a.geometry.values[order_a], b.geometry.values[order_b]
+    assert np.allclose(shapely.area(ga), shapely.area(gb), rtol=1e-6)
+    assert (shapely.area(shapely.symmetric_difference(ga, gb)) <= 1e-6 * shapely.area(ga)).all()
+    assert a["hauptgebaeude"].to_numpy()[order_a].tolist() == b["hauptgebaeude"].to_numpy()[order_b].tolist()
