@@ -106,22 +106,25 @@ def elementwise(fn: Callable, *args, by: np.ndarray | None = None, **kwargs):
     return np.concatenate(parts)
 
 
-def map_tasks(fn: Callable, items: list) -> list:
+def map_tasks(fn: Callable, items: list, *, limit: int | None = None) -> list:
     """``[fn(item) for item in items]`` in threads, each task with element-wise geometry in its own thread.
 
     For independent pieces of work that mix numpy, scipy and shapely (e.g. the walking-length graphs
     of :mod:`~nachverdichtung.criteria.erschliessung`); the results come back in the order of ``items``.
+    ``limit``: at most this many tasks at once (memory-heavy tasks on a machine with many cores).
 
     Examples
     --------
     >>> map_tasks(lambda k: k * k, [1, 2, 3])
     [1, 4, 9]
     """
-    if threads() < 2 or len(items) < 2:
+    n = min(threads(), limit or threads())
+    if n < 2 or len(items) < 2:
         return [fn(item) for item in items]
+    gate = threading.Semaphore(n)
 
     def run(item):
-        with serial():
+        with gate, serial():
             return fn(item)
 
     return list(_executor(threads()).map(run, items))

@@ -95,3 +95,23 @@ def test_nv_threads_one_runs_serially(monkeypatch):
     g = _polys(1000)
     assert threads() == 1
     assert shapely.equals_exact(elementwise(shapely.buffer, g, 1.0), shapely.buffer(g, 1.0), tolerance=0).all()
+
+
+def test_map_tasks_keeps_order_and_its_limit(monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setenv("NV_THREADS", "4")
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def task(k):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return k * k
+
+    assert parallel.map_tasks(task, list(range(12)), limit=2) == [k * k for k in range(12)]
+    assert peak[0] <= 2

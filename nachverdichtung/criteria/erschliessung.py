@@ -227,6 +227,9 @@ def _rotate(geoms: np.ndarray, angle: np.ndarray, origin: np.ndarray) -> np.ndar
 #: Grid points per Dijkstra run of :func:`walking_length`: bounds the memory (about 60 bytes a point,
 #: one run per thread at a time) without changing a result (the grids of different areas are never linked).
 CHUNK_CELLS = 2_000_000
+#: Dijkstra runs of :func:`walking_length` at once (threads): bounds the memory on a machine with many
+#: cores to about this many × 120 MB.
+PARALLEL_RUNS = 4
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,8 @@ def walking_length(free: np.ndarray, road: np.ndarray, area: np.ndarray, width: 
     shapely.prepare(passable)
     shapely.prepare(inner)
     chunks = _chunks(nx * ny, chunk_cells)
-    lengths = map_tasks(lambda sel: _grid_lengths(grids.take(sel), pitch=pitch, tol=tol), chunks)
+    lengths = map_tasks(lambda sel: _grid_lengths(grids.take(sel), pitch=pitch, tol=tol), chunks,
+                        limit=PARALLEL_RUNS)
     for sel, part in zip(chunks, lengths):
         out[use[sel]] = part
     return out
