@@ -11,7 +11,9 @@ window anyway). What a tile cannot see is computed over the whole region first:
    street and measures its depth (:func:`~nachverdichtung.candidates.street_depths`). The driver
    forms every street's rear building line and every block's rear-house count from all of them
    (:func:`~nachverdichtung.candidates.street_lines`, :func:`~nachverdichtung.candidates.rear_houses`),
-   exactly as the single-machine path does over the whole region.
+   exactly as the single-machine path does over the whole region. Without a settlement layer the tiles
+   also cluster their main buildings, and the driver joins the clusters of the region (a derived
+   Innenbereich, :mod:`nachverdichtung.settlement` steps 1–4; each window adds its land use, step 5).
 3. **Areas** (one task per tile): the tile reads the window ``tile + margin_m + halo_m`` and runs
    the *same* function as the single-machine path, :func:`nachverdichtung.pipeline.assess`, with
    the region's streets and blocks. It keeps what it **owns** (a parcel by the centre of its
