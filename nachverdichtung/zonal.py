@@ -125,7 +125,9 @@ def _layers_without_overlap(geoms: np.ndarray) -> np.ndarray:
     a, b = a[keep], b[keep]
     if len(a) == 0:
         return layer
-    inner = elementwise(shapely.relate_pattern, geoms[a], geoms[b], "T********")  # interiors meet: overlap
+    # interiors meet: an overlapping area (pairs come sorted by ``a``: one geometry stays in one thread, in
+    # case it is prepared)
+    inner = elementwise(shapely.relate_pattern, geoms[a], geoms[b], "T********", by=a)
     a, b = a[inner], b[inner]
     # greedy colouring over the (rare) overlapping pairs only
     neighbours: dict[int, list[int]] = {}
