@@ -208,7 +208,8 @@ def zonal_stats(
             raise InputError("gedrehte Raster werden nicht unterstützt", file=raster.path,
                              fix="das Raster nordorientiert exportieren (gdalwarp)")
         box = _pixel_boxes(g, T)
-    rows = _tile_rows(box, _layers_without_overlap(g), tile_size)
+        striped = ds.block_shapes[0][1] >= ds.width
+        rows = _tile_rows(box, _layers_without_overlap(g), tile_size, ds.width if striped else 0)
 
     def run_row(row: list) -> None:
         ds = readers.get()
@@ -224,14 +225,25 @@ def zonal_stats(
     return out
 
 
-def _tile_rows(box: np.ndarray, layer: np.ndarray, tile_size: int) -> list[list[np.ndarray]]:
+def _tile_rows(box: np.ndarray, layer: np.ndarray, tile_size: int, strip_width: int = 0) -> list[list[np.ndarray]]:
     """The areas grouped by (tile, overlap layer), one list of groups per row of tiles: a task per row
-    decodes each strip of a striped GeoTIFF once."""
+    decodes each strip of a striped GeoTIFF once.
+
+    The rows come largest first (decoded pixels, ``strip_width`` per raster row when the raster is
+    striped, plus ten times the pixels of the areas' boxes), so that threads taking the next row end
+    at about the same time.
+    """
     key = pd.DataFrame({"tx": box[:, 0] // tile_size, "ty": box[:, 2] // tile_size, "layer": layer})
     rows: dict = {}
     for (ty, _, _), members in key.groupby(["ty", "tx", "layer"], sort=True).indices.items():
         rows.setdefault(ty, []).append(np.asarray(members))
-    return list(rows.values())
+    groups = list(rows.values())
+    cost = []
+    for row in groups:
+        b = box[np.concatenate(row)]
+        width = strip_width or int(b[:, 1].max() - b[:, 0].min())
+        cost.append((b[:, 3].max() - b[:, 2].min()) * width + 10 * ((b[:, 1] - b[:, 0]) * (b[:, 3] - b[:, 2])).sum())
+    return [groups[i] for i in np.argsort(cost, kind="stable")[::-1]]
 
 
 class _Readers:
@@ -341,12 +353,13 @@ def _accumulate(result: dict, members: np.ndarray, lab: np.ndarray, values: np.n
     mean = np.full(k, np.nan)
     mean[has] = sums[has] / cnt[has]
     result[pre + "mean"][members] = mean
-    # the pixels come grouped by label (label_pixels); with percentiles the values are sorted first and
-    # then regrouped by a stable sort of a small unsigned label type (a radix sort), so each group is sorted
+    # the pixels come grouped by label (label_pixels); percentiles need the values sorted within each group
     if percentiles:
-        lab_small = lab.astype(np.uint16) if k < 65536 else lab
-        by_val = np.argsort(val)
-        sv = val[by_val][np.argsort(lab_small[by_val], kind="stable")]
+        if values.dtype == np.float32 and scale > 0:   # sort the raw values; scaling keeps their order
+            sv = _sorted_in_groups(lab, values[ok], k)
+            sv = sv * scale if scale != 1.0 else sv
+        else:
+            sv = _sorted_in_groups(lab, val, k)
     else:
         sv = val
     start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
@@ -367,3 +380,24 @@ def _accumulate(result: dict, members: np.ndarray, lab: np.ndarray, values: np.n
         share = np.full(k, np.nan)
         share[has] = above[has] / cnt[has]
         result[f"{pre}anteil_gt_{t:g}"][members] = share
+
+
+def _sorted_in_groups(lab: np.ndarray, val: np.ndarray, k: int) -> np.ndarray:
+    """The values sorted within each group of ``lab`` (``lab`` non-decreasing, below ``k``), as float64.
+
+    float32 values (a float32 raster read natively) are sorted in one pass of 64-bit keys, the group
+    in the upper and the value's order-preserving bit pattern in the lower half, and decoded exactly;
+    any other values by a value sort and a stable (radix) regrouping by a small label type.
+    """
+    if val.dtype == np.float32 and k < 2 ** 31:
+        bits = val.view(np.uint32)
+        negative = (bits >> np.uint32(31)).astype(bool)
+        keyed = np.where(negative, ~bits, bits | np.uint32(0x80000000))
+        keys = np.sort((lab.astype(np.uint64) << np.uint64(32)) | keyed)
+        low = keys.astype(np.uint32)
+        positive = (low >> np.uint32(31)).astype(bool)
+        return np.where(positive, low & np.uint32(0x7FFFFFFF), ~low).view(np.float32).astype(np.float64)
+    val = val.astype(np.float64, copy=False)
+    lab_small = lab.astype(np.uint16) if k < 65536 else lab
+    by_val = np.argsort(val)
+    return val[by_val][np.argsort(lab_small[by_val], kind="stable")]

@@ -169,3 +169,20 @@ def test_tile_rows_in_threads_equal_one_thread_and_a_brute_force(tmp_path, monke
         assert got["n_pixel"] == inside.sum()
         assert (got["min"], got["max"]) == (v.min(), v.max())
         assert got["mean"] == pytest.approx(v.mean(), rel=1e-12)
+        assert got["p90"] == pytest.approx(np.percentile(v, 90), rel=1e-12)
+
+
+def test_values_sorted_within_groups_exactly():
+    """Both sorts (float32 keys, float64 values) give each group's values in order, bit for bit, also for
+    negative values, signed zeros and infinities."""
+    from nachverdichtung.zonal import _sorted_in_groups
+
+    rng = np.random.default_rng(3)
+    lab = np.sort(rng.integers(0, 50, 5000))
+    val = rng.normal(0, 300, 5000).astype(np.float32)
+    val[:6] = [-0.0, 0.0, np.inf, -np.inf, 1e-42, -1e-42]
+    rng.shuffle(val)
+    expected = np.concatenate([np.sort(val[lab == k].astype(np.float64)) for k in np.unique(lab)])
+    for got in (_sorted_in_groups(lab, val, 50), _sorted_in_groups(lab, val.astype(np.float64), 50)):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, expected)
