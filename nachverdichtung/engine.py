@@ -635,7 +635,7 @@ def _merge(parts: list[dict], first: list[dict], plan: Plan, layers: Layers | No
     acc = gpd.GeoDataFrame(_restore_order(acc, plan), geometry="geometry", crs=crs)
     layers = _driver_layers(first, plan, layers, acc, config)
     acc = gpd.GeoDataFrame(excluded_rows(acc, layers.excluded_parcels), geometry="geometry", crs=crs)
-    layers = layers.replace(problems=layers.problems + _lost(acc, plan))
+    layers = layers.replace(problems=layers.problems + _lost(acc, plan) + _shared_ids(acc))
     cand = CandidateResult(areas=areas, parcels=acc, streets=plan.streets, blocks=plan.blocks,
                            slivers=int(sum(p["slivers"] for p in first)),
                            settlement=_region_settlement(first, plan, layers, given, config))
@@ -653,6 +653,25 @@ def _lost(acc: pd.DataFrame, plan: Plan) -> tuple[str, ...]:
         return ()
     msg = (f"Flurstücke: {delivered - len(acc)} von {delivered} gelieferten fehlen im Ergebnis der dask-Engine "
            f"(bitte melden; ohne '--engine dask' rechnen)")
+    log.warning(msg)
+    return (msg,)
+
+
+def _shared_ids(acc: pd.DataFrame) -> tuple[str, ...]:
+    """A problem line when parcels of different partitions carry the same id.
+
+    A window makes the duplicates it sees unique (``#2``, ``#3`` … as the single path), but two
+    parcels with one id far apart (no window sees both) keep it both: the run log names them
+    instead of passing the ambiguity on silently.
+    """
+    ids = acc.loc[acc.geometry.notna(), "flstkennz"].astype(str)
+    shared = ids[ids.duplicated(keep=False)].unique()
+    if not len(shared):
+        return ()
+    shown = ", ".join(shared[:5]) + (" …" if len(shared) > 5 else "")
+    msg = (f"Flurstücke: {len(shared)} Kennzeichen kommen in verschiedenen Partitionen mehrfach vor ({shown}); "
+           f"die dask-Engine macht sie nicht eindeutig: die Kennzeichen in der Lieferung bereinigen oder ohne "
+           f"'--engine dask' rechnen (dort erhalten sie '#2', '#3' …)")
     log.warning(msg)
     return (msg,)
 
