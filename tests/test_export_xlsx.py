@@ -71,3 +71,34 @@ def test_styles_freeze_filter_widths(tmp_path):
 def test_column_letters_match_openpyxl():
     letters = column_letters(800)
     assert letters == [openpyxl.utils.get_column_letter(i) for i in range(1, 801)]
+
+
+def test_text_cells_and_fills_per_value_whatever_the_dtype(tmp_path):
+    texts = ["geeignet", None, "", "a & <b>\x02", "nicht geeignet", "geeignet"] * 3
+    styles = {"gruen": ("#1a9641", True), "rot": ("#d7191c", False)}
+    fills = {"k": {"geeignet": "gruen", "nicht geeignet": "rot", "": "rot"}}
+    expected = [[None if not t else t.replace("\x02", "") for t in texts], [None] * len(texts)]
+    colours = [{"geeignet": "1A9641", "nicht geeignet": "D7191C"}.get(t) for t in texts]
+    for dtype in ("str", object):
+        df = pd.DataFrame({"k": pd.Series(texts, dtype=dtype), "leer": pd.Series([None] * len(texts), dtype=dtype)})
+        path = write_workbook(tmp_path / "t.xlsx", [Sheet("T", df, [9.0, 9.0], fills)], styles)
+        ws = openpyxl.load_workbook(path).active
+        assert [[ws.cell(r, c).value for r in range(2, len(texts) + 2)] for c in (1, 2)] == expected
+        got = [ws.cell(r, 1).fill.start_color.rgb[-6:] if ws.cell(r, 1).fill.fill_type else None
+               for r in range(2, len(texts) + 2)]
+        assert got == colours, dtype
+        assert [ws.cell(r, 1).font.bold for r in range(2, 5)] == [True, False, False]
+
+
+def test_one_block_or_many_the_same_sheet(tmp_path, monkeypatch):
+    import zipfile
+
+    from nachverdichtung.export import xlsx
+
+    df = _frame(40)
+    sheets = [Sheet("D", df, [8.0] * df.shape[1], {"klasse": {"geeignet": "g"}})]
+    one = write_workbook(tmp_path / "one.xlsx", sheets, {"g": ("#1a9641", True)})
+    monkeypatch.setattr(xlsx, "CHUNK_ROWS", 7)
+    many = write_workbook(tmp_path / "many.xlsx", sheets, {"g": ("#1a9641", True)})
+    a, b = (zipfile.ZipFile(p).read("xl/worksheets/sheet1.xml") for p in (one, many))
+    assert a == b and a.count(b"<row ") == 41

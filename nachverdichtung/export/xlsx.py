@@ -120,53 +120,89 @@ def _sheet_xml(sheet: Sheet, xf: dict[str, int]):
                      for j, c in enumerate(df.columns))
     yield f'<row r="1">{header}</row>'
     for start in range(0, n, CHUNK_ROWS):
-        block = df.iloc[start:start + CHUNK_ROWS]
-        rows = (start + 2 + np.arange(len(block))).astype(str)
-        cells = [_cells(block.iloc[:, j], letters[j], rows, sheet.fills.get(df.columns[j]), xf)
-                 for j in range(m)]
-        body = pd.Series(['<row r="'] * len(block), dtype=object) + rows.astype(object) + '">'
-        for c in cells:
-            body = body + c
-        yield "".join((body + "</row>").tolist())
+        yield _rows_xml(df.iloc[start:start + CHUNK_ROWS], start + 2, letters, sheet.fills, xf)
     yield f'</sheetData><autoFilter ref="{ref}"/></worksheet>'
 
 
-def _cells(col: pd.Series, letter: str, rows: np.ndarray, fills: dict | None, xf: dict[str, int]) -> np.ndarray:
-    """The ``<c>`` elements of one column block (empty strings for missing values)."""
-    refs = pd.Series(f'<c r="{letter}', index=col.index, dtype=object) + rows.astype(object) + '"'
+def _rows_xml(block: pd.DataFrame, first: int, letters: list[str], fills: dict, xf: dict[str, int]) -> str:
+    """The ``<row>`` elements of one block, joined once from an array of all their pieces.
+
+    Row ``i`` is ``<row r="i">``, per cell the five pieces ``<c r="A``, ``i``, opening, value,
+    closing (all empty for a missing cell), then ``</row>``: one ``str.join`` over the block
+    instead of growing every row string column by column.
+    """
+    nb, m = block.shape
+    rows = np.arange(first, first + nb).astype(str).astype(object)
+    parts = np.empty((nb, 4 + 5 * m), dtype=object)
+    parts[:, 0], parts[:, 1], parts[:, 2], parts[:, -1] = '<row r="', rows, '">', "</row>"
+    for j in range(m):
+        cell = parts[:, 3 + 5 * j: 8 + 5 * j]
+        opening, value, closing, missing = _cell_parts(block.iloc[:, j], fills.get(block.columns[j]), xf)
+        cell[:, 0], cell[:, 1], cell[:, 2], cell[:, 3], cell[:, 4] = \
+            f'<c r="{letters[j]}', rows, opening, value, closing
+        cell[missing] = ""
+    return "".join(parts.ravel().tolist())
+
+
+def _cell_parts(col: pd.Series, fills: dict | None, xf: dict[str, int]):
+    """Opening (after the row number), value text, closing and the missing mask of one column's cells.
+
+    Opening and closing are one string for the whole column or an array with one per cell.
+    """
     missing = col.isna().to_numpy()
     kind = col.dtype.kind
     if kind == "b":
-        out = refs + ' t="b"><v>' + np.where(col.fillna(False).to_numpy(bool), "1", "0").astype(object) + "</v></c>"
-    elif kind in "iu":
-        out = refs + "><v>" + col.astype(str).astype(object) + "</v></c>"
-    elif kind == "f":
-        v = col.to_numpy(float)
-        text = pd.Series(v, index=col.index).astype(str).astype(object)  # shortest exact repr
-        inf = np.isinf(v)
-        out = refs + "><v>" + text + "</v></c>"
-        if inf.any():  # pandas writes infinities as the text "inf" / "-inf"
-            out[inf] = (refs[inf] + ' t="inlineStr"><is><t>' + np.where(v[inf] > 0, "inf", "-inf").astype(object)
-                        + "</t></is></c>")
-    elif kind == "M":
+        value = np.array(["0", "1"], dtype=object)[col.fillna(False).to_numpy(bool).astype(np.intp)]
+        return '" t="b"><v>', value, "</v></c>", missing
+    if kind in "iu":
+        return '"><v>', col.astype(str).to_numpy(dtype=object), "</v></c>", missing
+    if kind == "f":
+        return _float_parts(col.to_numpy(float), missing)
+    if kind == "M":
         stamps = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
         days = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(float)
-        serial = pd.Series(np.char.mod("%.16g", days), index=col.index).astype(object)
-        out = refs + ' s="2"><v>' + serial + "</v></c>"
-    else:
-        text = col.astype(object).where(~missing, "").astype(str)
-        missing = missing | (text == "").to_numpy()  # an empty text is an empty cell
-        text = text.str.replace(_ILLEGAL, "", regex=True).str.replace("&", "&amp;", regex=False) \
-            .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False)
-        style = pd.Series("", index=col.index, dtype=object)
-        if fills:
-            keys = col.astype(object).map(fills)
-            has = keys.notna().to_numpy()
-            style[has] = ' s="' + keys[has].map(xf).astype(str) + '"'
-        out = refs + style + ' t="inlineStr"><is><t xml:space="preserve">' + text.astype(object) + "</t></is></c>"
-    out = np.array(out.to_numpy(dtype=object), dtype=object)
-    out[missing] = ""
-    return out
+        return '" s="2"><v>', np.char.mod("%.16g", days).astype(object), "</v></c>", missing
+    return _text_parts(col, missing, fills, xf)
+
+
+def _float_parts(v: np.ndarray, missing: np.ndarray):
+    """Floats as their shortest exact repr (``str(float)``, as pandas writes them); infinities as text."""
+    value = np.empty(len(v), dtype=object)
+    value[:] = list(map(str, v.tolist()))
+    inf = np.isinf(v)
+    if not inf.any():
+        return '"><v>', value, "</v></c>", missing
+    # pandas writes infinities as the text "inf" / "-inf"
+    value[inf] = np.where(v[inf] > 0, "inf", "-inf").astype(object)
+    opening = np.where(inf, '" t="inlineStr"><is><t>', '"><v>').astype(object)
+    closing = np.where(inf, "</t></is></c>", "</v></c>").astype(object)
+    return opening, value, closing, missing
+
+
+def _text_parts(col: pd.Series, missing: np.ndarray, fills: dict | None, xf: dict[str, int]):
+    """Text cells: each distinct text escaped (and its style looked up) once, then taken per cell.
+
+    An empty text is an empty cell; XML-illegal control characters are dropped.
+    """
+    is_str = isinstance(col.dtype, pd.StringDtype)
+    text = col if is_str else col.astype(object).where(~missing, "").astype(str)
+    codes, uniques = pd.factorize(text)
+    if not len(uniques):
+        return "", np.full(len(col), "", dtype=object), "", np.ones(len(col), dtype=bool)
+    distinct = pd.Series(uniques)
+    if not isinstance(distinct.dtype, pd.StringDtype):
+        distinct = distinct.astype(str)
+    missing = missing | (codes < 0) | (distinct == "").to_numpy()[codes]
+    escaped = distinct.str.replace(_ILLEGAL, "", regex=True).str.replace("&", "&amp;", regex=False) \
+        .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False).to_numpy(dtype=object)
+    plain = '" t="inlineStr"><is><t xml:space="preserve">'
+    opening = plain
+    if fills:  # a text column's style is looked up once per distinct text, any other column's per cell
+        styled = {key: f'" s="{xf[key]}"{plain[1:]}' for key in set(fills.values())}
+        keys = (distinct if is_str else col.astype(object)).map(fills)
+        opening = keys.map(styled).fillna(plain).to_numpy(dtype=object)
+        opening = opening[codes] if is_str else opening
+    return opening, escaped[codes], "</t></is></c>", missing
 
 
 def _text(value) -> str:
