@@ -9,7 +9,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from nachverdichtung.export.tables import write_csv, write_xlsx
+from nachverdichtung.export.tables import (
+    area_table,
+    column_widths,
+    parcel_table,
+    write_csv,
+    write_xlsx,
+)
 
 from .test_export_gis import CLASSES, LONG, four_class_assessment
 
@@ -75,3 +81,36 @@ def test_xlsx_formatting(assessment, tmp_path):
     s = [c.value for c in parcels[1]].index("status") + 1
     assert parcels.cell(2, s).value == "Kandidat"
     assert parcels.cell(2, s).fill.start_color.rgb[-6:] == "FFF3B0"
+
+
+def _cell(value):
+    """What openpyxl reads back for a table value: missing values and empty texts as empty cells."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def test_xlsx_cells_equal_the_tables(assessment, tmp_path):
+    (path,) = write_xlsx(assessment, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    for name, table in (("Bewertung", area_table(assessment)), ("Flurstücke", parcel_table(assessment))):
+        ws = wb[name]
+        assert [c.value for c in ws[1]] == list(table.columns)
+        got = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+        assert got == [[_cell(v) for v in row] for row in table.astype(object).itertuples(index=False)], name
+        widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(j + 1)].width for j in range(table.shape[1])]
+        assert widths == column_widths(table)
+
+
+def test_column_widths_measure_every_value_as_text():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({
+        "f": np.r_[rng.normal(size=97) * 1e5, -0.0, np.nan, 1e17], "f32": rng.normal(size=100).astype(np.float32),
+        "nan": np.nan, "i": rng.integers(-10**12, 10**12, 100), "b": rng.random(100) > 0.5,
+        "s": ["ä" * i if i % 3 else None for i in range(100)], "z": [0.0] * 99 + [-0.0],
+        "I": pd.array([None] * 50 + [123456] * 50, dtype="Int64"), "t": pd.Timestamp("2024-01-01 10:00"),
+        "o": pd.Series([1, "xx", None, 2.5] * 25, dtype=object)})
+    naive = [min(max([len(str(c))] + [len(str(v)) for v in df[c].astype(object) if not pd.isna(v)]) + 2, 60)
+             for c in df.columns]
+    assert column_widths(df) == naive
+    assert column_widths(df.iloc[:0]) == [len(c) + 2 for c in df.columns]

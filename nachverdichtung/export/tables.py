@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..criteria.base import UNBEWERTET
@@ -67,10 +68,27 @@ def write_xlsx(assessment, folder: Path) -> list[Path]:
 
 def column_widths(df: pd.DataFrame) -> list[int]:
     """Width per column: the longest text of header or values plus 2, at most :data:`MAX_WIDTH`."""
-    out = []
-    for col in df.columns:
-        values = df[col].astype(object)
-        content = values.where(values.notna(), "").astype(str).str.len()
-        width = max(len(str(col)), int(content.max()) if len(content) else 0)
-        out.append(min(width + 2, MAX_WIDTH))
-    return out
+    return [min(max(len(str(col)), _longest(df[col])) + 2, MAX_WIDTH) for col in df.columns]
+
+
+def _longest(values: pd.Series) -> int:
+    """Characters of the longest ``str(value)`` in ``values`` (0 for none or only missing ones).
+
+    Texts are measured in one vectorised pass; numbers and booleans once per distinct value (floats
+    by their bit pattern, so ``-0.0`` is measured apart from ``0.0``).
+    """
+    kind = values.dtype.kind
+    if isinstance(values.dtype, pd.StringDtype):
+        lengths = values.str.len()
+        return int(lengths.max()) if lengths.notna().any() else 0
+    if kind in "biuf" and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        v = values.to_numpy()
+        if kind == "f":
+            v = v[~np.isnan(v)]
+            distinct = np.unique(v.view(f"i{v.itemsize}")).view(v.dtype)
+        else:
+            distinct = pd.unique(v)
+        return max(map(len, map(str, distinct.tolist())), default=0)
+    values = values.astype(object)
+    content = values.where(values.notna(), "").astype(str).str.len()
+    return int(content.max()) if len(content) else 0
