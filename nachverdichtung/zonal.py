@@ -43,6 +43,8 @@ __all__ = ["burn_labels", "label_pixels", "read_window", "zonal_stats"]
 
 def read_window(ds, col0: int, row0: int, width: int, height: int, dtype=np.float64) -> np.ndarray:
     """Read a window as ``dtype`` (a float type) with NaN for nodata and for everything outside the raster."""
+    if isinstance(ds, _Band):
+        return ds.read(col0, row0, width, height, dtype)
     out = np.full((height, width), np.nan, dtype=dtype)
     c0, r0 = max(col0, 0), max(row0, 0)
     c1, r1 = min(col0 + width, ds.width), min(row0 + height, ds.height)
@@ -120,7 +122,7 @@ def label_pixels(geoms: np.ndarray, transform: Affine, shape: tuple[int, int]):
 def _layers_without_overlap(geoms: np.ndarray) -> np.ndarray:
     """Assign each geometry a layer number so that no two overlapping geometries share a layer."""
     layer = np.zeros(len(geoms), dtype=np.int64)
-    a, b = tree_query(shapely.STRtree(geoms), geoms, predicate="intersects")
+    a, b = tree_query(shapely.STRtree(geoms), geoms)  # boxes meet (an exact intersects first costs more)
     keep = a < b
     a, b = a[keep], b[keep]
     if len(a) == 0:
@@ -213,8 +215,9 @@ def zonal_stats(
 
     def run_row(row: list) -> None:
         ds = readers.get()
+        source = _Band.of(ds, box[np.concatenate(row)], spec) if striped else ds
         for members in row:
-            _window_stats(ds, raster, g, members, box, spec, result)
+            _window_stats(source, raster, g, members, box, spec, result)
 
     # the rows in threads (reads and numpy release the GIL), one open dataset per thread; each group
     # writes only its own areas' rows of ``result``
@@ -287,6 +290,46 @@ def _pixel_boxes(g: np.ndarray, T: Affine) -> np.ndarray:
                             np.floor((T.f - b[:, 3]) / yres), np.ceil((T.f - b[:, 1]) / yres)]).astype(np.int64)
 
 
+def _read_type(ds, spec: _Spec) -> type:
+    """float32 for a float32 raster without a transform (half the memory), else float64."""
+    return np.float32 if spec.transform is None and np.dtype(ds.dtypes[0]) == np.float32 else np.float64
+
+
+class _Band:
+    """The full-width rows of a striped raster under one row of tiles, decoded and converted once.
+
+    Each strip of a striped GeoTIFF holds whole raster rows, so every window decodes them all
+    anyway; the windows of the row's groups are then cut from this band instead of going through
+    GDAL's block cache again (``read`` has :func:`read_window`'s signature, ``transform`` and
+    ``dtypes`` are the dataset's). Bands above ``MAX_BYTES`` are not built.
+    """
+
+    MAX_BYTES = 128 * 2 ** 20
+
+    def __init__(self, ds, r0: int, r1: int, dtype):
+        self.transform, self.dtypes, self.width, self.height = ds.transform, ds.dtypes, ds.width, ds.height
+        self.r0, self.data = r0, read_window(ds, 0, r0, ds.width, r1 - r0, dtype)
+
+    @classmethod
+    def of(cls, ds, boxes: np.ndarray, spec: _Spec):
+        """The band under ``boxes`` (pixel boxes, with the halo), or ``ds`` itself if it would be too large."""
+        r0 = max(int(boxes[:, 2].min()) - spec.halo, 0)
+        r1 = min(int(boxes[:, 3].max()) + spec.halo, ds.height)
+        dtype = _read_type(ds, spec)
+        if r1 <= r0 or (r1 - r0) * ds.width * np.dtype(dtype).itemsize > cls.MAX_BYTES:
+            return ds
+        return cls(ds, r0, r1, dtype)
+
+    def read(self, col0: int, row0: int, width: int, height: int, dtype) -> np.ndarray:
+        """A window as :func:`read_window` returns it (a copy; NaN outside the raster)."""
+        out = np.full((height, width), np.nan, dtype=dtype)
+        c0, c1 = max(col0, 0), min(col0 + width, self.width)
+        r0, r1 = max(row0, self.r0), min(row0 + height, self.r0 + len(self.data))
+        if c1 > c0 and r1 > r0:
+            out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = self.data[r0 - self.r0:r1 - self.r0, c0:c1]
+        return out
+
+
 def _window_stats(ds, raster: RasterSource, g: np.ndarray, members: np.ndarray, box: np.ndarray,
                   spec: _Spec, result: dict) -> None:
     """Read the window of ``members`` once, burn their labels and add their statistics to ``result``.
@@ -299,8 +342,7 @@ def _window_stats(ds, raster: RasterSource, g: np.ndarray, members: np.ndarray, 
     xres, yres = T.a, -T.e
     c0, r0 = int(box[members, 0].min()) - halo, int(box[members, 2].min()) - halo
     w, h = int(box[members, 1].max()) + halo - c0, int(box[members, 3].max()) + halo - r0
-    native = spec.transform is None and np.dtype(ds.dtypes[0]) == np.float32
-    values = read_window(ds, c0, r0, w, h, np.float32 if native else np.float64)
+    values = read_window(ds, c0, r0, w, h, _read_type(ds, spec))
     scale = raster.scale
     if spec.transform is not None:
         values = spec.transform(values * scale if scale != 1.0 else values, (xres, yres))

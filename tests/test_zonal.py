@@ -23,10 +23,10 @@ from .districts import CRS, X0, Y0
 GRID = np.arange(1, 10, dtype=np.float32).reshape(3, 3)  # row 0 (north): 1 2 3
 
 
-def write(path, data, *, crs=CRS, transform=None, nodata=-9999.0):
+def write(path, data, *, crs=CRS, transform=None, nodata=-9999.0, **creation):
     transform = transform or Affine(1.0, 0.0, X0, 0.0, -1.0, Y0 + data.shape[0])
     with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
-                       dtype="float32", crs=crs, transform=transform, nodata=nodata) as ds:
+                       dtype="float32", crs=crs, transform=transform, nodata=nodata, **creation) as ds:
         ds.write(data.astype(np.float32), 1)
     return open_raster_source(path)
 
@@ -143,11 +143,15 @@ def test_holes_and_multipolygons(tmp_path):
     assert (z.loc["A1", "n_pixel"], z.loc["A1", "min"], z.loc["A1", "max"]) == (2, 1.0, 9.0)
 
 
-def test_tile_rows_in_threads_equal_one_thread_and_a_brute_force(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tiled", [False, True], ids=["striped", "tiled"])
+def test_tile_rows_in_threads_equal_one_thread_and_a_brute_force(tmp_path, monkeypatch, tiled):
     """Many areas over several tile rows (tile_size 64): two threads give the one-thread result, and each
-    area's mean/min/max equal those of its pixel centres found one by one with shapely."""
+    area's mean/min/max/p90 equal those of its pixel centres found one by one with shapely; for a striped
+    GeoTIFF (rows cut from one decoded band) and a tiled one (windows read from GDAL)."""
     data = _field((300, 260))
-    src = write(tmp_path / "f.tif", data)
+    src = write(tmp_path / "f.tif", data, **({"tiled": True, "blockxsize": 32, "blockysize": 32} if tiled else {}))
+    with rasterio.open(src.path) as ds:
+        assert (ds.block_shapes[0][1] >= ds.width) is not tiled
     rng = np.random.default_rng(7)
     x, y = rng.uniform(5, 255, 400), rng.uniform(5, 295, 400)
     areas = gpd.GeoSeries(shapely.buffer(shapely.points(X0 + x, Y0 + y), rng.uniform(0.4, 9, 400), quad_segs=3),
