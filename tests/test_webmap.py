@@ -237,3 +237,32 @@ def test_text_with_template_syntax_is_kept_as_it_is(result):
     areas["strasse"] = ["{{ 7 * 7 }} {% raw %}", "{# Kommentar #}", ""]
     data = payload(map_html(dataclasses.replace(result, areas=areas)))
     assert [data["s"][i] for i in data["a"]["st"]] == ["{{ 7 * 7 }} {% raw %}", "{# Kommentar #}", ""]
+
+
+def _scattered(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 3000, n) + X0, rng.uniform(0, 3000, n) + Y0
+    return shapely.buffer(shapely.points(x, y), rng.uniform(2, 40, n), quad_segs=rng.integers(1, 6))
+
+
+def test_near_any_equals_every_pair_tested(monkeypatch):
+    monkeypatch.setenv("NV_THREADS", "2")
+    geoms = gpd.GeoSeries(_scattered(3000, 1), crs=CRS)
+    near = shapely.buffer(_scattered(300, 2), 50.0)
+    expected = np.unique(geoms.sindex.query(near, predicate="intersects")[1])
+    got = webmap._near_any(geoms, near)
+    assert 0 < len(got) < len(geoms) and np.array_equal(got, expected)
+
+
+def test_geojson_in_threads_equals_one_pass(monkeypatch):
+    from nachverdichtung.parallel import serial
+
+    g = _scattered(1500, 3)
+    g[::97], g[5::101] = None, shapely.Polygon()
+    g[7::89] = shapely.box(X0, Y0, X0 + 0.2, Y0 + 0.2)  # vanishes under Douglas-Peucker at 0.5 m
+    monkeypatch.setenv("NV_THREADS", "3")
+    for kwargs in ({"fast": True}, {"keep_empty": True}):
+        with serial():
+            one = webmap._geojson(g, CRS, 0.5, **kwargs)
+        assert webmap._geojson(g, CRS, 0.5, **kwargs) == one
+        assert ("null" in one) == ("keep_empty" in kwargs)

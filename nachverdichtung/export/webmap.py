@@ -26,6 +26,7 @@ from pyproj import Transformer
 
 from ..criteria import REGISTRY
 from ..criteria.base import KLASSEN, UNBEWERTET
+from ..parallel import elementwise
 from .mapelements import (BlankBase, ClassLayer, ContextLayer, CriterionLayer, Ids, InlineAssets, Legend,
                           MapData, MetricScale, Page, ProvisionalLayer, Ready, ScenarioLayer, TitleBox, offline)
 
@@ -203,7 +204,7 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     codes = codes.reshape(len(texts), n) if n else np.zeros((len(texts), 0), dtype=int)
 
     # the areas are simplified once: for the map and for the buffer that selects their context
-    simple = shapely.simplify(areas.geometry.to_numpy(), simplify_m, preserve_topology=True)
+    simple = elementwise(shapely.simplify, areas.geometry.to_numpy(), simplify_m, preserve_topology=True)
     kriterien, values = _measures(areas, crit, titles)
 
     a = {
@@ -252,7 +253,7 @@ def _measures(areas, crit: list[str], titles: dict) -> tuple[list[dict], list[li
 def _context_layers(assessment, simple: np.ndarray, simplify_m: float, context_m: float) -> dict[str, list[str]]:
     """GeoJSON strings of parcels, buildings, roads (near the simplified areas) and the Innenbereich."""
     layers = assessment.layers
-    near = shapely.buffer(simple, context_m) if len(simple) else None
+    near = elementwise(shapely.buffer, simple, context_m) if len(simple) else None
     ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m, fast=True)
            for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
     settlement = getattr(assessment.candidates, "settlement", None)
@@ -301,9 +302,29 @@ def _context(frame: gpd.GeoDataFrame | None, near) -> gpd.GeoSeries:
         return gpd.GeoSeries([], crs=getattr(frame, "crs", None))
     geoms = frame.geometry
     if len(geoms) > CONTEXT_ALL_MAX and near is not None:
-        hit = np.unique(geoms.sindex.query(near, predicate="intersects")[1])
-        geoms = geoms.iloc[hit]
+        geoms = geoms.iloc[_near_any(geoms, near)]
     return geoms
+
+
+def _near_any(geoms: gpd.GeoSeries, near: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the ``geoms`` that intersect at least one geometry of ``near``.
+
+    The same as ``np.unique(geoms.sindex.query(near, predicate="intersects")[1])``, but a geometry
+    is tested against the candidates its envelope meets only until one intersects: first against
+    one candidate each, then the geometries still open against all their other candidates (most
+    geometries lie near several areas, and most hit their first one).
+    """
+    area, feat = geoms.sindex.query(near)  # envelope pairs, sorted by area
+    g = np.asarray(geoms.array, dtype=object)
+    shapely.prepare(near)
+    hit = np.zeros(len(g), dtype=bool)
+    first = np.zeros(len(area), dtype=bool)
+    first[np.unique(feat, return_index=True)[1]] = True
+    for todo in (first, ~first):
+        todo = todo & ~hit[feat]
+        a, f = area[todo], feat[todo]
+        hit[f[elementwise(shapely.intersects, near[a], g[f], by=a)]] = True
+    return np.flatnonzero(hit)
 
 
 def _geojson(geoms, crs, simplify_m: float | None, *, keep_empty: bool = False, fast: bool = False) -> list[str]:
@@ -313,30 +334,39 @@ def _geojson(geoms, crs, simplify_m: float | None, *, keep_empty: bool = False, 
     aligned with their attribute columns). ``simplify_m=None``: already simplified. ``fast`` (the
     context layers, shown from street zoom on): plain Douglas–Peucker, about five times faster
     than the topology-preserving variant and at 0.5 m indistinguishable on screen; any outline it
-    would make invalid or empty is simplified topology-preserving instead.
+    would make invalid or empty is simplified topology-preserving instead. Every step treats each
+    geometry on its own, so the steps run chunk by chunk in threads (:func:`.parallel.elementwise`).
     """
     if len(geoms) == 0:
         return []
     g = np.asarray(geoms.array if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
+    transformer = Transformer.from_crs(crs, 4326, always_xy=True) if crs is not None else None
+    out = elementwise(_geojson_chunk, g, transformer, simplify_m, fast)
+    bad = np.equal(out, None)
+    if not keep_empty:
+        return out[~bad].tolist()
+    out[bad] = "null"
+    return out.tolist()
+
+
+def _geojson_chunk(g: np.ndarray, transformer, simplify_m: float | None, fast: bool) -> np.ndarray:
+    """The GeoJSON text of each geometry of ``g``, None where the result is missing or empty."""
     if simplify_m is not None:
         g = _simplify(g, simplify_m, fast=fast)
-    g = _wgs84_rounded(g, crs)
+    g = _wgs84_rounded(g, transformer)
     bad = shapely.is_missing(g) | shapely.is_empty(g)
-    if not keep_empty:
-        g, bad = g[~bad], bad[~bad]
-    out = shapely.to_geojson(np.where(bad, None, g))
-    return np.where(bad, "null", out).tolist()
+    return np.where(bad, None, shapely.to_geojson(np.where(bad, None, g)))
 
 
-def _wgs84_rounded(g: np.ndarray, crs) -> np.ndarray:
+def _wgs84_rounded(g: np.ndarray, transformer) -> np.ndarray:
     """``g`` in EPSG:4326, every coordinate rounded to 1e-6 degrees in one pass over the coordinates.
 
+    ``transformer`` goes from the layer's CRS to EPSG:4326 (None: no CRS, which geopandas refuses).
     Rounds half up like GEOS' pointwise precision reduction, so the result equals
     ``set_precision(to_crs(4326), 1e-6, mode="pointwise")`` at about half the cost.
     """
-    if crs is None:
-        return shapely.set_precision(gpd.GeoSeries(g, crs=crs).to_crs(4326).to_numpy(), 1e-6, mode="pointwise")
-    transformer = Transformer.from_crs(crs, 4326, always_xy=True)
+    if transformer is None:
+        return shapely.set_precision(gpd.GeoSeries(g).to_crs(4326).to_numpy(), 1e-6, mode="pointwise")
 
     def project(xy: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
