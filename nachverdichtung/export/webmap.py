@@ -386,13 +386,24 @@ def _simplify(g: np.ndarray, tolerance: float, *, fast: bool) -> np.ndarray:
 
 
 def _data_json(data: dict) -> str:
-    """``data`` as JSON safe inside ``<script>``; the geometry strings are spliced in without re-encoding."""
+    """``data`` as JSON safe inside ``<script>``; the geometry strings are spliced in without re-encoding.
+
+    The page is joined once from its pieces. Only the JSON-encoded parts can hold a ``</`` (in a text),
+    so only they are escaped; GeoJSON geometry is digits, brackets and a few fixed names.
+    """
     def dumps(obj) -> str:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
     meta = {k: v for k, v in data.items() if k not in ("a", "ctx")}
     columns = {k: v for k, v in data["a"].items() if k != "geom"}
-    ctx = ",".join(f"{dumps(k)}:[" + ",".join(v) + "]" for k, v in data["ctx"].items())
-    text = (dumps(meta)[:-1] + ',"a":' + dumps(columns)[:-1] + ',"geom":[' + ",".join(data["a"]["geom"])
-            + ']},"ctx":{' + ctx + "}}")
-    return text.replace("</", "<\\/")
+    parts = [dumps(meta)[:-1], ',"a":', dumps(columns)[:-1], ',"geom":[']
+    parts += _comma_separated(data["a"]["geom"]) + [']},"ctx":{']
+    for i, (key, geoms) in enumerate(data["ctx"].items()):
+        parts += [("," if i else "") + dumps(key) + ":["] + _comma_separated(geoms) + ["]"]
+    return "".join(parts + ["}}"])
+
+
+def _comma_separated(items: list[str]) -> list[str]:
+    out = [","] * (2 * len(items) - 1) if items else []
+    out[::2] = items
+    return out
