@@ -78,6 +78,15 @@ def test_write_map_writes_one_self_contained_file(result, tmp_path):
     assert "sourceMappingURL" not in page
     assert "L.version" not in page and 't.version="1.9.4"' in page  # Leaflet inlined
     assert f"<title>{result.config.output.title}</title>" in page
+    assert page == map_html(result)  # the payload is streamed into the file, the page is the same
+
+
+def test_a_map_streamed_once_renders_its_payload_again(result):
+    m = karte(result)
+    data = next(e for e in m._children.values() if isinstance(e, webmap.MapData))
+    with data.streamed() as marker:
+        assert marker in m.get_root().render() and data.json not in m.get_root().render()
+    assert m.get_root().render() == map_html(result)
 
 
 def test_payload_columns_match_the_assessment(result):
@@ -250,7 +259,7 @@ def test_near_any_equals_every_pair_tested(monkeypatch):
     geoms = gpd.GeoSeries(_scattered(3000, 1), crs=CRS)
     near = shapely.buffer(_scattered(300, 2), 50.0)
     expected = np.unique(geoms.sindex.query(near, predicate="intersects")[1])
-    got = webmap._near_any(geoms, near)
+    got = webmap._near_any(geoms, shapely.STRtree(near))
     assert 0 < len(got) < len(geoms) and np.array_equal(got, expected)
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import base64
 import html
 import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
 
@@ -141,16 +144,36 @@ class InlineAssets(_Script):
 
 
 class MapData(_Script):
-    """The payload as one ``<script type="application/json">`` block, parsed once by ``NVK.load``."""
+    """The payload as one ``<script type="application/json">`` block, parsed once by ``NVK.load``.
 
-    def __init__(self, json_text: str):
+    ``parts`` joined are the JSON text. Inside :meth:`streamed` a marker is rendered in its place, so
+    a writer can put the parts straight into the file instead of copying megabytes through the
+    page's rendering.
+    """
+
+    def __init__(self, parts: str | list[str]):
         super().__init__("MapData")
-        self.json = json_text
+        self.parts = [parts] if isinstance(parts, str) else list(parts)
+        self._marker: str | None = None
+
+    @property
+    def json(self) -> str:
+        """The JSON text."""
+        return "".join(self.parts)
+
+    @contextmanager
+    def streamed(self) -> Iterator[str]:
+        """Render a unique marker instead of the JSON text while the block runs; yields the marker."""
+        self._marker = f"nv-daten-{secrets.token_hex(16)}"
+        try:
+            yield self._marker
+        finally:
+            self._marker = None
 
     def render(self, **kwargs):
         root = self.get_root()
-        root.html.add_child(_Raw(f'<script type="application/json" id="nv-daten">{self.json}</script>'),
-                            name=self.get_name())
+        root.html.add_child(_Raw(f'<script type="application/json" id="nv-daten">{self._marker or self.json}'
+                                 "</script>"), name=self.get_name())
         root.script.add_child(_Raw(f'NVK.load("nv-daten", {self.map});'), name=self.get_name())
 
 

@@ -15,6 +15,7 @@ the popup table is built in the browser. Areas are drawn as one GeoJSON layer pe
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import folium
@@ -26,7 +27,7 @@ from pyproj import Transformer
 
 from ..criteria import REGISTRY
 from ..criteria.base import KLASSEN, UNBEWERTET
-from ..parallel import elementwise
+from ..parallel import elementwise, threads
 from .mapelements import (BlankBase, ClassLayer, ContextLayer, CriterionLayer, Ids, InlineAssets, Legend,
                           MapData, MetricScale, Page, ProvisionalLayer, Ready, ScenarioLayer, TitleBox, offline)
 
@@ -143,7 +144,17 @@ def write_map(assessment, folder: Path, *, simplify_m: float = 0.5, context_m: f
     >>> write_map(result, Path("data/processed"))  # doctest: +SKIP
     """
     path = Path(folder) / "karte.html"
-    path.write_text(map_html(assessment, simplify_m=simplify_m, context_m=context_m), encoding="utf-8")
+    m = karte(assessment, simplify_m=simplify_m, context_m=context_m)
+    data = next(e for e in m._children.values() if isinstance(e, MapData))
+    with data.streamed() as marker:  # the page around the payload, which goes into the file as it is
+        head, *tail = m.get_root().render().split(marker)
+    if len(tail) != 1:  # pragma: no cover - the marker is random, never in a page by chance
+        path.write_text(m.get_root().render(), encoding="utf-8")
+        return [path]
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        fh.writelines(data.parts)
+        fh.write(tail[0])
     return [path]
 
 
@@ -177,6 +188,22 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         (extra popup lines, see :data:`POPUP_LINES`), ``s`` (string table), ``a`` (columns per area;
         ``a["geom"]`` is a list of GeoJSON geometry strings) and ``ctx`` (context geometry strings).
     """
+    # The context outlines do not depend on the areas: with threads to spare they are drawn in the
+    # background while the areas are prepared, and only then cut to the surroundings of the areas.
+    if threads() < 2:
+        payload, simple = _area_payload(assessment, simplify_m)
+        outlines = _context_outlines(assessment, simplify_m)
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="nv-karte") as background:
+            drawing = background.submit(_context_outlines, assessment, simplify_m)
+            payload, simple = _area_payload(assessment, simplify_m)
+            outlines = drawing.result()
+    payload["ctx"] = _context_layers(assessment, simple, context_m, outlines)
+    return payload
+
+
+def _area_payload(assessment, simplify_m: float) -> tuple[dict, np.ndarray]:
+    """:func:`map_data` without ``ctx``, and the simplified outlines of the areas."""
     areas = assessment.areas
     crit = list(assessment.criteria)
     titles = assessment.titles()
@@ -225,14 +252,13 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
     }
     zeilen = [{"titel": label, "w": codes[len(crit) + 3 + q].tolist()} for q, label in enumerate(lines.values())]
     layers = assessment.layers
-    ctx = _context_layers(assessment, simple, simplify_m, context_m)
     out = assessment.config.output
     gebiet = (assessment.manifest or {}).get("gebiet") or {}
     return {"titel": out.title, "untertitel": gebiet.get("name") or getattr(out, "study_area", "") or "",
             "bbox": _bbox(areas, layers), "umgebung_ab_zoom": CONTEXT_MIN_ZOOM,
             "klassen": [{"name": k, "farbe": CLASS_COLOURS[k]} for k in klassen],
-            "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": ctx,
-            "szenarien": [{"titel": f"Szenario {sc.name}"} for sc in assessment.config.scenarios]}
+            "kriterien": kriterien, "zeilen": zeilen, "s": [str(s) for s in strings], "a": a, "ctx": None,
+            "szenarien": [{"titel": f"Szenario {sc.name}"} for sc in assessment.config.scenarios]}, simple
 
 
 def _measures(areas, crit: list[str], titles: dict) -> tuple[list[dict], list[list]]:
@@ -250,16 +276,38 @@ def _measures(areas, crit: list[str], titles: dict) -> tuple[list[dict], list[li
     return kriterien, values
 
 
-def _context_layers(assessment, simple: np.ndarray, simplify_m: float, context_m: float) -> dict[str, list[str]]:
-    """GeoJSON strings of parcels, buildings, roads (near the simplified areas) and the Innenbereich."""
+#: Context layers: payload key and attribute of :class:`~nachverdichtung.layers.Layers`.
+_CONTEXT = (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))
+
+
+def _context_outlines(assessment, simplify_m: float) -> dict[str, np.ndarray]:
+    """The GeoJSON string (None: empty) of every parcel, building and road, and the Innenbereich strings."""
     layers = assessment.layers
-    near = elementwise(shapely.buffer, simple, context_m) if len(simple) else None
-    ctx = {key: _geojson(_context(getattr(layers, attr), near), getattr(layers, attr).crs, simplify_m, fast=True)
-           for key, attr in (("flurstuecke", "parcels"), ("gebaeude", "buildings"), ("strassen", "roads"))}
+    out = {}
+    for key, attr in _CONTEXT:
+        frame = getattr(layers, attr)
+        empty = frame is None or len(frame) == 0
+        out[key] = np.array([], dtype=object) if empty else _geojson_each(frame.geometry, frame.crs, simplify_m,
+                                                                          fast=True)
     settlement = getattr(assessment.candidates, "settlement", None)
     if settlement is not None and len(settlement):
         # the Innenbereich boundary (given or derived): outlines only, simplified more coarsely
-        ctx["innenbereich"] = _geojson(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
+        out["innenbereich"] = _geojson_each(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
+    return out
+
+
+def _context_layers(assessment, simple: np.ndarray, context_m: float,
+                    outlines: dict[str, np.ndarray]) -> dict[str, list[str]]:
+    """The context strings of the map: a layer of more than :data:`CONTEXT_ALL_MAX` features only
+    where a feature lies within ``context_m`` of an area (of its simplified outline)."""
+    near = shapely.STRtree(elementwise(shapely.buffer, simple, context_m)) if len(simple) else None
+    ctx = {}
+    for key, strings in outlines.items():
+        attr = dict(_CONTEXT).get(key)  # the Innenbereich is drawn whole
+        frame = getattr(assessment.layers, attr) if attr else None
+        if frame is not None and len(frame) > CONTEXT_ALL_MAX and near is not None:
+            strings = strings[_near_any(frame.geometry, near)]
+        ctx[key] = strings[~np.equal(strings, None)].tolist()
     return ctx
 
 
@@ -296,34 +344,25 @@ def _class_codes(values: np.ndarray, k_code: dict) -> list[int]:
     return pd.Series(values).map(k_code).fillna(k_code["nicht bewertet"]).astype(int).tolist()
 
 
-def _context(frame: gpd.GeoDataFrame | None, near) -> gpd.GeoSeries:
-    """Context geometries; for big layers only those intersecting ``near`` (buffered areas)."""
-    if frame is None or len(frame) == 0:
-        return gpd.GeoSeries([], crs=getattr(frame, "crs", None))
-    geoms = frame.geometry
-    if len(geoms) > CONTEXT_ALL_MAX and near is not None:
-        geoms = geoms.iloc[_near_any(geoms, near)]
-    return geoms
+def _near_any(geoms: gpd.GeoSeries, near: shapely.STRtree) -> np.ndarray:
+    """Positions (ascending) of the ``geoms`` that intersect at least one geometry in the tree ``near``.
 
-
-def _near_any(geoms: gpd.GeoSeries, near: np.ndarray) -> np.ndarray:
-    """Positions (ascending) of the ``geoms`` that intersect at least one geometry of ``near``.
-
-    The same as ``np.unique(geoms.sindex.query(near, predicate="intersects")[1])``, but a geometry
-    is tested against the candidates its envelope meets only until one intersects: first against
-    one candidate each, then the geometries still open against all their other candidates (most
-    geometries lie near several areas, and most hit their first one).
+    The same as ``np.unique(near.query(geoms, predicate="intersects")[0])``, but a geometry is tested
+    against the candidates its envelope meets only until one intersects: first against one candidate
+    each, then the geometries still open against all their other candidates (most geometries lie near
+    several areas, and most hit their first one).
     """
-    area, feat = geoms.sindex.query(near)  # envelope pairs, sorted by area
     g = np.asarray(geoms.array, dtype=object)
-    shapely.prepare(near)
+    feat, area = near.query(g)  # envelope pairs, sorted by feature
+    buffers = near.geometries
+    shapely.prepare(buffers)
     hit = np.zeros(len(g), dtype=bool)
-    first = np.zeros(len(area), dtype=bool)
-    first[np.unique(feat, return_index=True)[1]] = True
+    first = np.r_[True, feat[1:] != feat[:-1]] if len(feat) else np.zeros(0, dtype=bool)
     for todo in (first, ~first):
-        todo = todo & ~hit[feat]
+        todo = np.flatnonzero(todo & ~hit[feat])
+        todo = todo[np.argsort(area[todo], kind="stable")]  # by buffer: each one prepared in one thread
         a, f = area[todo], feat[todo]
-        hit[f[elementwise(shapely.intersects, near[a], g[f], by=a)]] = True
+        hit[f[elementwise(shapely.intersects, buffers[a], g[f], by=a)]] = True
     return np.flatnonzero(hit)
 
 
@@ -337,16 +376,21 @@ def _geojson(geoms, crs, simplify_m: float | None, *, keep_empty: bool = False, 
     would make invalid or empty is simplified topology-preserving instead. Every step treats each
     geometry on its own, so the steps run chunk by chunk in threads (:func:`.parallel.elementwise`).
     """
-    if len(geoms) == 0:
-        return []
-    g = np.asarray(geoms.array if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
-    transformer = Transformer.from_crs(crs, 4326, always_xy=True) if crs is not None else None
-    out = elementwise(_geojson_chunk, g, transformer, simplify_m, fast)
+    out = _geojson_each(geoms, crs, simplify_m, fast=fast)
     bad = np.equal(out, None)
     if not keep_empty:
         return out[~bad].tolist()
     out[bad] = "null"
     return out.tolist()
+
+
+def _geojson_each(geoms, crs, simplify_m: float | None, *, fast: bool = False) -> np.ndarray:
+    """The GeoJSON string of each geometry as :func:`_geojson` makes it, None where it is empty."""
+    if len(geoms) == 0:
+        return np.array([], dtype=object)
+    g = np.asarray(geoms.array if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
+    transformer = Transformer.from_crs(crs, 4326, always_xy=True) if crs is not None else None
+    return elementwise(_geojson_chunk, g, transformer, simplify_m, fast)
 
 
 def _geojson_chunk(g: np.ndarray, transformer, simplify_m: float | None, fast: bool) -> np.ndarray:
@@ -355,6 +399,8 @@ def _geojson_chunk(g: np.ndarray, transformer, simplify_m: float | None, fast: b
         g = _simplify(g, simplify_m, fast=fast)
     g = _wgs84_rounded(g, transformer)
     bad = shapely.is_missing(g) | shapely.is_empty(g)
+    if not bad.any():
+        return shapely.to_geojson(g)
     return np.where(bad, None, shapely.to_geojson(np.where(bad, None, g)))
 
 
@@ -385,11 +431,11 @@ def _simplify(g: np.ndarray, tolerance: float, *, fast: bool) -> np.ndarray:
     return out
 
 
-def _data_json(data: dict) -> str:
-    """``data`` as JSON safe inside ``<script>``; the geometry strings are spliced in without re-encoding.
+def _data_json(data: dict) -> list[str]:
+    """``data`` as JSON safe inside ``<script>``, in parts; the geometry strings are spliced in as they are.
 
-    The page is joined once from its pieces. Only the JSON-encoded parts can hold a ``</`` (in a text),
-    so only they are escaped; GeoJSON geometry is digits, brackets and a few fixed names.
+    Only the JSON-encoded parts can hold a ``</`` (in a text), so only they are escaped; GeoJSON
+    geometry is digits, brackets and a few fixed names.
     """
     def dumps(obj) -> str:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
@@ -400,7 +446,7 @@ def _data_json(data: dict) -> str:
     parts += _comma_separated(data["a"]["geom"]) + [']},"ctx":{']
     for i, (key, geoms) in enumerate(data["ctx"].items()):
         parts += [("," if i else "") + dumps(key) + ":["] + _comma_separated(geoms) + ["]"]
-    return "".join(parts + ["}}"])
+    return parts + ["}}"]
 
 
 def _comma_separated(items: list[str]) -> list[str]:
