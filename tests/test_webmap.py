@@ -257,9 +257,10 @@ def _scattered(n: int, seed: int) -> np.ndarray:
 def test_near_any_equals_every_pair_tested(monkeypatch):
     monkeypatch.setenv("NV_THREADS", "2")
     geoms = gpd.GeoSeries(_scattered(3000, 1), crs=CRS)
-    near = shapely.buffer(_scattered(300, 2), 50.0)
+    areas = _scattered(300, 2)
+    near = shapely.buffer(areas, 50.0)
     expected = np.unique(geoms.sindex.query(near, predicate="intersects")[1])
-    got = webmap._near_any(geoms, shapely.STRtree(near))
+    got = webmap._near_any(geoms, shapely.STRtree(near), areas)
     assert 0 < len(got) < len(geoms) and np.array_equal(got, expected)
 
 
