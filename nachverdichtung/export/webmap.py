@@ -341,7 +341,11 @@ def _unit(measure: str) -> tuple[str, int]:
 
 
 def _class_codes(values: np.ndarray, k_code: dict) -> list[int]:
-    return pd.Series(values).map(k_code).fillna(k_code["nicht bewertet"]).astype(int).tolist()
+    """The code in ``k_code`` of each class name ("nicht bewertet" for any other text), by one hash lookup."""
+    found = pd.Index(list(k_code)).get_indexer(values)
+    codes = np.array(list(k_code.values()))[found]
+    codes[found < 0] = k_code["nicht bewertet"]
+    return codes.tolist()
 
 
 def _near_any(geoms: gpd.GeoSeries, near: shapely.STRtree, areas: np.ndarray) -> np.ndarray:
