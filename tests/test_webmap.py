@@ -276,3 +276,13 @@ def test_geojson_in_threads_equals_one_pass(monkeypatch):
             one = webmap._geojson(g, CRS, 0.5, **kwargs)
         assert webmap._geojson(g, CRS, 0.5, **kwargs) == one
         assert ("null" in one) == ("keep_empty" in kwargs)
+
+
+def test_a_failing_context_leaves_no_half_written_page(result, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("Kontext kaputt")
+
+    monkeypatch.setattr(webmap, "_context_layers", broken)
+    with pytest.raises(RuntimeError, match="Kontext kaputt"):
+        write_map(result, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import folium
@@ -86,13 +87,18 @@ def karte(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0, heigh
     >>> m.save("karte.html")                                     # doctest: +SKIP
     """
     data = map_data(assessment, simplify_m=simplify_m, context_m=context_m)
+    return _map(assessment, data, MapData(_data_json(data)), height=height)
+
+
+def _map(assessment, data: dict, payload: MapData, *, height: int = 560) -> folium.Map:
+    """The map of :func:`karte` for ``data`` (its ``ctx`` may still be missing) and its ``payload``."""
     ids = Ids()
     page = ids(Page(data["titel"], height=height))
     bbox = data["bbox"]
     m = folium.Map(location=None if bbox else [51.0, 10.0], zoom_start=6, tiles=None, prefer_canvas=True,
                    zoom_snap=0.25, maxZoom=21)
     ids(offline(m)).add_to(page)
-    for element in (InlineAssets(), MapData(_data_json(data))):
+    for element in (InlineAssets(), payload):
         ids(element).add_to(m)
     if bbox:  # the view first, so every layer is projected only once
         m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], padding=(20, 20))
@@ -102,9 +108,9 @@ def karte(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0, heigh
                          max_native_zoom=19, overlay=False, show=False)).add_to(m)
     for key, title, style in CONTEXT_LAYERS:
         ids(ContextLayer(key, title, style)).add_to(m)
-    if "innenbereich" in data["ctx"]:
-        derived = getattr(assessment.candidates, "settlement", None)
-        derived = derived is not None and (derived["quelle"] == "abgeleitet").any()
+    settlement = _settlement(assessment)
+    if settlement is not None:
+        derived = (settlement["quelle"] == "abgeleitet").any()
         ids(ContextLayer("innenbereich", "Innenbereich (abgeleitet)" if derived else "Innenbereich",
                          SETTLEMENT_STYLE)).add_to(m)
     codes = np.bincount(np.asarray(data["a"]["k"], dtype=int), minlength=len(KLASSEN))
@@ -144,17 +150,21 @@ def write_map(assessment, folder: Path, *, simplify_m: float = 0.5, context_m: f
     >>> write_map(result, Path("data/processed"))  # doctest: +SKIP
     """
     path = Path(folder) / "karte.html"
-    m = karte(assessment, simplify_m=simplify_m, context_m=context_m)
-    data = next(e for e in m._children.values() if isinstance(e, MapData))
-    with data.streamed() as marker:  # the page around the payload, which goes into the file as it is
-        head, *tail = m.get_root().render().split(marker)
-    if len(tail) != 1:  # pragma: no cover - the marker is random, never in a page by chance
-        path.write_text(m.get_root().render(), encoding="utf-8")
-        return [path]
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write(head)
-        fh.writelines(data.parts)
-        fh.write(tail[0])
+    with _outlines_drawn(assessment, simplify_m) as outlines:
+        data, simple = _area_payload(assessment, simplify_m)
+        payload = MapData(_json_head(data))
+        m = _map(assessment, data, payload)
+        with payload.streamed() as marker:  # the page around the payload (a random marker: found once)
+            head, tail = m.get_root().render().split(marker)
+        try:
+            with path.open("w", encoding="utf-8") as fh:
+                fh.write(head)  # the page and the areas first, while the context is still being drawn
+                fh.writelines(payload.parts)
+                fh.writelines(_json_context(_context_layers(assessment, simple, context_m, outlines())))
+                fh.write(tail)
+        except BaseException:
+            path.unlink(missing_ok=True)  # no half-written page
+            raise
     return [path]
 
 
@@ -188,18 +198,24 @@ def map_data(assessment, *, simplify_m: float = 0.5, context_m: float = 50.0) ->
         (extra popup lines, see :data:`POPUP_LINES`), ``s`` (string table), ``a`` (columns per area;
         ``a["geom"]`` is a list of GeoJSON geometry strings) and ``ctx`` (context geometry strings).
     """
-    # The context outlines do not depend on the areas: with threads to spare they are drawn in the
-    # background while the areas are prepared, and only then cut to the surroundings of the areas.
-    if threads() < 2:
+    with _outlines_drawn(assessment, simplify_m) as outlines:
         payload, simple = _area_payload(assessment, simplify_m)
-        outlines = _context_outlines(assessment, simplify_m)
-    else:
-        with ThreadPoolExecutor(1, thread_name_prefix="nv-karte") as background:
-            drawing = background.submit(_context_outlines, assessment, simplify_m)
-            payload, simple = _area_payload(assessment, simplify_m)
-            outlines = drawing.result()
-    payload["ctx"] = _context_layers(assessment, simple, context_m, outlines)
+        payload["ctx"] = _context_layers(assessment, simple, context_m, outlines())
     return payload
+
+
+@contextmanager
+def _outlines_drawn(assessment, simplify_m: float):
+    """Yield a function that returns :func:`_context_outlines`.
+
+    The context outlines do not depend on the areas: with threads to spare they are drawn in the
+    background while the block prepares the areas, and are cut to the areas' surroundings after.
+    """
+    if threads() < 2:
+        yield lambda: _context_outlines(assessment, simplify_m)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="nv-karte") as background:
+        yield background.submit(_context_outlines, assessment, simplify_m).result
 
 
 def _area_payload(assessment, simplify_m: float) -> tuple[dict, np.ndarray]:
@@ -289,11 +305,17 @@ def _context_outlines(assessment, simplify_m: float) -> dict[str, np.ndarray]:
         empty = frame is None or len(frame) == 0
         out[key] = np.array([], dtype=object) if empty else _geojson_each(frame.geometry, frame.crs, simplify_m,
                                                                           fast=True)
-    settlement = getattr(assessment.candidates, "settlement", None)
-    if settlement is not None and len(settlement):
+    settlement = _settlement(assessment)
+    if settlement is not None:
         # the Innenbereich boundary (given or derived): outlines only, simplified more coarsely
         out["innenbereich"] = _geojson_each(settlement.boundary, settlement.crs, max(simplify_m, 2.0))
     return out
+
+
+def _settlement(assessment) -> gpd.GeoDataFrame | None:
+    """The Innenbereich (given or derived), None if there is none."""
+    settlement = getattr(assessment.candidates, "settlement", None)
+    return settlement if settlement is not None and len(settlement) else None
 
 
 def _context_layers(assessment, simple: np.ndarray, context_m: float,
@@ -452,16 +474,27 @@ def _data_json(data: dict) -> list[str]:
     Only the JSON-encoded parts can hold a ``</`` (in a text), so only they are escaped; GeoJSON
     geometry is digits, brackets and a few fixed names.
     """
-    def dumps(obj) -> str:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return _json_head(data) + _json_context(data["ctx"])
 
+
+def _json_head(data: dict) -> list[str]:
+    """The parts of :func:`_data_json` up to the context: everything but ``ctx``."""
     meta = {k: v for k, v in data.items() if k not in ("a", "ctx")}
     columns = {k: v for k, v in data["a"].items() if k != "geom"}
-    parts = [dumps(meta)[:-1], ',"a":', dumps(columns)[:-1], ',"geom":[']
-    parts += _comma_separated(data["a"]["geom"]) + [']},"ctx":{']
-    for i, (key, geoms) in enumerate(data["ctx"].items()):
-        parts += [("," if i else "") + dumps(key) + ":["] + _comma_separated(geoms) + ["]"]
+    parts = [_dumps(meta)[:-1], ',"a":', _dumps(columns)[:-1], ',"geom":[']
+    return parts + _comma_separated(data["a"]["geom"]) + [']},"ctx":{']
+
+
+def _json_context(ctx: dict[str, list[str]]) -> list[str]:
+    """The parts of :func:`_data_json` from the context on."""
+    parts = []
+    for i, (key, geoms) in enumerate(ctx.items()):
+        parts += [("," if i else "") + _dumps(key) + ":["] + _comma_separated(geoms) + ["]"]
     return parts + ["}}"]
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
 def _comma_separated(items: list[str]) -> list[str]:
