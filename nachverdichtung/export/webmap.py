@@ -346,7 +346,7 @@ def _bbox(areas: gpd.GeoDataFrame, layers, *, quantile: float = 0.02, pad_m: flo
     geoms = np.asarray(frame.geometry.array, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if len(geoms) >= 50:
-        c = shapely.get_coordinates(shapely.centroid(geoms))
+        c = shapely.get_coordinates(elementwise(shapely.centroid, geoms))
         lo, hi = np.quantile(c, quantile, axis=0), np.quantile(c, 1 - quantile, axis=0)
         bounds = (lo[0] - pad_m, lo[1] - pad_m, hi[0] + pad_m, hi[1] + pad_m)
     else:
@@ -381,11 +381,13 @@ def _near_any(geoms: gpd.GeoSeries, near: shapely.STRtree, areas: np.ndarray) ->
     """
     g = np.asarray(geoms.array, dtype=object)
     feat, area = near.query(g)  # envelope pairs
+    if (np.diff(feat) < 0).any():  # shapely lists them by feature already
+        order = np.argsort(feat, kind="stable")
+        feat, area = feat[order], area[order]
     buffers = near.geometries
     shapely.prepare(buffers)
-    feat, area = _nearest_first(feat, area, shapely.bounds(g), shapely.bounds(areas))
+    first = _nearest(feat, area, shapely.bounds(g), shapely.bounds(areas))
     hit = np.zeros(len(g), dtype=bool)
-    first = np.r_[True, feat[1:] != feat[:-1]] if len(feat) else np.zeros(0, dtype=bool)
     for todo in (first, ~first):
         todo = np.flatnonzero(todo & ~hit[feat])
         todo = todo[np.argsort(area[todo], kind="stable")]  # by buffer: each one prepared in one thread
@@ -394,13 +396,20 @@ def _near_any(geoms: gpd.GeoSeries, near: shapely.STRtree, areas: np.ndarray) ->
     return np.flatnonzero(hit)
 
 
-def _nearest_first(feat: np.ndarray, area: np.ndarray, fb: np.ndarray, ab: np.ndarray):
-    """The pairs sorted by feature, and per feature by the distance from its envelope's centre to the area's."""
+def _nearest(feat: np.ndarray, area: np.ndarray, fb: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """Mask of one pair per feature (pairs sorted by feature): the area whose envelope (bounds ``ab``)
+    is nearest to the centre of the feature's envelope (bounds ``fb``), the first such on a tie."""
+    first = np.zeros(len(feat), dtype=bool)
+    if not len(feat):
+        return first
     cx, cy = (fb[feat, 0] + fb[feat, 2]) / 2, (fb[feat, 1] + fb[feat, 3]) / 2
     dx = np.maximum(0.0, np.maximum(ab[area, 0] - cx, cx - ab[area, 2]))
     dy = np.maximum(0.0, np.maximum(ab[area, 1] - cy, cy - ab[area, 3]))
-    order = np.lexsort((dx * dx + dy * dy, feat))
-    return feat[order], area[order]
+    d = dx * dx + dy * dy
+    starts = np.flatnonzero(np.r_[True, feat[1:] != feat[:-1]])
+    at = np.flatnonzero(d == np.repeat(np.minimum.reduceat(d, starts), np.diff(np.r_[starts, len(d)])))
+    first[at[np.r_[True, feat[at][1:] != feat[at][:-1]]]] = True
+    return first
 
 
 def _geojson(geoms, crs, simplify_m: float | None, *, keep_empty: bool = False, fast: bool = False) -> list[str]:
