@@ -212,20 +212,24 @@ def zonal_stats(
         box = _pixel_boxes(g, T)
         striped = ds.block_shapes[0][1] >= ds.width
         rows = _tile_rows(box, _layers_without_overlap(g), tile_size, ds.width if striped else 0)
+    _run_rows(raster, g, rows, box, spec, result, striped=striped)
+    out = pd.DataFrame(result, index=index)[cols]
+    out["abdeckung"] = np.where(out["n_pixel"] > 0, out["n_gueltig"] / out["n_pixel"].where(out["n_pixel"] > 0), np.nan)
+    return out
 
+
+def _run_rows(raster: RasterSource, g: np.ndarray, rows: list, box: np.ndarray, spec: "_Spec", result: dict, *,
+              striped: bool) -> None:
+    """The statistics of every group, the rows of tiles in threads (reads and numpy release the GIL), one open
+    dataset per thread; each group writes only its own areas' rows of ``result``."""
     def run_row(row: list) -> None:
         ds = readers.get()
         source = _Band.of(ds, box[np.concatenate(row)], spec) if striped else ds
         for members in row:
             _window_stats(source, raster, g, members, box, spec, result)
 
-    # the rows in threads (reads and numpy release the GIL), one open dataset per thread; each group
-    # writes only its own areas' rows of ``result``
     with _Readers(raster.path) as readers:
         map_tasks(run_row, rows)
-    out = pd.DataFrame(result, index=index)[cols]
-    out["abdeckung"] = np.where(out["n_pixel"] > 0, out["n_gueltig"] / out["n_pixel"].where(out["n_pixel"] > 0), np.nan)
-    return out
 
 
 def _tile_rows(box: np.ndarray, layer: np.ndarray, tile_size: int, strip_width: int = 0) -> list[list[np.ndarray]]:
