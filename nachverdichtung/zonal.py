@@ -218,7 +218,7 @@ def zonal_stats(
     return out
 
 
-def _run_rows(raster: RasterSource, g: np.ndarray, rows: list, box: np.ndarray, spec: "_Spec", result: dict, *,
+def _run_rows(raster: RasterSource, g: np.ndarray, rows: list, box: np.ndarray, spec: _Spec, result: dict, *,
               striped: bool) -> None:
     """The statistics of every group, the rows of tiles in threads (reads and numpy release the GIL), one open
     dataset per thread; each group writes only its own areas' rows of ``result``."""
