@@ -9,8 +9,9 @@ numpy (``bincount`` for counts, means and shares; ``reduceat`` over the pixels g
 min/max; a value sort only when percentiles are asked for). Nothing loops per area in Python.
 
 Speed (``scripts/zonal_benchmark.py``, areas of 250–2000 m² on a 1 m raster, 2 cores): 10 000 areas in
-0.77 s, 64 times faster than ``rasterstats.zonal_stats`` (its time extrapolated from 1 000 areas) and 9 times
-faster than ``exactextract``; on the 100k benchmark district 101 times (``docs/benchmark.md``). Means agree with
+0.8–1.2 s, 54–64 times faster than ``rasterstats.zonal_stats`` (its time extrapolated from 1 000 areas) and 8–9
+times faster than ``exactextract``; on the 100k benchmark district 101–115 times (``docs/benchmark.md``; figures
+of two runs). Means agree with
 exactextract's coverage-weighted means within 1 % for 99 % of the areas (largest difference 1.9 %, on small
 elongated areas).
 
